@@ -1,0 +1,1 @@
+"""Meridian's benchmarks: `make bench` prints one table per benchmark, noting the machine."""

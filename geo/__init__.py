@@ -1,0 +1,1 @@
+"""Azure region geography and the one latency model shared by dispatch and the scripts."""
