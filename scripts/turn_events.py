@@ -1,0 +1,237 @@
+"""Read the agent's `turn` log events from JSON-lines logs and Log Analytics exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+# The agent's timing fields, in seconds, in pipeline order.
+TIMING_FIELDS: tuple[str, ...] = (
+    "eou_delay",
+    "transcription_delay",
+    "llm_ttft",
+    "tts_ttfb",
+    "e2e_latency",
+)
+# Console-log columns of the two Container Apps tables: the legacy custom-log table
+# ContainerAppConsoleLogs_CL (Log_s) and the newer ContainerAppConsoleLogs (Log).
+LOG_COLUMNS: tuple[str, ...] = ("Log_s", "Log", "log_s", "log")
+UNKNOWN_REGION = "unknown"
+
+
+@dataclass(frozen=True)
+class TurnEvent:
+    """One agent turn: its region and the stage timings in seconds (None when not measured)."""
+
+    region: str
+    eou_delay: float | None
+    transcription_delay: float | None
+    llm_ttft: float | None
+    tts_ttfb: float | None
+    e2e_latency: float | None
+    cache_hit: bool | None
+
+
+@dataclass
+class ParseResult:
+    """The turns found in some input, and what was skipped on the way."""
+
+    turns: list[TurnEvent] = field(default_factory=list)
+    lines_read: int = 0
+    other_events: int = 0
+    malformed: int = 0
+    malformed_reasons: Counter[str] = field(default_factory=Counter)
+    malformed_examples: list[str] = field(default_factory=list)
+
+    def skip(self, source: str, reason: str) -> None:
+        """Count one unusable record, keeping a few examples for the report."""
+        self.malformed += 1
+        self.malformed_reasons[reason] += 1
+        if len(self.malformed_examples) < 5:
+            self.malformed_examples.append(f"{source}: {reason}")
+
+    def merge(self, other: ParseResult) -> None:
+        """Add another input's results to this one."""
+        self.turns.extend(other.turns)
+        self.lines_read += other.lines_read
+        self.other_events += other.other_events
+        for reason, count in other.malformed_reasons.items():
+            self.malformed_reasons[reason] += count
+        self.malformed += other.malformed
+        room = 5 - len(self.malformed_examples)
+        self.malformed_examples.extend(other.malformed_examples[: max(room, 0)])
+
+
+class _Malformed(ValueError):
+    """A record that cannot be used; the message is the reason shown to the user."""
+
+
+def _timing(event: dict[str, Any], name: str) -> float | None:
+    value = event.get(name)
+    if value is None:
+        return None
+    # bool is an int subclass; a true/false timing is a bug upstream, not 1 s or 0 s.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Malformed(f"{name} is not a number")
+    seconds = float(value)
+    if not math.isfinite(seconds) or seconds < 0:
+        raise _Malformed(f"{name} is negative or not finite")
+    return seconds
+
+
+def turn_from_event(event: dict[str, Any]) -> TurnEvent:
+    """Build a TurnEvent from one decoded `turn` event; raises ValueError naming the bad field."""
+    region = event.get("region")
+    if region is not None and not isinstance(region, str):
+        raise _Malformed("region is not a string")
+    cache_hit = event.get("cache_hit")
+    if cache_hit is not None and not isinstance(cache_hit, bool):
+        raise _Malformed("cache_hit is not true/false")
+    return TurnEvent(
+        region=region or UNKNOWN_REGION,
+        eou_delay=_timing(event, "eou_delay"),
+        transcription_delay=_timing(event, "transcription_delay"),
+        llm_ttft=_timing(event, "llm_ttft"),
+        tts_ttfb=_timing(event, "tts_ttfb"),
+        e2e_latency=_timing(event, "e2e_latency"),
+        cache_hit=cache_hit,
+    )
+
+
+def _decode_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError:
+        # Console exports sometimes keep a runtime prefix ("<time> stdout F {...}").
+        start = line.find("{")
+        if start <= 0:
+            raise _Malformed("not JSON") from None
+        try:
+            return json.loads(line[start:])
+        except json.JSONDecodeError:
+            raise _Malformed("not JSON") from None
+
+
+def _take_event(result: ParseResult, source: str, event: Any) -> None:
+    if not isinstance(event, dict):
+        result.skip(source, "not a JSON object")
+        return
+    if event.get("event") != "turn":
+        result.other_events += 1
+        return
+    try:
+        result.turns.append(turn_from_event(event))
+    except _Malformed as exc:
+        result.skip(source, str(exc))
+
+
+def _take_line(result: ParseResult, source: str, line: str) -> None:
+    result.lines_read += 1
+    try:
+        event = _decode_line(line)
+    except _Malformed as exc:
+        result.skip(source, str(exc))
+        return
+    _take_event(result, source, event)
+
+
+def _take_row(result: ParseResult, source: str, row: dict[str, Any]) -> None:
+    """One Log Analytics row: the console line in Log_s/Log, or the event's fields as columns."""
+    for column in LOG_COLUMNS:
+        if column in row:
+            value = row[column]
+            if isinstance(value, dict):
+                result.lines_read += 1
+                _take_event(result, source, value)
+            elif isinstance(value, str) and value.strip():
+                _take_line(result, source, value.strip())
+            else:
+                result.lines_read += 1
+                result.skip(source, f"empty {column} column")
+            return
+    result.lines_read += 1
+    _take_event(result, source, _columns_as_event(row))
+
+
+def _columns_as_event(row: dict[str, Any]) -> dict[str, Any]:
+    # A query that projects the fields (CSV) hands over strings: turn them back into JSON values.
+    event: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, str) and key in (*TIMING_FIELDS, "cache_hit"):
+            text = value.strip()
+            if text == "":
+                event[key] = None
+                continue
+            try:
+                event[key] = json.loads(text.lower() if key == "cache_hit" else text)
+            except json.JSONDecodeError:
+                event[key] = value
+        else:
+            event[key] = value
+    return event
+
+
+def _iter_json_export(document: Any) -> Iterator[dict[str, Any]] | None:
+    """Rows of a Log Analytics JSON export, or None when the document is not one."""
+    if isinstance(document, list) and all(isinstance(item, dict) for item in document):
+        # `az monitor log-analytics query` and the portal export: a list of row objects.
+        return iter(document)
+    if isinstance(document, dict) and isinstance(document.get("tables"), list):
+        # The Log Analytics query REST API: tables of columns and rows.
+        def rows() -> Iterator[dict[str, Any]]:
+            for table in document["tables"]:
+                names = [column["name"] for column in table.get("columns", [])]
+                for values in table.get("rows", []):
+                    yield dict(zip(names, values, strict=False))
+
+        return rows()
+    return None
+
+
+def parse_text(text: str, source: str) -> ParseResult:
+    """Parse one input's full text: JSON lines, a Log Analytics CSV export, or a JSON export."""
+    result = ParseResult()
+    stripped = text.lstrip("\ufeff").strip()
+    if not stripped:
+        return result
+    if stripped[0] in "[{":
+        try:
+            document = json.loads(stripped)
+        except json.JSONDecodeError:
+            document = None
+        rows = _iter_json_export(document) if document is not None else None
+        if rows is not None:
+            for index, row in enumerate(rows, start=1):
+                _take_row(result, f"{source} row {index}", row)
+            return result
+    first_line = stripped.splitlines()[0]
+    if not first_line.lstrip().startswith("{") and _looks_like_csv_header(first_line):
+        reader = csv.DictReader(io.StringIO(stripped))
+        for index, row in enumerate(reader, start=2):
+            _take_row(result, f"{source} line {index}", row)
+        return result
+    for index, line in enumerate(stripped.splitlines(), start=1):
+        if line.strip():
+            _take_line(result, f"{source} line {index}", line.strip())
+    return result
+
+
+def _looks_like_csv_header(line: str) -> bool:
+    names = {name.strip().strip('"') for name in next(csv.reader([line]))}
+    return bool(names & {*LOG_COLUMNS, "event", "e2e_latency"}) or any(
+        name.startswith("TimeGenerated") for name in names
+    )
+
+
+def parse_inputs(inputs: Iterable[tuple[str, str]]) -> ParseResult:
+    """Parse several (source name, text) inputs into one result."""
+    total = ParseResult()
+    for source, text in inputs:
+        total.merge(parse_text(text, source))
+    return total

@@ -1,0 +1,54 @@
+"""Deterministic agent `turn` logs for the latency-report tests and the docs' example."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+# Median seconds per stage: (transcription, endpointing wait, llm ttft, tts ttfb, overhead).
+REGION_PROFILES: dict[str, tuple[float, float, float, float, float]] = {
+    "eu-west": (0.18, 0.32, 0.42, 0.16, 0.07),
+    "us-east": (0.15, 0.30, 0.35, 0.14, 0.06),
+    "ap-southeast": (0.26, 0.33, 0.61, 0.25, 0.09),
+}
+
+
+def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
+    """One plausible `turn` event as the agent logs it."""
+    stt, wait, llm, tts, overhead = (
+        v * rng.lognormvariate(0.0, 0.25) for v in REGION_PROFILES[region]
+    )
+    cache_hit = rng.random() < 0.3
+    if cache_hit:
+        llm *= 0.45
+    eou = stt + wait
+    return {
+        "event": "turn",
+        "region": region,
+        "room": f"room-{index % 7}",
+        "job_id": f"AJ_{index:05d}",
+        "speech_id": f"speech_{index:05d}",
+        "eou_delay": round(eou, 4),
+        "transcription_delay": round(stt, 4),
+        "llm_ttft": round(llm, 4),
+        "tts_ttfb": round(tts, 4),
+        "e2e_latency": round(eou + llm + tts + overhead, 4),
+        "cache_hit": cache_hit,
+        "timestamp": f"2026-11-24T10:{index // 60 % 60:02d}:{index % 60:02d}.000000Z",
+        "level": "info",
+    }
+
+
+def turn_lines(turns_per_region: int = 200, seed: int = 6) -> list[str]:
+    """JSON lines for every region in REGION_PROFILES, interleaved with other log events."""
+    rng = random.Random(seed)
+    lines = []
+    index = 0
+    for region in REGION_PROFILES:
+        for _ in range(turns_per_region):
+            lines.append(json.dumps(turn_event(region, rng, index)))
+            index += 1
+            if index % 50 == 0:
+                lines.append(json.dumps({"event": "worker registered", "level": "info"}))
+    return lines
