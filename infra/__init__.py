@@ -1,0 +1,1 @@
+"""Meridian's Pulumi program: one stack per region of regions.yaml."""

@@ -1,0 +1,36 @@
+"""The program behind every stack: pick the stack's region, build it, export what operators need."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.env import agent_secrets
+from infra.manifest import DEFAULT_MANIFEST, ManifestError, Region, load_manifest
+from infra.regional_agent import RegionalAgent
+
+
+def main() -> None:
+    """Deploy the region selected by config `meridian:region` or the stack name."""
+    config = pulumi.Config("meridian")
+    try:
+        manifest = load_manifest(config.get("manifest") or DEFAULT_MANIFEST)
+        region = manifest.region_for_stack(pulumi.get_stack(), config.get("region"))
+    except ManifestError as exc:
+        # RunError is printed without a traceback, like any other deployment error.
+        raise pulumi.RunError(str(exc)) from None
+
+    secrets = {
+        secret.env: config.require_secret(secret.config_key) for secret in agent_secrets(region)
+    }
+    regional = RegionalAgent(region, manifest.agent, secrets)
+    _export(region, manifest.agent.image, regional)
+
+
+def _export(region: Region, image: str, regional: RegionalAgent) -> None:
+    pulumi.export("region", region.key)
+    pulumi.export("location", region.location)
+    pulumi.export("resourceGroup", regional.resource_group.name)
+    pulumi.export("appName", regional.app.name)
+    pulumi.export("agentName", region.agent_name)
+    pulumi.export("image", image)
+    pulumi.export("livekitUrl", region.livekit_url)
