@@ -1,0 +1,107 @@
+"""Monthly Azure Container Apps (Consumption) cost of running the agent in a set of regions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ACA_LIMITS = Path(__file__).resolve().parents[1] / "infra" / "data" / "aca_limits.json"
+HOURS_PER_MONTH = 730
+
+
+@dataclass(frozen=True)
+class ConsumptionPrices:
+    """Pay-as-you-go Consumption rates in USD and the monthly free grant per subscription."""
+
+    vcpu_active_per_second: float
+    vcpu_idle_per_second: float
+    memory_active_per_gib_second: float
+    memory_idle_per_gib_second: float
+    free_vcpu_seconds: float
+    free_gib_seconds: float
+    source: str
+
+
+@dataclass(frozen=True)
+class RegionFootprint:
+    """One region's agent app size: replicas and per-replica CPU and memory."""
+
+    min_replicas: int
+    max_replicas: int
+    cpu: float
+    memory_gib: float
+
+
+@dataclass(frozen=True)
+class MonthlyCost:
+    """USD per month with min replicas idle, min replicas active, and max replicas active."""
+
+    idle_floor_usd: float
+    min_active_usd: float
+    max_active_usd: float
+
+
+def load_prices(path: Path = ACA_LIMITS) -> ConsumptionPrices:
+    """Consumption prices from infra's Container Apps data file (with its recorded source)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    pricing = data["consumption_pricing_usd_payg"]
+    grant = pricing["free_grant_per_subscription_month"]
+    return ConsumptionPrices(
+        vcpu_active_per_second=float(pricing["vcpu_active_per_second"]),
+        vcpu_idle_per_second=float(pricing["vcpu_idle_per_second"]),
+        memory_active_per_gib_second=float(pricing["memory_active_per_gib_second"]),
+        memory_idle_per_gib_second=float(pricing["memory_idle_per_gib_second"]),
+        free_vcpu_seconds=float(grant["vcpu_seconds"]),
+        free_gib_seconds=float(grant["gib_seconds"]),
+        source=f"{path.name}: {pricing['note']}",
+    )
+
+
+def _usd(
+    vcpu_seconds: float, gib_seconds: float, vcpu_rate: float, gib_rate: float, p: ConsumptionPrices
+) -> float:
+    # The free grant is per subscription and month, so it is taken off the whole set once.
+    return (
+        max(vcpu_seconds - p.free_vcpu_seconds, 0.0) * vcpu_rate
+        + max(gib_seconds - p.free_gib_seconds, 0.0) * gib_rate
+    )
+
+
+def monthly_cost(
+    footprints: Sequence[RegionFootprint], prices: ConsumptionPrices, hours: float = HOURS_PER_MONTH
+) -> MonthlyCost:
+    """Cost of the agent apps of a region set for one month, in three replica scenarios."""
+    seconds = hours * 3600.0
+
+    def totals(replicas: Sequence[int]) -> tuple[float, float]:
+        vcpu = sum(n * f.cpu for n, f in zip(replicas, footprints, strict=True)) * seconds
+        gib = sum(n * f.memory_gib for n, f in zip(replicas, footprints, strict=True)) * seconds
+        return vcpu, gib
+
+    min_vcpu, min_gib = totals([f.min_replicas for f in footprints])
+    max_vcpu, max_gib = totals([f.max_replicas for f in footprints])
+    return MonthlyCost(
+        idle_floor_usd=_usd(
+            min_vcpu,
+            min_gib,
+            prices.vcpu_idle_per_second,
+            prices.memory_idle_per_gib_second,
+            prices,
+        ),
+        min_active_usd=_usd(
+            min_vcpu,
+            min_gib,
+            prices.vcpu_active_per_second,
+            prices.memory_active_per_gib_second,
+            prices,
+        ),
+        max_active_usd=_usd(
+            max_vcpu,
+            max_gib,
+            prices.vcpu_active_per_second,
+            prices.memory_active_per_gib_second,
+            prices,
+        ),
+    )

@@ -1,0 +1,115 @@
+"""Which regions serve a population best: expected-RTT matrix, coverage statistics, set search."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from geo.latency import rank_regions
+from scripts.user_population import User
+
+THRESHOLDS_MS: tuple[int, ...] = (50, 100, 150)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Population-weighted RTT to the nearest region of a set, in ms, and shares under thresholds."""
+
+    mean_ms: float
+    p50_ms: float
+    p95_ms: float
+    share_under: dict[int, float]
+
+
+def rtt_matrix(users: Sequence[User], regions: Sequence[str]) -> np.ndarray:
+    """Expected RTT (ms) from every user (rows) to every region (columns), by geo.latency."""
+    matrix = np.empty((len(users), len(regions)))
+    for row, user in enumerate(users):
+        rtts = dict(rank_regions(user.location, regions))
+        matrix[row] = [rtts[region] for region in regions]
+    return matrix
+
+
+def nearest(matrix: np.ndarray, columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per user: the RTT to the nearest of `columns`, and which column that is."""
+    sub = matrix[:, list(columns)]
+    choice = np.argmin(sub, axis=1)
+    return sub[np.arange(len(sub)), choice], np.asarray(columns)[choice]
+
+
+def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest value whose cumulative weight reaches q percent of the total."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1], side="left"))
+    return float(values[order][min(index, len(values) - 1)])
+
+
+def coverage(rtt: np.ndarray, weights: np.ndarray) -> Coverage:
+    """Weighted mean, p50, p95 and threshold shares of per-user RTTs."""
+    total = float(weights.sum())
+    return Coverage(
+        mean_ms=float(np.dot(rtt, weights) / total),
+        p50_ms=weighted_percentile(rtt, weights, 50),
+        p95_ms=weighted_percentile(rtt, weights, 95),
+        share_under={t: float(weights[rtt < t].sum() / total) for t in THRESHOLDS_MS},
+    )
+
+
+def mean_rtt(matrix: np.ndarray, weights: np.ndarray, columns: Sequence[int]) -> float:
+    """Weighted mean RTT to the nearest of `columns`: the objective the search minimises."""
+    return float(np.dot(matrix[:, list(columns)].min(axis=1), weights) / weights.sum())
+
+
+def greedy_sets(matrix: np.ndarray, weights: np.ndarray, k_max: int) -> list[tuple[int, ...]]:
+    """Plain greedy: set k adds to set k-1 the column that lowers the weighted mean most."""
+    best = np.full(matrix.shape[0], np.inf)
+    chosen: list[int] = []
+    sets: list[tuple[int, ...]] = []
+    for _ in range(min(k_max, matrix.shape[1])):
+        totals = np.minimum(best[:, None], matrix).T @ weights
+        totals[chosen] = np.inf
+        pick = int(np.argmin(totals))
+        chosen.append(pick)
+        best = np.minimum(best, matrix[:, pick])
+        sets.append(tuple(chosen))
+    return sets
+
+
+def improve_by_swaps(
+    matrix: np.ndarray, weights: np.ndarray, columns: Sequence[int]
+) -> tuple[int, ...]:
+    """Swap one chosen column for an unchosen one while that lowers the mean (local search)."""
+    current = list(columns)
+    score = mean_rtt(matrix, weights, current)
+    improved = True
+    while improved:
+        improved = False
+        for position in range(len(current)):
+            others = current[:position] + current[position + 1 :]
+            rest = matrix[:, others].min(axis=1) if others else np.full(matrix.shape[0], np.inf)
+            totals = (np.minimum(rest[:, None], matrix).T @ weights) / weights.sum()
+            totals[current] = np.inf
+            candidate = int(np.argmin(totals))
+            # A relative margin keeps float noise from swapping forever between equals.
+            if totals[candidate] < score * (1 - 1e-12):
+                current[position] = candidate
+                score = float(totals[candidate])
+                improved = True
+    return tuple(current)
+
+
+def best_sets(matrix: np.ndarray, weights: np.ndarray, k_max: int) -> list[tuple[int, ...]]:
+    """Best set found for each k = 1..k_max: greedy, then improved by single swaps."""
+    return [improve_by_swaps(matrix, weights, s) for s in greedy_sets(matrix, weights, k_max)]
+
+
+def brute_force_best(matrix: np.ndarray, weights: np.ndarray, k: int) -> tuple[int, ...]:
+    """The exact best k-set by trying every combination (small cases only)."""
+    return min(
+        itertools.combinations(range(matrix.shape[1]), k),
+        key=lambda combo: mean_rtt(matrix, weights, combo),
+    )
