@@ -1,0 +1,1 @@
+"""Region-tagged dispatch: a LiveKit standard token endpoint that picks the nearest healthy region."""

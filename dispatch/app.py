@@ -1,0 +1,277 @@
+"""The HTTP service: LiveKit's standard token endpoint plus /healthz and /regions."""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+
+from dispatch.health import HealthBoard, Prober
+from dispatch.ratelimit import RateLimiter
+from dispatch.request import RequestError, TokenRequest, parse_token_request
+from dispatch.routing import ClientHints, NoHealthyRegion, choose_region
+from dispatch.settings import DispatchSettings
+from dispatch.tokens import mint_join_token
+from geo.latency import country_location
+
+log = structlog.get_logger("dispatch")
+
+TOKEN_PATHS = ("/", "/token")
+BOARD_KEY = web.AppKey("board", HealthBoard)
+PROBER_KEY = web.AppKey("prober", Prober)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _json(
+    status: int, body: dict[str, object], headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        status=status,
+        text=json.dumps(body, separators=(",", ":")),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def _error(status: int, field: str | None, message: str, **extra: object) -> web.Response:
+    return _json(status, {"error": message, "field": field, **extra})
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
+
+
+class DispatchService:
+    """Request handling for one serving region; state lives in the board and the limiter."""
+
+    def __init__(
+        self, settings: DispatchSettings, board: HealthBoard, limiter: RateLimiter
+    ) -> None:
+        self.settings = settings
+        self.board = board
+        self.limiter = limiter
+        self._known_regions = {e.region for e in settings.regions}
+
+    # --- CORS and client identity -------------------------------------------------------
+
+    def _origin_allowed(self, origin: str) -> bool:
+        origins = self.settings.cors_origins
+        return "*" in origins or origin in origins
+
+    def _cors_headers(self, origin: str | None) -> dict[str, str]:
+        if origin is None:
+            return {}
+        allow = "*" if "*" in self.settings.cors_origins else origin
+        return {
+            "Access-Control-Allow-Origin": allow,
+            "Access-Control-Expose-Headers": "Retry-After",
+            "Vary": "Origin",
+        }
+
+    def client_key(self, request: web.Request) -> str:
+        """The client address, trusting only the configured number of proxy hops."""
+        hops = self.settings.trusted_proxy_hops
+        forwarded = request.headers.get("X-Forwarded-For")
+        if hops and forwarded:
+            chain = [part.strip() for part in forwarded.split(",") if part.strip()]
+            if len(chain) >= hops:
+                return chain[-hops]
+        return request.remote or "unknown"
+
+    # --- middleware ---------------------------------------------------------------------
+
+    @web.middleware
+    async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Answer every failure as JSON, and apply CORS to the token endpoint."""
+        origin = request.headers.get("Origin")
+        is_token = request.path in TOKEN_PATHS
+        if is_token and origin is not None and not self._origin_allowed(origin):
+            return _error(403, "Origin", "origin not allowed")
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            response = _error(exc.status, None, exc.reason)
+        except Exception:
+            log.exception("unhandled_error", path=request.path)
+            response = _error(500, None, "internal error")
+        if is_token:
+            response.headers.update(self._cors_headers(origin))
+        return response
+
+    # --- handlers -----------------------------------------------------------------------
+
+    async def preflight(self, request: web.Request) -> web.Response:
+        """CORS preflight for the token endpoint (the origin was checked by the middleware)."""
+        if request.headers.get("Access-Control-Request-Method", "").upper() != "POST":
+            return _error(400, "Access-Control-Request-Method", "only POST is allowed")
+        allowed_headers = ["Content-Type"]
+        if self.settings.shared_secret is not None:
+            allowed_headers.append(self.settings.secret_header)
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "POST, OPTIONS",
+                "Access-Control-Allow-Headers": ", ".join(allowed_headers),
+                "Access-Control-Max-Age": "600",
+            },
+        )
+
+    def _hints(self, request: web.Request, parsed: TokenRequest) -> ClientHints:
+        country = None
+        where = None
+        header = self.settings.country_header
+        if header and parsed.region is None and parsed.location is None:
+            code = request.headers.get(header, "").strip().upper()
+            # Edge networks send placeholders (XX unknown, T1 Tor); those mean "no location".
+            where = country_location(code) if len(code) == 2 else None
+            country = code if where is not None else None
+        return ClientHints(
+            region=parsed.region,
+            location=parsed.location,
+            country=country,
+            country_location=where,
+        )
+
+    async def token(self, request: web.Request) -> web.Response:
+        """LiveKit's standard token endpoint, answering 201 with the region-tagged dispatch."""
+        wait = self.limiter.acquire(self.client_key(request))
+        if wait > 0:
+            retry = max(1, int(wait + 0.999))
+            return _json(
+                429,
+                {"error": "rate limit exceeded", "field": None, "retry_after_seconds": retry},
+                headers={"Retry-After": str(retry)},
+            )
+        secret = self.settings.shared_secret
+        if secret is not None:
+            given = request.headers.get(self.settings.secret_header, "")
+            if not hmac.compare_digest(given.encode(), secret.reveal().encode()):
+                return _error(401, self.settings.secret_header, "missing or wrong shared secret")
+        try:
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                raise RequestError(
+                    413, "body", f"must be at most {self.settings.max_body_bytes} bytes"
+                ) from None
+            parsed = parse_token_request(body, self.settings)
+        except RequestError as exc:
+            return _error(exc.status, exc.field, exc.message)
+
+        try:
+            decision = choose_region(self.settings, self.board, self._hints(request, parsed))
+        except NoHealthyRegion as exc:
+            retry = str(max(1, int(self.settings.probe_interval_seconds)))
+            return _json(
+                503,
+                {"error": str(exc), "field": None, "regions": self._states()},
+                headers={"Retry-After": retry},
+            )
+        entry = self.settings.entry(decision.region)
+        agent_name = self.settings.tagged_agent_name(decision.region)
+        room = parsed.room_name or f"{self.settings.agent_name}-{secrets.token_hex(6)}"
+        identity = parsed.participant_identity or f"user-{secrets.token_hex(6)}"
+        participant_token = mint_join_token(
+            self.settings,
+            room=room,
+            identity=identity,
+            agent_name=agent_name,
+            name=parsed.participant_name,
+            metadata=parsed.participant_metadata,
+            attributes=parsed.participant_attributes,
+            agent_metadata=parsed.agent_metadata,
+        )
+        log.debug("token_issued", region=decision.region, reason=decision.reason)
+        return _json(
+            201,
+            {
+                "server_url": entry.livekit_url,
+                "participant_token": participant_token,
+                "region": decision.region,
+                "agent_name": agent_name,
+                "room_name": room,
+                "reason": decision.reason,
+            },
+        )
+
+    def _states(self) -> dict[str, str]:
+        return {region: self.board.get(region).state for region in self.board.regions()}
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        """This service is serving (always 200); ``worker`` reports the local agent worker."""
+        own = self.board.get(self.settings.region)
+        worker: dict[str, object] = {
+            "state": own.state,
+            "reason": own.reason,
+            "last_check": _iso(own.last_check),
+        }
+        if own.detail:
+            worker.update(own.detail)
+        status = "ok" if own.state == "up" else "degraded"
+        return _json(200, {"status": status, "region": self.settings.region, "worker": worker})
+
+    async def regions(self, request: web.Request) -> web.Response:
+        """Every deployed region's state, last check and reason."""
+        rows = []
+        for entry in self.settings.regions:
+            health = self.board.get(entry.region)
+            probed = entry.region == self.settings.region or entry.dispatch_url is not None
+            rows.append(
+                {
+                    "region": entry.region,
+                    "location": entry.location,
+                    "state": health.state,
+                    "last_check": _iso(health.last_check),
+                    "reason": health.reason if probed else "not probed: no dispatch_url",
+                }
+            )
+        return _json(200, {"serving_region": self.settings.region, "regions": rows})
+
+
+def create_app(
+    settings: DispatchSettings,
+    *,
+    board: HealthBoard | None = None,
+    limiter: RateLimiter | None = None,
+    probe: bool = True,
+) -> web.Application:
+    """Build the aiohttp application; with ``probe`` it probes regions in the background."""
+    board = board or HealthBoard(
+        [e.region for e in settings.regions],
+        down_after=settings.down_after_failures,
+        up_after=settings.up_after_successes,
+    )
+    limiter = limiter or RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    service = DispatchService(settings, board, limiter)
+    app = web.Application(middlewares=[service.middleware], client_max_size=settings.max_body_bytes)
+    app[BOARD_KEY] = board
+    for path in TOKEN_PATHS:
+        app.router.add_post(path, service.token)
+        app.router.add_route("OPTIONS", path, service.preflight)
+    app.router.add_get("/healthz", service.healthz, allow_head=True)
+    app.router.add_get("/regions", service.regions)
+
+    if settings.country_header:
+        country_location("US")  # load the country table before the first request, not during it
+
+    if probe:
+        prober = Prober(settings, board)
+        app[PROBER_KEY] = prober
+
+        async def start(_: web.Application) -> None:
+            prober.start()
+
+        async def stop(_: web.Application) -> None:
+            await prober.stop()
+
+        app.on_startup.append(start)
+        app.on_cleanup.append(stop)
+    return app

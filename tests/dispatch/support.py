@@ -1,0 +1,53 @@
+"""Helpers shared by the dispatch tests: the three default regions and env-built settings."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from dispatch.health import HealthBoard
+from dispatch.settings import DispatchSettings
+
+API_KEY = "APItestkey"
+API_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
+DEFAULT_REGIONS = [
+    {"region": "us-east", "location": "eastus", "livekit_url": "wss://us.example.livekit.cloud"},
+    {
+        "region": "eu-west",
+        "location": "westeurope",
+        "livekit_url": "wss://eu.example.livekit.cloud",
+    },
+    {
+        "region": "ap-southeast",
+        "location": "southeastasia",
+        "livekit_url": "wss://ap.example.livekit.cloud",
+    },
+]
+
+
+def base_env(**overrides: str) -> dict[str, str]:
+    env = {
+        "MERIDIAN_REGION": "eu-west",
+        "MERIDIAN_AGENT_NAME": "support-agent",
+        "MERIDIAN_REGIONS": json.dumps(DEFAULT_REGIONS),
+        "LIVEKIT_API_KEY": API_KEY,
+        "LIVEKIT_API_SECRET": API_SECRET,
+    }
+    env.update(overrides)
+    return env
+
+
+def board_for(settings: DispatchSettings) -> HealthBoard:
+    return HealthBoard(
+        [e.region for e in settings.regions],
+        down_after=settings.down_after_failures,
+        up_after=settings.up_after_successes,
+    )
+
+
+async def start_stub(app: web.Application) -> TestServer:
+    server = TestServer(app)
+    await server.start_server()
+    return server
