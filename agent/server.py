@@ -1,0 +1,87 @@
+"""The AgentServer: registration under the region-tagged name, prewarm, and one rtc_session."""
+
+from __future__ import annotations
+
+import functools
+
+import livekit.local_inference as local_inference
+import structlog
+from livekit.agents import AgentServer, JobContext, JobProcess, JobRequest
+
+from agent.pipeline import PipelineSettings, build_session
+from agent.providers import build_models
+from agent.response_cache import ResponseCache
+from agent.settings import AgentSettings
+from agent.telemetry import TurnTelemetry, configure_logging
+from agent.turn_handling import DEFAULT_TURN_SETTINGS
+
+# Participant attribute that tells clients (and the smoke test) which region answered.
+REGION_ATTRIBUTE = "meridian.region"
+_VAD = "meridian.vad"
+_CACHE = "meridian.response_cache"
+
+
+def load_local_models() -> None:
+    """Load the local VAD and end-of-turn weights (they ship in livekit-local-inference)."""
+    local_inference.init_vad()
+    local_inference.init_eot()
+
+
+def prewarm(settings: AgentSettings, proc: JobProcess) -> None:
+    """Per-process set-up before any job: logging, local models, the FAQ and its audio cache."""
+    configure_logging(settings.secrets())
+    load_local_models()
+    proc.userdata[_VAD] = DEFAULT_TURN_SETTINGS.build_vad()
+    proc.userdata[_CACHE] = ResponseCache.from_settings(settings.cache)
+    structlog.get_logger("agent.server").info("prewarmed", region=settings.region, pid=proc.pid)
+
+
+async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
+    """Take every job offered to this region's agent name, tagging the agent with the region."""
+    await request.accept(attributes={REGION_ATTRIBUTE: settings.region})
+
+
+async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
+    """One conversation: build the pipeline for this region and join the room."""
+    telemetry = TurnTelemetry(region=settings.region, room=ctx.job.room.name, job_id=ctx.job.id)
+    models = build_models(settings)
+    turn = DEFAULT_TURN_SETTINGS
+    session, agent = build_session(
+        settings=PipelineSettings(system_prompt=settings.system_prompt, turn=turn),
+        stt=models.stt,
+        llm=models.llm,
+        tts=models.tts,
+        vad=ctx.proc.userdata[_VAD],
+        turn_detector=turn.build_turn_detector(),
+        cache=ctx.proc.userdata[_CACHE],
+    )
+    telemetry.attach(session)
+
+    async def _log_session_end(reason: str) -> None:
+        telemetry.log_session_end(session, reason)
+
+    ctx.add_shutdown_callback(_log_session_end)
+    # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
+    await session.start(agent=agent, room=ctx.room, record=False)
+
+
+def build_server(settings: AgentSettings) -> AgentServer:
+    """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds."""
+    worker = settings.worker
+    server = AgentServer(
+        ws_url=worker.livekit_url,
+        api_key=worker.api_key.reveal(),
+        api_secret=worker.api_secret.reveal(),
+        load_threshold=worker.load_threshold,
+        num_idle_processes=worker.idle_processes,
+        drain_timeout=worker.drain_seconds,
+        setup_fnc=functools.partial(prewarm, settings),
+    )
+    # partials of module-level functions pickle, so job processes receive the parsed settings
+    # instead of re-reading the environment
+    server.rtc_session(
+        functools.partial(run_session, settings),
+        agent_name=worker.agent_name,
+        on_request=functools.partial(accept_job, settings),
+    )
+    return server

@@ -1,0 +1,161 @@
+"""JSON-line logs on stdout, one `turn` event per agent reply and one `session_end` per session."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import structlog
+from livekit.agents import AgentSession, ConversationItemAddedEvent, SpeechCreatedEvent
+from livekit.agents.llm import ChatMessage, MetricsReport
+from livekit.agents.voice import SpeechHandle
+
+# The ChatMessage.extra key that marks a reply served from the FAQ cache (see agent/pipeline.py).
+CACHE_MARK = "meridian_faq"
+REDACTED = "[redacted]"
+# Shorter values would redact ordinary words; real credentials are far longer.
+_MIN_SECRET_LEN = 8
+
+
+class SecretRedactor:
+    """structlog processor that replaces every known credential value wherever it appears."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET_LEN}, key=len)[::-1]
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._scrub(v) for v in value]
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        return self._scrub(str(value))
+
+    def __call__(
+        self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        if not self._secrets:
+            return event_dict
+        return {k: self._scrub(v) for k, v in event_dict.items()}
+
+
+def configure_logging(secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
+    """Send structlog events as JSON lines to stdout (Container Apps ships them to Log Analytics)."""
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            SecretRedactor(secrets),
+            structlog.processors.JSONRenderer(),
+        ],
+        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _seconds(report: MetricsReport | None, key: str) -> float | None:
+    if report is None:
+        return None
+    value = report.get(key)
+    return round(float(value), 4) if isinstance(value, int | float) else None
+
+
+@dataclass
+class _Totals:
+    turns: int = 0
+    cache_hits: int = 0
+    interrupted: int = 0
+    e2e: list[float] = field(default_factory=list)
+
+
+class TurnTelemetry:
+    """Logs one `turn` event per agent reply from livekit-agents' own per-turn metrics
+    (ChatMessage.metrics), and a `session_end` event with the session's totals."""
+
+    def __init__(self, *, region: str, room: str, job_id: str) -> None:
+        self._log = structlog.get_logger("agent.turns").bind(
+            region=region, room=room, job_id=job_id
+        )
+        self._pending_user: MetricsReport | None = None
+        self._totals = _Totals()
+        self._started = time.monotonic()
+
+    def attach(self, session: AgentSession) -> None:
+        """Start listening to the session's events."""
+        session.on("conversation_item_added", self._on_item_added)
+        session.on("speech_created", self._on_speech_created)
+
+    def _on_item_added(self, ev: ConversationItemAddedEvent) -> None:
+        if isinstance(ev.item, ChatMessage) and ev.item.role == "user":
+            # the user message is added when its reply is scheduled, before that reply plays
+            self._pending_user = ev.item.metrics
+
+    def _on_speech_created(self, ev: SpeechCreatedEvent) -> None:
+        ev.speech_handle.add_done_callback(self._on_speech_done)
+
+    def _on_speech_done(self, handle: SpeechHandle) -> None:
+        replies = [
+            item
+            for item in handle.chat_items
+            if isinstance(item, ChatMessage) and item.role == "assistant"
+        ]
+        if not replies:
+            return
+        user, self._pending_user = self._pending_user, None
+        reply = replies[0]
+        self.log_turn(speech_id=handle.id, reply=reply, user=user)
+
+    def log_turn(self, *, speech_id: str, reply: ChatMessage, user: MetricsReport | None) -> None:
+        """Write the `turn` event for one agent reply."""
+        assistant = reply.metrics
+        cache_hit = bool(reply.extra.get(CACHE_MARK))
+        e2e = _seconds(assistant, "e2e_latency")
+        self._totals.turns += 1
+        self._totals.cache_hits += int(cache_hit)
+        self._totals.interrupted += int(reply.interrupted)
+        if e2e is not None:
+            self._totals.e2e.append(e2e)
+        self._log.info(
+            "turn",
+            speech_id=speech_id,
+            eou_delay=_seconds(user, "end_of_turn_delay"),
+            transcription_delay=_seconds(user, "transcription_delay"),
+            llm_ttft=_seconds(assistant, "llm_node_ttft"),
+            tts_ttfb=_seconds(assistant, "tts_node_ttfb"),
+            e2e_latency=e2e,
+            cache_hit=cache_hit,
+            interrupted=reply.interrupted,
+        )
+
+    def log_session_end(self, session: AgentSession | None, reason: str) -> None:
+        """Write the `session_end` event with this session's totals."""
+        totals = self._totals
+        e2e = sorted(totals.e2e)
+        usage: list[dict[str, Any]] = []
+        if session is not None:
+            usage = [u.model_dump() for u in session.usage.model_usage]
+        self._log.info(
+            "session_end",
+            reason=reason,
+            duration=round(time.monotonic() - self._started, 3),
+            turns=totals.turns,
+            cache_hits=totals.cache_hits,
+            cache_misses=totals.turns - totals.cache_hits,
+            interrupted_turns=totals.interrupted,
+            e2e_latency_mean=round(statistics.fmean(e2e), 4) if e2e else None,
+            e2e_latency_p50=round(statistics.median(e2e), 4) if e2e else None,
+            e2e_latency_max=e2e[-1] if e2e else None,
+            usage=usage,
+        )
