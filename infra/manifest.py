@@ -237,16 +237,6 @@ class RegionSettings(_Model):
                 raise ValueError(f"tag {key!r} value is longer than 256 characters")
         return tags
 
-    @model_validator(mode="after")
-    def _scale_below_load(self) -> RegionSettings:
-        # Replicas must be added before workers start refusing jobs, or users wait on a full worker.
-        if self.scale.cpu_percent >= self.worker.load_threshold * 100:
-            raise ValueError(
-                f"scale.cpu_percent ({self.scale.cpu_percent}) must be below worker.load_threshold"
-                f" ({self.worker.load_threshold:g} = {self.worker.load_threshold * 100:g}%)"
-            )
-        return self
-
     @property
     def grace_seconds(self) -> int:
         """Container termination grace period: the drain window plus a margin to exit."""
@@ -459,6 +449,17 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         except ValidationError as exc:
             errors.add_region_errors(exc, key, overrides or {})
             continue
+        # Replicas must be added before workers start refusing jobs, or users wait on a full worker.
+        if settings.scale.cpu_percent >= settings.worker.load_threshold * 100:
+            path = ("scale", "cpu_percent")
+            owner = ("regions", key) if _has_path(overrides or {}, path) else ("defaults",)
+            errors.add(
+                (*owner, *path),
+                settings.scale.cpu_percent,
+                f"must be below worker.load_threshold ({settings.worker.load_threshold:g},"
+                f" i.e. {settings.worker.load_threshold * 100:g}%) so replicas are added before"
+                " workers refuse jobs",
+            )
         if agent is None:
             continue
         names = ResourceNames.derive(agent.name, key)

@@ -1,0 +1,56 @@
+"""`pulumi up` runs infra/ with runpy from the project root, which is not on sys.path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from infra.manifest import ROOT
+
+# A bare Pulumi mock harness: no project module is imported before runpy runs infra/.
+PROGRAM = """
+import asyncio, json, runpy, sys
+import pulumi
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+
+assert not any(p in ("", ".") or p == sys.argv[1] for p in sys.path), sys.path
+
+class Mocks(pulumi.runtime.Mocks):
+    types = []
+    def new_resource(self, args):
+        self.types.append(args.typ)
+        state = dict(args.inputs)
+        if "identity" in state:
+            state["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {}}
+        return args.name + "-id", state
+    def call(self, args):
+        return {"primarySharedKey": "k"}, []
+
+set_all_config({"meridian:livekitApiKey": "k", "meridian:livekitApiSecret": "s"}, ["meridian:livekitApiKey", "meridian:livekitApiSecret"])
+loop = asyncio.new_event_loop()
+asyncio.set_event_loop(loop)
+m = Mocks()
+mocks.set_mocks(m, project="meridian", stack="prod-eu-west", preview=False)
+settings.set_root_resource(None)
+loop.run_until_complete(run_in_stack(lambda: runpy.run_path("infra", run_name="__main__")))
+print(json.dumps(sorted(set(m.types))))
+"""
+
+
+def test_program_runs_from_project_root_without_it_on_sys_path(tmp_path: Path) -> None:
+    script = tmp_path / "harness.py"
+    script.write_text(PROGRAM)
+    result = subprocess.run(
+        [sys.executable, "-P", str(script), str(ROOT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "azure-native:app:ContainerApp" in json.loads(result.stdout.splitlines()[-1])

@@ -1,0 +1,302 @@
+"""regions.yaml is parsed only by infra/manifest.py, and every mistake is caught before a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.manifest import DEFAULT_MANIFEST, ManifestError, ResourceNames, load_manifest
+
+
+def test_shipped_manifest_loads_three_regions() -> None:
+    manifest = load_manifest(DEFAULT_MANIFEST)
+    assert {key: r.location for key, r in manifest.regions.items()} == {
+        "us-east": "eastus",
+        "eu-west": "westeurope",
+        "ap-southeast": "southeastasia",
+    }
+
+
+def test_defaults_apply_to_every_region() -> None:
+    manifest = load_manifest(DEFAULT_MANIFEST)
+    assert all(r.replicas.max == r.settings.replicas.max >= 1 for r in manifest.regions.values())
+    assert len({r.settings.models for r in manifest.regions.values()}) == 1
+
+
+def test_region_overrides_merge_deeply_into_defaults(manifest_data, write_manifest) -> None:
+    manifest_data["regions"]["ap-southeast"]["models"] = {
+        "llm": {
+            "provider": "azure-openai",
+            "model": "gpt-4o-mini",
+            "endpoint": "https://sea.openai.azure.com",
+        }
+    }
+    manifest_data["regions"]["ap-southeast"]["replicas"] = {"max": 3}
+    region = load_manifest(write_manifest(manifest_data)).regions["ap-southeast"]
+    assert region.models.llm.endpoint == "https://sea.openai.azure.com"
+    assert region.models.stt.provider == "livekit"
+    assert (region.replicas.min, region.replicas.max) == (1, 3)
+
+
+def test_region_can_override_livekit_url(manifest_data, write_manifest) -> None:
+    manifest_data["regions"]["eu-west"]["livekit_url"] = "wss://eu.example.livekit.cloud"
+    manifest = load_manifest(write_manifest(manifest_data))
+    assert manifest.regions["eu-west"].livekit_url == "wss://eu.example.livekit.cloud"
+    assert manifest.regions["us-east"].livekit_url == manifest_data["livekit_url"]
+
+
+def test_names_are_derived_from_agent_and_region() -> None:
+    names = ResourceNames.derive("support-agent", "eu-west")
+    assert names.agent_name == names.app == "support-agent-eu-west"
+    assert names.resource_group == "rg-support-agent-eu-west"
+    assert names.environment == "cae-support-agent-eu-west"
+    assert names.identity == "id-support-agent-eu-west"
+
+
+def test_grace_period_covers_drain_time() -> None:
+    region = load_manifest(DEFAULT_MANIFEST).regions["us-east"]
+    assert region.grace_seconds > region.drain_seconds
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        data = data.setdefault(part, {})
+    data[last] = value
+
+
+def _delete(data: dict[str, Any], dotted: str) -> None:
+    *parents, last = dotted.split(".")
+    for part in parents:
+        data = data[part]
+    del data[last]
+
+
+# Each case: (id, mutation, expected path in the message, expected phrase in the message).
+BAD_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
+    (
+        "unknown key with suggestion",
+        lambda d: _set(d, "defaults.replicas.maxx", 3),
+        "defaults.replicas.maxx",
+        "did you mean 'max'",
+    ),
+    (
+        "unknown top-level key",
+        lambda d: _set(d, "regoins", {}),
+        "regoins",
+        "did you mean 'regions'",
+    ),
+    (
+        "missing location",
+        lambda d: _delete(d, "regions.eu-west.location"),
+        "regions.eu-west.location",
+        "required field is missing",
+    ),
+    (
+        "missing agent name",
+        lambda d: _delete(d, "agent.name"),
+        "agent.name",
+        "required field is missing",
+    ),
+    (
+        "wrong type",
+        lambda d: _set(d, "regions.eu-west.replicas", {"max": "ten"}),
+        "regions.eu-west.replicas.max",
+        "valid integer",
+    ),
+    (
+        "region key not DNS-safe",
+        lambda d: d["regions"].update({"EU_North": {"location": "northeurope"}}),
+        "regions.EU_North",
+        "DNS-safe",
+    ),
+    (
+        "duplicate location",
+        lambda d: _set(d, "regions.eu-west.location", "eastus"),
+        "regions.eu-west.location",
+        "already used by region 'us-east'",
+    ),
+    (
+        "unknown Azure location",
+        lambda d: _set(d, "regions.eu-west.location", "westeurop"),
+        "regions.eu-west.location",
+        "did you mean westeurope",
+    ),
+    (
+        "cpu/memory pair",
+        lambda d: _set(d, "regions.us-east.resources", {"cpu": 1.5, "memory": "4Gi"}),
+        "regions.us-east.resources",
+        "allowed cpu/memory pairs",
+    ),
+    (
+        "memory format",
+        lambda d: _set(d, "defaults.resources.memory", "4GB"),
+        "defaults.resources.memory",
+        "size in GiB",
+    ),
+    (
+        "app name too long",
+        lambda d: d["regions"].update({"ap-southeast-primary": {"location": "australiaeast"}}),
+        "regions.ap-southeast-primary",
+        "breaks Azure's rules",
+    ),
+    (
+        "min above max",
+        lambda d: _set(d, "regions.eu-west.replicas", {"min": 5, "max": 2}),
+        "regions.eu-west.replicas",
+        "must not exceed max",
+    ),
+    (
+        "replicas beyond limit",
+        lambda d: _set(d, "regions.eu-west.replicas", {"max": 5000}),
+        "regions.eu-west.replicas.max",
+        "less than or equal to 1000",
+    ),
+    (
+        "probe out of range",
+        lambda d: _set(d, "defaults.probes.startup.failure_threshold", 30),
+        "defaults.probes.startup.failure_threshold",
+        "less than or equal to 10",
+    ),
+    (
+        "grace beyond limit",
+        lambda d: _set(d, "defaults.drain_seconds", 4000),
+        "defaults.drain_seconds",
+        "less than or equal to 3570",
+    ),
+    (
+        "scale rule above load threshold",
+        lambda d: _set(d, "defaults.scale.cpu_percent", 90),
+        "defaults.scale.cpu_percent",
+        "must be below worker.load_threshold",
+    ),
+    (
+        "unknown provider",
+        lambda d: _set(d, "defaults.models.llm.provider", "azure"),
+        "defaults.models.llm",
+        "not one of: livekit, azure-openai, openai",
+    ),
+    (
+        "azure-openai without endpoint",
+        lambda d: _set(
+            d, "regions.eu-west.models", {"llm": {"provider": "azure-openai", "model": "gpt-4o"}}
+        ),
+        "regions.eu-west.models.llm",
+        "needs an endpoint",
+    ),
+    (
+        "secret in manifest",
+        lambda d: _set(d, "regions.us-east.api_secret", "x"),
+        "regions.us-east.api_secret",
+        "secrets never go in regions.yaml",
+    ),
+    (
+        "unpinned image",
+        lambda d: _set(d, "agent.image", "ghcr.io/meridian/agent"),
+        "agent.image",
+        "pin a tag or a digest",
+    ),
+    (
+        "bad registry id",
+        lambda d: _set(d, "agent.registry", "myacr"),
+        "agent.registry",
+        "Container Registry resource ID",
+    ),
+    (
+        "image outside registry",
+        lambda d: _set(
+            d,
+            "agent.registry",
+            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/meridianacr",
+        ),
+        "agent",
+        "must come from the configured registry meridianacr.azurecr.io",
+    ),
+    (
+        "bad livekit url",
+        lambda d: _set(d, "livekit_url", "meridian.livekit.cloud"),
+        "livekit_url",
+        "wss://",
+    ),
+    ("no regions", lambda d: _set(d, "regions", {}), "regions", "at least one region"),
+    (
+        "agent name with uppercase",
+        lambda d: _set(d, "agent.name", "Support"),
+        "agent.name",
+        "lowercase letters",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "path", "phrase"), [c[1:] for c in BAD_MANIFESTS], ids=[c[0] for c in BAD_MANIFESTS]
+)
+def test_bad_manifest_is_reported_with_file_path_and_rule(
+    manifest_data, write_manifest, mutate, path, phrase
+) -> None:
+    mutate(manifest_data)
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(write_manifest(manifest_data))
+    matching = [
+        e
+        for e in caught.value.errors
+        if e.startswith("regions.yaml:") and f" {path}" in e and phrase in e
+    ]
+    assert matching, caught.value.errors
+
+
+def test_every_error_is_reported_at_once(manifest_data, write_manifest) -> None:
+    _set(manifest_data, "regions.eu-west.replicas", {"max": 5000})
+    _set(manifest_data, "regions.us-east.location", "nowhere")
+    _set(manifest_data, "agent.image", "ghcr.io/meridian/agent")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(write_manifest(manifest_data))
+    assert len(caught.value.errors) == 3
+
+
+def test_error_names_the_line_of_the_bad_value(tmp_path: Path) -> None:
+    text = DEFAULT_MANIFEST.read_text().replace("location: westeurope", "location: westeurop")
+    (tmp_path / "regions.yaml").write_text(text)
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if "westeurop" in text_line)
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path / "regions.yaml")
+    assert caught.value.errors[0].startswith(f"regions.yaml:{line}: regions.eu-west.location")
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
+    (tmp_path / "regions.yaml").write_text("agent:\n  name: a\n  image: [unclosed\nregions: {}\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifest(tmp_path / "regions.yaml")
+    assert caught.value.errors[0].startswith("regions.yaml:4: invalid YAML")
+
+
+def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
+    text = DEFAULT_MANIFEST.read_text() + "  us-east:\n    location: eastus2\n"
+    (tmp_path / "regions.yaml").write_text(text)
+    with pytest.raises(ManifestError, match="duplicate key 'us-east'"):
+        load_manifest(tmp_path / "regions.yaml")
+
+
+def test_missing_file_is_a_manifest_error(tmp_path: Path) -> None:
+    with pytest.raises(ManifestError, match="cannot read the manifest"):
+        load_manifest(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("stack", "region"),
+    [("us-east", "us-east"), ("prod-us-east", "us-east"), ("staging-ap-southeast", "ap-southeast")],
+)
+def test_stack_name_selects_its_region(stack: str, region: str) -> None:
+    assert load_manifest(DEFAULT_MANIFEST).region_for_stack(stack).key == region
+
+
+def test_config_region_wins_over_stack_name() -> None:
+    assert load_manifest(DEFAULT_MANIFEST).region_for_stack("prod", "eu-west").key == "eu-west"
+
+
+def test_unknown_stack_lists_valid_regions() -> None:
+    with pytest.raises(ManifestError, match="us-east, eu-west, ap-southeast"):
+        load_manifest(DEFAULT_MANIFEST).region_for_stack("prod-mars")

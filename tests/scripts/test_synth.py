@@ -1,0 +1,87 @@
+"""scripts/synth.py: what each stack would create, offline, for people and for machines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.manifest import DEFAULT_MANIFEST, ROOT
+
+SYNTH = ROOT / "scripts" / "synth.py"
+
+
+def run_synth(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SYNTH), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def synth_json() -> dict:
+    result = run_synth("--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_has_one_stack_per_region(synth_json: dict) -> None:
+    assert {k: v["region"] for k, v in synth_json["stacks"].items()} == {
+        "us-east": "us-east",
+        "eu-west": "eu-west",
+        "ap-southeast": "ap-southeast",
+    }
+
+
+def test_json_resources_carry_type_tokens_names_and_wire_inputs(synth_json: dict) -> None:
+    resources = synth_json["stacks"]["eu-west"]["resources"]
+    app = next(r for r in resources if r["type"] == "azure-native:app:ContainerApp")
+    assert app["name"] == "support-agent-eu-west"
+    assert app["inputs"]["containerAppName"] == "support-agent-eu-west"
+    assert app["inputs"]["template"]["terminationGracePeriodSeconds"] == 630
+
+
+def test_json_masks_secrets_only(synth_json: dict) -> None:
+    text = json.dumps(synth_json)
+    assert "synth-placeholder" not in text
+    app = next(
+        r
+        for r in synth_json["stacks"]["us-east"]["resources"]
+        if r["type"] == "azure-native:app:ContainerApp"
+    )
+    assert {s["value"] for s in app["inputs"]["configuration"]["secrets"]} == {"[secret]"}
+    assert synth_json["stacks"]["us-east"]["outputs"]["agentName"] == "support-agent-us-east"
+
+
+def test_text_lists_every_resource_of_the_chosen_stack() -> None:
+    result = run_synth("--stack", "prod-ap-southeast")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stack prod-ap-southeast: region ap-southeast in southeastasia")
+    assert "+ azure-native:app:ContainerApp  support-agent-ap-southeast" in result.stdout
+    assert "env[LIVEKIT_API_SECRET]: secretRef livekit-api-secret" in result.stdout
+    assert "synth-placeholder" not in result.stdout
+
+
+def test_manifest_error_exits_2_with_messages_on_stderr(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT_MANIFEST.read_text())
+    data["regions"]["eu-west"]["replicas"] = {"max": 0}
+    bad = tmp_path / "regions.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    result = run_synth("--manifest", str(bad))
+    assert result.returncode == 2
+    assert "regions.eu-west.replicas.max (got 0)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_unknown_stack_exits_2_with_the_region_list() -> None:
+    result = run_synth("--stack", "mars")
+    assert result.returncode == 2
+    assert "us-east, eu-west, ap-southeast" in result.stderr
