@@ -1,0 +1,201 @@
+"""Health: hysteresis on the board, and real probes of a worker and a peer over loopback."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
+from tests.dispatch.support import board_for, start_stub
+
+OK = ProbeResult(True, "ok")
+FAIL = ProbeResult(False, "boom")
+
+
+def test_region_stays_up_until_k_consecutive_failures():
+    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    board.record("eu-west", FAIL, 1.0)
+    board.record("eu-west", FAIL, 2.0)
+    assert board.is_up("eu-west")
+    board.record("eu-west", FAIL, 3.0)
+    assert not board.is_up("eu-west")
+
+
+def test_a_success_resets_the_failure_count():
+    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    for result in (FAIL, FAIL, OK, FAIL, FAIL):
+        board.record("eu-west", result, 1.0)
+    assert board.is_up("eu-west")
+
+
+def test_region_comes_back_only_after_m_consecutive_successes():
+    board = HealthBoard(["eu-west"], down_after=1, up_after=3)
+    board.record("eu-west", FAIL, 1.0)
+    board.record("eu-west", OK, 2.0)
+    board.record("eu-west", OK, 3.0)
+    assert not board.is_up("eu-west")
+    board.record("eu-west", OK, 4.0)
+    assert board.is_up("eu-west")
+
+
+def test_a_failure_while_recovering_restarts_the_success_count():
+    board = HealthBoard(["eu-west"], down_after=1, up_after=2)
+    for result in (FAIL, OK, FAIL, OK):
+        board.record("eu-west", result, 1.0)
+    assert not board.is_up("eu-west")
+
+
+def test_board_keeps_last_check_time_and_reason():
+    board = HealthBoard(["eu-west"], down_after=1, up_after=1)
+    board.record("eu-west", FAIL, 42.0)
+    health = board.get("eu-west")
+    assert (health.state, health.last_check, health.reason) == ("down", 42.0, "boom")
+
+
+def worker_app(agent_name: str, status: int = 200) -> web.Application:
+    async def worker(_: web.Request) -> web.Response:
+        if status != 200:
+            return web.Response(status=status)
+        return web.json_response(
+            {
+                "agent_name": agent_name,
+                "active_jobs": 2,
+                "worker_load": 0.25,
+                "sdk_version": "1.8.9",
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/worker", worker)
+    return app
+
+
+def peer_app(state: str) -> web.Application:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "worker": {"state": state, "reason": "x"}})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    return app
+
+
+async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
+    import aiohttp
+
+    server = await start_stub(worker_app("support-agent-eu-west"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = str(server.make_url("")).rstrip("/")
+            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+    finally:
+        await server.close()
+    assert result.ok
+    assert result.detail == {
+        "agent_name": "support-agent-eu-west",
+        "active_jobs": 2,
+        "worker_load": 0.25,
+    }
+
+
+async def test_worker_check_fails_when_the_worker_registers_under_another_name():
+    import aiohttp
+
+    server = await start_stub(worker_app("someone-else"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = str(server.make_url("")).rstrip("/")
+            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+    finally:
+        await server.close()
+    assert not result.ok
+    assert "someone-else" in result.reason
+
+
+async def test_worker_check_fails_when_nothing_listens():
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        result = await check_worker(session, "http://127.0.0.1:9", "a", 0.5)
+    assert not result.ok
+
+
+async def test_probe_times_out_on_a_hanging_peer():
+    import asyncio
+
+    import aiohttp
+
+    release = asyncio.Event()
+
+    async def hang(_: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/healthz", hang)
+    server = await start_stub(app)
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = str(server.make_url("")).rstrip("/")
+            result = await check_peer(session, url, 0.2)
+    finally:
+        release.set()
+        await server.close()
+    assert not result.ok
+    assert "timed out" in result.reason
+
+
+async def test_peer_check_follows_the_peer_reported_worker_state():
+    import aiohttp
+
+    up, down = await start_stub(peer_app("up")), await start_stub(peer_app("down"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            up_result = await check_peer(session, str(up.make_url("")).rstrip("/"), 1.0)
+            down_result = await check_peer(session, str(down.make_url("")).rstrip("/"), 1.0)
+    finally:
+        await up.close()
+        await down.close()
+    assert (up_result.ok, down_result.ok) == (True, False)
+
+
+async def test_prober_takes_a_peer_down_and_brings_it_back_with_hysteresis(make_settings):
+    import json
+
+    state = {"value": "up"}
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"worker": {"state": state["value"]}})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    peer = await start_stub(app)
+    worker = await start_stub(worker_app("support-agent-eu-west"))
+    regions = [
+        {"region": "eu-west", "location": "westeurope", "livekit_url": "wss://eu.example"},
+        {
+            "region": "us-east",
+            "location": "eastus",
+            "livekit_url": "wss://us.example",
+            "dispatch_url": str(peer.make_url("")).rstrip("/"),
+        },
+    ]
+    settings = make_settings(
+        MERIDIAN_REGIONS=json.dumps(regions),
+        MERIDIAN_DISPATCH_WORKER_URL=str(worker.make_url("")).rstrip("/"),
+        MERIDIAN_DISPATCH_DOWN_AFTER_FAILURES="2",
+        MERIDIAN_DISPATCH_UP_AFTER_SUCCESSES="2",
+    )
+    board = board_for(settings)
+    prober = Prober(settings, board, clock=lambda: 100.0)
+    try:
+        history = []
+        for value in ("down", "down", "up", "up"):
+            state["value"] = value
+            await prober.probe_once()
+            history.append(board.is_up("us-east"))
+    finally:
+        await prober.stop()
+        await peer.close()
+        await worker.close()
+    assert history == [True, False, False, True]
+    assert board.is_up("eu-west")
+    assert board.get("eu-west").detail["worker_load"] == 0.25
