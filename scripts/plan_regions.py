@@ -285,7 +285,7 @@ def plot_map(users: Sequence[User], assignment: Sequence[str], title: str, out: 
     weights = np.array([u.weight for u in users], dtype=float)
     sizes = 2 + 60 * np.sqrt(weights / weights.max())
 
-    fig, ax = plt.subplots(figsize=(12, 6.2), dpi=100)
+    fig, ax = plt.subplots(figsize=(12, 5.2), dpi=100)
     for lon in range(-180, 181, 30):
         ax.axvline(lon, color="#dddddd", lw=0.5, zorder=0)
     for lat in range(-90, 91, 30):
@@ -298,9 +298,14 @@ def plot_map(users: Sequence[User], assignment: Sequence[str], title: str, out: 
     # not one crossing the whole world.
     site_xy[:, 0] += 360.0 * np.round((user_xy[:, 0] - site_xy[:, 0]) / 360.0)
     colors = [color[r] for r in assignment]
+    # Thin, faint lines keep thousands of users readable; a handful can afford bold ones.
+    crowded = len(users) > 200
     ax.add_collection(
         LineCollection(
-            np.stack([user_xy, site_xy], axis=1), colors=colors, linewidths=0.3, alpha=0.25
+            np.stack([user_xy, site_xy], axis=1),
+            colors=colors,
+            linewidths=0.3 if crowded else 1.0,
+            alpha=0.25 if crowded else 0.6,
         )
     )
     ax.scatter(user_xy[:, 0], user_xy[:, 1], s=sizes, c=colors, alpha=0.6, linewidths=0, zorder=2)

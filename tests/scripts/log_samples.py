@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 # Median seconds per stage: (transcription, endpointing wait, llm ttft, tts ttfb, overhead).
@@ -52,3 +53,10 @@ def turn_lines(turns_per_region: int = 200, seed: int = 6) -> list[str]:
             if index % 50 == 0:
                 lines.append(json.dumps({"event": "worker registered", "level": "info"}))
     return lines
+
+
+def write_turn_log(directory: Path) -> Path:
+    """Write the default sample as a JSON-lines agent log and return its path."""
+    path = directory / "agent.jsonl"
+    path.write_text("\n".join(turn_lines()) + "\n", encoding="utf-8")
+    return path
