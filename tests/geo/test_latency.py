@@ -175,3 +175,14 @@ def test_country_location_handles_countries_across_the_antimeridian():
 
 def test_country_location_is_none_for_unknown_codes():
     assert country_location("ZZ") is None
+
+
+def test_nearest_site_agrees_with_a_haversine_scan_everywhere():
+    import random
+
+    rng = random.Random(7)
+    sites = sorted({site for site, _ in measured_rtt_table()})
+    for _ in range(500):
+        user = Location(rng.uniform(-90, 90), rng.uniform(-180, 180))
+        expected = min(sites, key=lambda s: (great_circle_km(user, site_location(s)), s))
+        assert nearest_site(user) == expected

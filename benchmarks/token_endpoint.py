@@ -1,0 +1,169 @@
+"""Token-endpoint load test on loopback: tokens per second on one server core, p50/p99 latency."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import random
+import socket
+import statistics
+import time
+
+import aiohttp
+
+TARGET_RPS = 2000
+TARGET_P99_MS = 10.0
+REGIONS = [
+    {"region": "us-east", "location": "eastus", "livekit_url": "wss://us.example.livekit.cloud"},
+    {
+        "region": "eu-west",
+        "location": "westeurope",
+        "livekit_url": "wss://eu.example.livekit.cloud",
+    },
+    {
+        "region": "ap-southeast",
+        "location": "southeastasia",
+        "livekit_url": "wss://ap.example.livekit.cloud",
+    },
+]
+# Users spread over the world so every request runs the full routing path.
+USERS = [
+    (40.71, -74.01),
+    (-23.55, -46.63),
+    (51.51, -0.13),
+    (50.11, 8.68),
+    (-26.20, 28.05),
+    (19.08, 72.88),
+    (1.35, 103.82),
+    (35.68, 139.65),
+    (-33.87, 151.21),
+]
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _pin(cpu: int) -> None:
+    if hasattr(os, "sched_setaffinity") and cpu in os.sched_getaffinity(0):
+        os.sched_setaffinity(0, {cpu})
+
+
+def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
+    # Runs in a child process pinned to one core: the figure is "per server core".
+    import logging
+
+    import structlog
+    from aiohttp import web
+
+    from dispatch.app import create_app
+    from dispatch.settings import load_settings
+
+    _pin(0)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    settings = load_settings(
+        {
+            "MERIDIAN_REGION": "eu-west",
+            "MERIDIAN_AGENT_NAME": "support-agent",
+            "MERIDIAN_REGIONS": json.dumps(REGIONS),
+            "LIVEKIT_API_KEY": "APIbenchmark",
+            "LIVEKIT_API_SECRET": "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "MERIDIAN_DISPATCH_RATE_PER_MINUTE": "1000000000",
+            "MERIDIAN_DISPATCH_RATE_BURST": "1000000",
+        }
+    )
+
+    async def started(_: web.Application) -> None:
+        ready.set()
+
+    app = create_app(settings, probe=False)
+    app.on_startup.append(started)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+async def _load(url: str, seconds: float, concurrency: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker(seed: int) -> None:
+            rng = random.Random(seed)
+            while time.perf_counter() < deadline:
+                lat, lon = rng.choice(USERS)
+                body = json.dumps({"latitude": lat, "longitude": lon}).encode()
+                start = time.perf_counter()
+                async with session.post(
+                    url, data=body, headers={"Content-Type": "application/json"}
+                ) as resp:
+                    await resp.read()
+                    if resp.status != 201:
+                        raise RuntimeError(f"benchmark request failed: HTTP {resp.status}")
+                latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(i) for i in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return latencies, elapsed
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(quick: bool) -> None:
+    """Run the load test and print a table (machine, throughput, latency, targets)."""
+    seconds = 2.0 if quick else 10.0
+    port = _free_port()
+    ctx = multiprocessing.get_context("spawn")
+    ready = ctx.Event()
+    server = ctx.Process(target=_serve, args=(port, ready), daemon=True)
+    server.start()
+    try:
+        if not ready.wait(timeout=60):
+            raise RuntimeError("dispatch server did not start within 60 s")
+        _pin(1)
+        url = f"http://127.0.0.1:{port}/token"
+        asyncio.run(_load(url, 0.5, 8))  # warm-up: imports, caches, connections
+        rows = []
+        for concurrency in (1, 8) if quick else (1, 8, 32):
+            latencies, elapsed = asyncio.run(_load(url, seconds, concurrency))
+            ms = sorted(x * 1000 for x in latencies)
+            p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+            rows.append((concurrency, len(ms) / elapsed, statistics.median(ms), p99))
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+
+    cores = os.cpu_count()
+    print("## Token endpoint (loopback, dispatch server pinned to one core)")
+    print(f"machine: {cores} cores, {_cpu_model()}, Python {platform.python_version()}")
+    print(f"duration per row: {seconds:g} s; load generator pinned to another core when available")
+    print()
+    print("| in flight | tokens/s | p50 ms | p99 ms |")
+    print("| ---: | ---: | ---: | ---: |")
+    for concurrency, rps, p50, p99 in rows:
+        print(f"| {concurrency} | {rps:,.0f} | {p50:.2f} | {p99:.2f} |")
+    best = max(rows, key=lambda r: r[1])
+    meets = best[1] >= TARGET_RPS and best[3] < TARGET_P99_MS
+    print()
+    print(
+        f"target: >= {TARGET_RPS:,} tokens/s on one core with p99 < {TARGET_P99_MS:g} ms: "
+        f"{'met' if meets else 'NOT met'} (best row: {best[1]:,.0f} tokens/s, p99 {best[3]:.2f} ms)"
+    )
+
+
+if __name__ == "__main__":
+    main(quick=True)
