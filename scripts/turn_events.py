@@ -122,6 +122,18 @@ def _take_event(result: ParseResult, source: str, event: Any) -> None:
     if not isinstance(event, dict):
         result.skip(source, "not a JSON object")
         return
+    if "event" not in event:
+        # A log-stream record (`az containerapp logs show --format json`) wraps the line in "Log".
+        wrapped = next((event[c] for c in LOG_COLUMNS if isinstance(event.get(c), str)), None)
+        if wrapped is not None:
+            try:
+                event = _decode_line(wrapped.strip())
+            except _Malformed as exc:
+                result.skip(source, str(exc))
+                return
+            if not isinstance(event, dict):
+                result.skip(source, "not a JSON object")
+                return
     if event.get("event") != "turn":
         result.other_events += 1
         return

@@ -70,6 +70,13 @@ def test_runtime_prefix_before_the_json_is_tolerated() -> None:
     assert len(parse_text(line, "log").turns) == 1
 
 
+def test_log_stream_records_wrapping_the_line_in_log_are_unwrapped() -> None:
+    records = [
+        json.dumps({"TimeStamp": "2026-11-24T10:00:00Z", "Log": line}) for line in turn_lines(2)
+    ]
+    assert len(parse_text("\n".join(records), "stream").turns) == 6
+
+
 def test_log_analytics_csv_export_with_log_s_column_is_read() -> None:
     lines = turn_lines(turns_per_region=4)
     buffer = io.StringIO()
