@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+
+import aiohttp
 from aiohttp import web
 
 from dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
@@ -79,8 +83,6 @@ def peer_app(state: str) -> web.Application:
 
 
 async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
-    import aiohttp
-
     server = await start_stub(worker_app("support-agent-eu-west"))
     try:
         async with aiohttp.ClientSession() as session:
@@ -97,8 +99,6 @@ async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
 
 
 async def test_worker_check_fails_when_the_worker_registers_under_another_name():
-    import aiohttp
-
     server = await start_stub(worker_app("someone-else"))
     try:
         async with aiohttp.ClientSession() as session:
@@ -111,17 +111,12 @@ async def test_worker_check_fails_when_the_worker_registers_under_another_name()
 
 
 async def test_worker_check_fails_when_nothing_listens():
-    import aiohttp
-
     async with aiohttp.ClientSession() as session:
         result = await check_worker(session, "http://127.0.0.1:9", "a", 0.5)
     assert not result.ok
 
 
 async def test_probe_times_out_on_a_hanging_peer():
-    import asyncio
-
-    import aiohttp
 
     release = asyncio.Event()
 
@@ -144,8 +139,6 @@ async def test_probe_times_out_on_a_hanging_peer():
 
 
 async def test_peer_check_follows_the_peer_reported_worker_state():
-    import aiohttp
-
     up, down = await start_stub(peer_app("up")), await start_stub(peer_app("down"))
     try:
         async with aiohttp.ClientSession() as session:
@@ -158,8 +151,6 @@ async def test_peer_check_follows_the_peer_reported_worker_state():
 
 
 async def test_prober_takes_a_peer_down_and_brings_it_back_with_hysteresis(make_settings):
-    import json
-
     state = {"value": "up"}
 
     async def healthz(_: web.Request) -> web.Response:

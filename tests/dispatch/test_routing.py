@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dispatch.health import ProbeResult
@@ -42,8 +44,6 @@ def test_coordinates_reason_names_the_basis_and_expected_rtt(settings):
 
 
 def test_regions_sharing_a_location_tie_break_by_region_key(make_settings):
-    import json
-
     regions = [
         {"region": "eu-west-b", "location": "westeurope", "livekit_url": "wss://b.example"},
         {"region": "eu-west-a", "location": "westeurope", "livekit_url": "wss://a.example"},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -63,9 +65,6 @@ def test_bad_region_entry_is_named_by_index_and_key(change, field):
 
 
 def test_python_m_dispatch_exits_2_with_one_line_on_bad_config():
-    import subprocess
-    import sys
-
     result = subprocess.run(
         [sys.executable, "-m", "dispatch"],
         env={"PATH": "", "MERIDIAN_REGION": "eu-west"},
