@@ -179,7 +179,6 @@ def test_country_location_is_none_for_unknown_codes():
 
 
 def test_nearest_site_agrees_with_a_haversine_scan_everywhere():
-
     rng = random.Random(7)
     sites = sorted({site for site, _ in measured_rtt_table()})
     for _ in range(500):
