@@ -18,9 +18,9 @@ import argparse  # noqa: E402
 import csv  # noqa: E402
 import json  # noqa: E402
 from collections import Counter  # noqa: E402
-from collections.abc import Mapping, Sequence  # noqa: E402
+from collections.abc import Callable, Mapping, Sequence  # noqa: E402
 from dataclasses import asdict, dataclass  # noqa: E402
-from typing import Any, TextIO  # noqa: E402
+from typing import TextIO  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -55,6 +55,10 @@ DEFAULT_MAX_K = 6
 MIN_CONTINENT_SHARE = 0.0005
 
 
+class PlanError(Exception):
+    """A problem with the planner's inputs; the message names the source and field."""
+
+
 @dataclass(frozen=True)
 class PlanCase:
     """One region set and how it serves the population."""
@@ -82,6 +86,7 @@ class Plan:
 
     cases: list[PlanCase]
     continents: list[ContinentSaving]
+    baseline: str
     best_k_for_continents: int
     assignments: dict[str, list[str]]
 
@@ -104,7 +109,7 @@ def _case(
     matrix: np.ndarray,
     weights: np.ndarray,
     regions: Sequence[str],
-    cost_of: Any,
+    cost_of: Callable[[Sequence[str]], MonthlyCost] | None,
 ) -> PlanCase:
     rtt, _ = nearest(matrix, columns)
     names = tuple(regions[c] for c in columns)
@@ -126,8 +131,8 @@ def plan(
     matrix = rtt_matrix(users, regions)
     weights = np.array([u.weight for u in users], dtype=float)
 
-    cost_of = None
-    if footprints is not None and prices is not None:
+    cost_of: Callable[[Sequence[str]], MonthlyCost] | None = None
+    if footprints and prices is not None:
         typical = Counter(footprints.values()).most_common(1)[0][0]
 
         def cost_of(names: Sequence[str]) -> MonthlyCost:
@@ -172,7 +177,7 @@ def plan(
         "current": [regions[c] for c in nearest(matrix, current_cols)[1]],
         "best": [regions[c] for c in nearest(matrix, best_cols)[1]],
     }
-    return Plan(cases, continents, k, assignments)
+    return Plan(cases, continents, baseline, k, assignments)
 
 
 def _case_rows(plan_: Plan, with_cost: bool) -> list[list[str]]:
@@ -205,7 +210,6 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
     if with_cost:
         headers += ["$/mo idle floor", "$/mo min active", "$/mo max active"]
     k = plan_.best_k_for_continents
-    baseline = plan_.cases[1].name.removeprefix("baseline ")
     continent_rows = [
         [
             c.continent,
@@ -227,7 +231,7 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
             [
                 "continent",
                 "users",
-                f"{baseline} only",
+                f"{plan_.baseline} only",
                 "current",
                 f"best k={k}",
                 "current saves",
@@ -374,10 +378,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="region set drawn on the map: the manifest's or the best of the same size",
     )
     return parser
-
-
-class PlanError(Exception):
-    """A problem with the planner's inputs; the message names the source and field."""
 
 
 def _manifest_regions(path: Path | None) -> tuple[list[str], dict[str, RegionFootprint]]:
