@@ -26,13 +26,23 @@ def _key(secret: Secret | None) -> str:
     return secret.reveal()
 
 
-def build_stt(settings: SttSettings, location: str) -> stt.STT:
+@dataclass(frozen=True)
+class LiveKitCredentials:
+    """The project key pair; LiveKit Inference authenticates with it."""
+
+    api_key: Secret
+    api_secret: Secret
+
+
+def build_stt(settings: SttSettings, location: str, livekit: LiveKitCredentials) -> stt.STT:
     """Speech-to-text: LiveKit Inference, or Azure Speech in the region's own location."""
     if settings.provider == "livekit":
         return inference.STT(
             model=settings.model,  # type: ignore[arg-type]
             language=settings.language or NOT_GIVEN,
             base_url=settings.endpoint or NOT_GIVEN,
+            api_key=livekit.api_key.reveal(),
+            api_secret=livekit.api_secret.reveal(),
         )
     if settings.endpoint:
         return azure.STT(
@@ -47,10 +57,15 @@ def build_stt(settings: SttSettings, location: str) -> stt.STT:
     )
 
 
-def build_llm(settings: LlmSettings) -> llm.LLM:
+def build_llm(settings: LlmSettings, livekit: LiveKitCredentials) -> llm.LLM:
     """Language model: LiveKit Inference, Azure OpenAI (model = deployment) or OpenAI."""
     if settings.provider == "livekit":
-        return inference.LLM(model=settings.model, base_url=settings.endpoint)
+        return inference.LLM(
+            model=settings.model,
+            base_url=settings.endpoint,
+            api_key=livekit.api_key.reveal(),
+            api_secret=livekit.api_secret.reveal(),
+        )
     if settings.provider == "azure-openai":
         return openai.LLM.with_azure(
             model=settings.model,
@@ -66,7 +81,7 @@ def build_llm(settings: LlmSettings) -> llm.LLM:
     )
 
 
-def build_tts(settings: TtsSettings, location: str) -> tts.TTS:
+def build_tts(settings: TtsSettings, location: str, livekit: LiveKitCredentials) -> tts.TTS:
     """Text-to-speech: LiveKit Inference, or Azure Speech in the region's own location."""
     if settings.provider == "livekit":
         return inference.TTS(
@@ -74,6 +89,8 @@ def build_tts(settings: TtsSettings, location: str) -> tts.TTS:
             voice=settings.voice or NOT_GIVEN,
             language=settings.language or NOT_GIVEN,
             base_url=settings.endpoint or NOT_GIVEN,
+            api_key=livekit.api_key.reveal(),
+            api_secret=livekit.api_secret.reveal(),
         )
     # Azure Speech has no model choice for neural voices: the model names the voice unless a
     # separate voice is given.
@@ -89,8 +106,9 @@ def build_tts(settings: TtsSettings, location: str) -> tts.TTS:
 
 def build_models(settings: AgentSettings) -> Models:
     """All three remote models for this region."""
+    livekit = LiveKitCredentials(settings.worker.api_key, settings.worker.api_secret)
     return Models(
-        stt=build_stt(settings.stt, settings.location),
-        llm=build_llm(settings.llm),
-        tts=build_tts(settings.tts, settings.location),
+        stt=build_stt(settings.stt, settings.location, livekit),
+        llm=build_llm(settings.llm, livekit),
+        tts=build_tts(settings.tts, settings.location, livekit),
     )

@@ -1,0 +1,87 @@
+"""A real audio turn, in-process: espeak-ng speech through the real local VAD and end-of-turn
+models, with doubles standing in for the remote STT, LLM and TTS."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import pytest_asyncio
+
+from agent.response_cache import ResponseCache
+from agent.settings import CacheSettings
+from agent.telemetry import configure_logging
+from tests.agent.conftest import LogLines, launch_pipeline
+from tests.agent.doubles import read_wav
+from tests.agent.support import DATA
+
+# One spoken turn (about 4 s of real-time audio) serves every test in this module.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+QUESTION = "Tell me something about the weather in Paris."
+TURN_FIELDS = (
+    "region",
+    "room",
+    "job_id",
+    "speech_id",
+    "eou_delay",
+    "transcription_delay",
+    "llm_ttft",
+    "tts_ttfb",
+    "e2e_latency",
+    "cache_hit",
+)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def answered_turn():
+    """One spoken question, answered; yields the pipeline and the captured logs."""
+    logs = LogLines()
+    configure_logging([], stream=logs.stream)
+    pipeline = await launch_pipeline(
+        ResponseCache.from_settings(CacheSettings()), transcripts=[QUESTION]
+    )
+    pipeline.mic.say(read_wav(DATA / "weather_paris_16k.wav"))
+    await asyncio.wait_for(pipeline.speaker.reply_played.wait(), timeout=20)
+    # the turn event is written when the speech handle completes, right after playout
+    await asyncio.wait_for(logs.wait_for("turn"), timeout=5)
+    yield pipeline, logs
+    await pipeline.session.aclose()
+
+
+async def test_the_agent_answers_speech_with_audio(answered_turn) -> None:
+    pipeline, _ = answered_turn
+    [playout] = pipeline.speaker.playouts
+    assert not playout.interrupted
+    assert playout.seconds > 0.2
+    assert pipeline.stt.calls[0].transcript == QUESTION
+    assert pipeline.llm.calls[0].user_text == QUESTION
+
+
+async def test_tts_gets_its_first_sentence_before_the_llm_finishes(answered_turn) -> None:
+    pipeline, _ = answered_turn
+    [llm_call] = pipeline.llm.calls
+    first_sentence = pipeline.tts.calls[0]
+    assert first_sentence.text == "It is sunny in Paris today."
+    assert llm_call.finished_at is not None
+    assert first_sentence.started_at < llm_call.finished_at
+    assert len(pipeline.tts.calls) == 3
+
+
+async def test_the_turn_event_carries_every_field(answered_turn) -> None:
+    _, logs = answered_turn
+    [turn] = logs.events("turn")
+    missing = [name for name in TURN_FIELDS if turn.get(name) is None]
+    assert missing == []
+    assert (turn["region"], turn["room"], turn["job_id"]) == ("eu-west", "room-1", "job-1")
+    assert turn["cache_hit"] is False
+    assert 0 < turn["e2e_latency"] < 5
+    assert turn["llm_ttft"] >= 0.1 and turn["tts_ttfb"] >= 0.05
+
+
+async def test_the_session_end_event_totals_the_turns(answered_turn) -> None:
+    pipeline, logs = answered_turn
+    pipeline.telemetry.log_session_end(pipeline.session, "test")
+    [end] = logs.events("session_end")
+    assert (end["turns"], end["cache_hits"], end["cache_misses"]) == (1, 0, 1)
+    assert end["e2e_latency_max"] == logs.events("turn")[0]["e2e_latency"]
