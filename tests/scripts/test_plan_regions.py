@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +247,16 @@ def test_bad_manifest_is_reported_by_the_manifest_parser(tmp_path: Path, custome
     assert code == 1
     assert err.startswith("plan_regions: regions.yaml")
     assert "regions" in err.splitlines()[-1]
+
+
+def test_script_runs_from_the_repo_root_as_documented(customers: Path) -> None:
+    repo_root = Path(plan_regions.__file__).resolve().parents[1]
+    completed = subprocess.run(
+        [sys.executable, "scripts/plan_regions.py", "--population", str(customers), "--max-k", "1"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "current manifest" in completed.stdout
