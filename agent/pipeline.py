@@ -23,6 +23,9 @@ class PipelineSettings:
 
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     turn: TurnSettings = DEFAULT_TURN_SETTINGS
+    # At session close, how long to wait for the STT's last transcript so the final user turn
+    # still reaches the chat history; the framework's default.
+    close_transcript_timeout: float = 2.0
 
 
 def _last_user_text(chat_ctx: llm.ChatContext) -> str | None:
@@ -163,6 +166,7 @@ def build_session(
         tts=tts,
         vad=vad,
         turn_handling=settings.turn.options(turn_detector),
+        session_close_transcript_timeout=settings.close_transcript_timeout,
     )
     agent = MeridianAgent(instructions=settings.system_prompt, cache=cache)
     return session, agent

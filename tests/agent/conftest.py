@@ -19,6 +19,7 @@ from agent.settings import CacheSettings
 from agent.telemetry import TurnTelemetry, configure_logging
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from tests.agent.doubles import FakeLLM, FakeSTT, FakeTTS, InstantSpeaker, PacedMicrophone
+from tests.agent.support import LIVEKIT_SECRET
 
 WEATHER_REPLY = (
     "It is sunny in Paris today. The temperature is mild, around twenty degrees. "
@@ -63,7 +64,7 @@ class LogLines(io.StringIO):
 @pytest.fixture
 def logs() -> LogLines:
     captured = LogLines()
-    configure_logging(["secretForTests-0123456789abcdef"], stream=captured.stream)
+    configure_logging([LIVEKIT_SECRET], stream=captured.stream)
     return captured
 
 
@@ -99,7 +100,8 @@ async def launch_pipeline(
     tts = FakeTTS(ttfb=0.05)
     turn = DEFAULT_TURN_SETTINGS
     session, agent = build_session(
-        settings=PipelineSettings(),
+        # nothing is pending at close in these tests: don't wait for a last transcript
+        settings=PipelineSettings(close_transcript_timeout=0.05),
         stt=stt,
         llm=llm,
         tts=tts,
