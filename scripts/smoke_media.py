@@ -125,28 +125,31 @@ class MediaSession(Protocol):
 MediaFactory = Callable[[], MediaSession]
 
 
-class _Level:
-    """When the agent's audio was last loud, fed frame by frame from its audio stream."""
+class ReplyWatch:
+    """Tracks when the agent's audio was last loud, and its first loud frame after a moment."""
 
     def __init__(self) -> None:
         self.last_speech: float | None = None
-        self.first_speech_after: float | None = None
-        self.since: float | None = None
-        self.changed = asyncio.Event()
+        self._since: float | None = None
+        self._reply: asyncio.Future[float] = asyncio.get_running_loop().create_future()
 
     def feed(self, samples: np.ndarray, now: float) -> None:
+        """Take one received frame, stamped with when it arrived."""
         if not is_speech(samples):
             return
         self.last_speech = now
-        if self.since is not None and now >= self.since and self.first_speech_after is None:
-            self.first_speech_after = now
-        self.changed.set()
+        if self._since is not None and now >= self._since and not self._reply.done():
+            self._reply.set_result(now)
 
     def watch_from(self, moment: float) -> None:
-        self.since = moment
+        """Look for the first loud frame at or after `moment` (the end of the question)."""
+        self._since = moment
         if self.last_speech is not None and self.last_speech >= moment:
-            self.first_speech_after = self.last_speech
-            self.changed.set()
+            self._reply.set_result(self.last_speech)
+
+    async def first_reply(self) -> float:
+        """When the agent first sounded at or after the watched moment."""
+        return await asyncio.shield(self._reply)
 
 
 class RtcMediaSession:
@@ -217,7 +220,7 @@ class RtcMediaSession:
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         await self._room.local_participant.publish_track(track, options)
 
-        level = _Level()
+        level = ReplyWatch()
         agent_track = await self._agent_track
         self._spawn(self._listen(agent_track, level))
         await self._settle(level)
@@ -231,15 +234,13 @@ class RtcMediaSession:
         # The agent's VAD only hears the question end if audio keeps flowing after it.
         self._spawn(self._silence(source, clip.sample_rate))
         level.watch_from(question_end)
-        while level.first_speech_after is None:
-            level.changed.clear()
-            await level.changed.wait()
+        first_sound = await level.first_reply()
         return ReplyTiming(
             question_ms=(question_end - started) * 1000,
-            latency_ms=(level.first_speech_after - question_end) * 1000,
+            latency_ms=(first_sound - question_end) * 1000,
         )
 
-    async def _settle(self, level: _Level) -> None:
+    async def _settle(self, level: ReplyWatch) -> None:
         """Let a greeting finish, so its audio is not mistaken for the reply."""
         deadline = time.monotonic() + SETTLE_MAX_S
         while time.monotonic() < deadline:
@@ -248,7 +249,7 @@ class RtcMediaSession:
                 return
             await asyncio.sleep(SETTLE_QUIET_S / 4)
 
-    async def _listen(self, track: rtc.RemoteAudioTrack, level: _Level) -> None:
+    async def _listen(self, track: rtc.RemoteAudioTrack, level: ReplyWatch) -> None:
         stream = rtc.AudioStream.from_track(track=track, sample_rate=16000, num_channels=1)
         try:
             async for event in stream:
