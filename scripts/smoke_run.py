@@ -380,11 +380,8 @@ class SmokeRun:
         headers = {}
         if self.credentials.dispatch_secret:
             headers[self.credentials.dispatch_secret_header] = self.credentials.dispatch_secret
-        payload = {
-            "participant_identity": f"{self.identity}-routing",
-            "latitude": site.latitude,
-            "longitude": site.longitude,
-        }
+        # Coordinates only: deployments may refuse the standard fields, never these hints.
+        payload = {"latitude": site.latitude, "longitude": site.longitude}
         status, body = await _post_json(http, f"{url}/", payload, headers)
         if status != 201:
             raise StepFailed(

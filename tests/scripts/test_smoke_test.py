@@ -84,9 +84,11 @@ def board() -> HealthBoard:
     return HealthBoard(list(REGIONS), down_after=1, up_after=1)
 
 
-@pytest.fixture
-def dispatch_url(server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard) -> str:
-    settings = DispatchSettings(
+def serve_dispatch(
+    server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard, **settings: Any
+) -> str:
+    """The real dispatch service for eu-west, without background probes."""
+    config = DispatchSettings(
         region="eu-west",
         agent_name="support-agent",
         regions=tuple(
@@ -94,8 +96,14 @@ def dispatch_url(server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoar
         ),
         api_key=Secret(livekit.api_key),
         api_secret=Secret(livekit.api_secret),
+        **settings,
     )
-    return server.serve(create_app(settings, board=board, probe=False))
+    return server.serve(create_app(config, board=board, probe=False))
+
+
+@pytest.fixture
+def dispatch_url(server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard) -> str:
+    return serve_dispatch(server, livekit, board)
 
 
 def stub_dispatch(server: LoopbackServer, health: dict[str, Any], token: dict[str, Any]) -> str:
@@ -344,6 +352,47 @@ def test_a_dispatch_service_with_its_worker_down_fails_with_the_workers_reason(
     assert region["failed_step"] == "dispatch"
     assert "worker /worker answered HTTP 503" in region["reason"]
     assert "az containerapp logs show -g rg-support-agent-eu-west" in region["hint"]
+
+
+def test_the_routing_check_works_when_clients_may_set_no_token_fields(
+    cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
+) -> None:
+    url = serve_dispatch(server, livekit, board, client_fields=frozenset())
+
+    code, report = cli.run_json("--region", "eu-west", "--dispatch-url", url)
+
+    assert code == 0
+    assert statuses(only_region(report))["dispatch"] == "passed"
+
+
+def test_the_dispatch_shared_secret_is_sent_from_the_environment(
+    cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
+) -> None:
+    secret = "a-shared-secret-of-16+"
+    url = serve_dispatch(server, livekit, board, shared_secret=Secret(secret))
+
+    code, _ = cli.run_json(
+        "--region",
+        "eu-west",
+        "--dispatch-url",
+        url,
+        env=env_for(livekit, MERIDIAN_DISPATCH_SHARED_SECRET=secret),
+    )
+
+    assert code == 0
+
+
+def test_a_missing_dispatch_shared_secret_fails_with_a_hint_to_set_it(
+    cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
+) -> None:
+    url = serve_dispatch(server, livekit, board, shared_secret=Secret("a-shared-secret-of-16+"))
+
+    code, report = cli.run_json("--region", "eu-west", "--dispatch-url", url)
+
+    region = only_region(report)
+    assert code == 1
+    assert "answered HTTP 401" in region["reason"]
+    assert "MERIDIAN_DISPATCH_SHARED_SECRET" in region["hint"]
 
 
 def test_a_user_routed_to_another_region_fails_the_dispatch_step(
