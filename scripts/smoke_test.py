@@ -186,7 +186,8 @@ def _configure(
                 app_name=region.names.app,
                 latency_budget_ms=region.latency_budget_ms,
                 livekit_url=override or region.livekit_url,
-                dispatch_url=dispatch_urls.get(key),
+                # regions.yaml may name a region's dispatch URL; flags and stack outputs win.
+                dispatch_url=dispatch_urls.get(key) or getattr(region, "dispatch_url", None),
             )
         )
     limits = Limits(total=args.timeout, agent=args.agent_timeout, reply=args.reply_timeout)
