@@ -205,6 +205,18 @@ class RegionSettings(_Model):
     models: Models
     system_prompt: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
+    # Where other regions' dispatch services reach this one (a custom domain, or the stack's
+    # dispatchUrl output after its first deploy); without it, peers route here without probing.
+    dispatch_url: str | None = None
+
+    @field_validator("dispatch_url")
+    @classmethod
+    def _dispatch_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https://[^\s/]+/?", value):
+            raise ValueError(
+                "dispatch_url must be an https:// origin such as https://dispatch.eu.example.com"
+            )
+        return value.rstrip("/") if value else value
 
     @field_validator("location")
     @classmethod
@@ -298,9 +310,63 @@ class AgentSettings(_Model):
         return f"{match['name'].lower()}.azurecr.io" if match else None
 
 
+class DispatchProbes(_Model):
+    """How each dispatch service checks regions: a region is down after K failures, up after M successes."""
+
+    interval_seconds: Annotated[float, Field(ge=1, le=300)] = 5.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
+    down_after_failures: Annotated[int, Field(ge=1, le=100)] = 3
+    up_after_successes: Annotated[int, Field(ge=1, le=100)] = 2
+
+
+class DispatchSettings(_Model):
+    """The token endpoint deployed next to the agent in every region."""
+
+    cors_origins: list[str] = Field(default_factory=list)
+    token_ttl_seconds: Annotated[int, Field(ge=60, le=900)] = 600
+    allow_region_override: bool = False
+    country_header: str | None = None
+    can_publish: bool = True
+    can_subscribe: bool = True
+    rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
+    rate_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 10
+    # The secret itself comes from `pulumi config set --secret dispatchSharedSecret`.
+    require_shared_secret: bool = False
+    resources: Resources = Resources(cpu=0.5, memory="1Gi")
+    replicas: Replicas = Replicas(min=1, max=3)
+    probes: DispatchProbes = DispatchProbes()
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if not re.fullmatch(r"https?://[^\s/]+", origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin such as https://app.example.com (no path)"
+                )
+        return origins
+
+    @field_validator("country_header")
+    @classmethod
+    def _header(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9-]+", value):
+            raise ValueError("country_header must be an HTTP header name such as CF-IPCountry")
+        return value
+
+    @field_validator("replicas")
+    @classmethod
+    def _always_on(cls, replicas: Replicas) -> Replicas:
+        if replicas.min < 1:
+            raise ValueError(
+                "dispatch needs min replicas >= 1: clients call it before any agent runs"
+            )
+        return replicas
+
+
 class ManifestFile(_Model):
     agent: dict[str, Any]
     livekit_url: str
+    dispatch: dict[str, Any] = Field(default_factory=dict)
     defaults: dict[str, Any]
     regions: dict[str, dict[str, Any]]
 
@@ -314,6 +380,7 @@ class ResourceNames:
     environment: str
     identity: str
     app: str
+    dispatch_app: str
     agent_name: str
 
     @classmethod
@@ -325,12 +392,13 @@ class ResourceNames:
             environment=f"cae-{tagged}",
             identity=f"id-{tagged}",
             app=tagged,
+            dispatch_app=f"dispatch-{region}",
             agent_name=tagged,
         )
 
     def container_apps(self) -> dict[str, str]:
         """Container-app names, by role, that must satisfy Azure's container-app name rules."""
-        return {"app": self.app}
+        return {"app": self.app, "dispatch": self.dispatch_app}
 
 
 @dataclass(frozen=True)
@@ -362,6 +430,7 @@ class Manifest:
 
     path: Path
     agent: AgentSettings
+    dispatch: DispatchSettings
     regions: Mapping[str, Region]
 
     @property
@@ -426,6 +495,11 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         agent = AgentSettings.model_validate(top.agent)
     except ValidationError as exc:
         errors.add_pydantic(exc, ("agent",), AgentSettings)
+    dispatch: DispatchSettings | None = None
+    try:
+        dispatch = DispatchSettings.model_validate(top.dispatch)
+    except ValidationError as exc:
+        errors.add_pydantic(exc, ("dispatch",), DispatchSettings)
 
     for key in top.regions:
         if not DNS_LABEL.fullmatch(key) or "--" in key or len(key) > 20:
@@ -483,8 +557,8 @@ def parse_manifest(text: str, path: Path) -> Manifest:
         regions[key] = Region(key=key, settings=settings, names=names)
 
     _raise_if_any(errors)
-    assert agent is not None
-    return Manifest(path=path, agent=agent, regions=regions)
+    assert agent is not None and dispatch is not None
+    return Manifest(path=path, agent=agent, dispatch=dispatch, regions=regions)
 
 
 def _raise_if_any(errors: _Errors) -> None:

@@ -16,7 +16,7 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
-from infra.env import agent_secrets
+from infra.env import agent_secrets, dispatch_secrets
 from infra.manifest import DEFAULT_MANIFEST, Manifest
 
 INFRA_DIR = Path(__file__).resolve().parent
@@ -53,11 +53,8 @@ class StackPlan:
 
 def synth_secrets(manifest: Manifest, region_key: str) -> dict[str, str]:
     """Placeholder secret config for an offline run: obviously fake, never real credentials."""
-    region = manifest.regions[region_key]
-    return {
-        secret.config_key: f"synth-placeholder-{secret.secret_name}"
-        for secret in agent_secrets(region)
-    }
+    needed = [*agent_secrets(manifest.regions[region_key]), *dispatch_secrets(manifest)]
+    return {secret.config_key: f"synth-placeholder-{secret.secret_name}" for secret in needed}
 
 
 def plan_stack(
@@ -166,12 +163,14 @@ class _AzureMocks(pulumi.runtime.Mocks):
         if args.typ == "azure-native:app:ContainerApp":
             env_domain = f"mock-env.{args.inputs.get('location', 'eastus')}.azurecontainerapps.io"
             state["latestRevisionFqdn"] = f"{args.name}.{env_domain}"
-            ingress = (args.inputs.get("configuration") or {}).get("ingress")
-            if ingress:
-                state["configuration"] = {
-                    **args.inputs["configuration"],
-                    "ingress": {**ingress, "fqdn": f"{args.name}.{env_domain}"},
-                }
+            configuration = args.inputs.get("configuration") or {}
+            # Holding secrets makes the whole configuration secret; Azure's answer stays secret too.
+            secret = rpc.is_rpc_secret(configuration)
+            configuration = rpc.unwrap_rpc_secret(configuration) if secret else configuration
+            if configuration.get("ingress"):
+                ingress = {**configuration["ingress"], "fqdn": f"{args.name}.{env_domain}"}
+                configuration = {**configuration, "ingress": ingress}
+                state["configuration"] = rpc.wrap_rpc_secret(configuration) if secret else configuration
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:

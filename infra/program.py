@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.env import agent_secrets
+from infra.env import agent_secrets, dispatch_secrets
 from infra.manifest import DEFAULT_MANIFEST, ManifestError, Region, load_manifest
 from infra.regional_agent import RegionalAgent
 
@@ -19,10 +19,9 @@ def main() -> None:
         # RunError is printed without a traceback, like any other deployment error.
         raise pulumi.RunError(str(exc)) from None
 
-    secrets = {
-        secret.env: config.require_secret(secret.config_key) for secret in agent_secrets(region)
-    }
-    regional = RegionalAgent(region, manifest.agent, secrets)
+    needed = [*agent_secrets(region), *dispatch_secrets(manifest)]
+    secrets = {secret.env: config.require_secret(secret.config_key) for secret in needed}
+    regional = RegionalAgent(manifest, region, secrets)
     _export(region, manifest.agent.image, regional)
 
 
@@ -34,3 +33,5 @@ def _export(region: Region, image: str, regional: RegionalAgent) -> None:
     pulumi.export("agentName", region.agent_name)
     pulumi.export("image", image)
     pulumi.export("livekitUrl", region.livekit_url)
+    pulumi.export("dispatchAppName", regional.dispatch.name)
+    pulumi.export("dispatchUrl", regional.dispatch_url)

@@ -5,30 +5,46 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_azure_native import app, authorization, managedidentity, operationalinsights, resources
 
-from infra.env import agent_env, agent_secrets
-from infra.manifest import AgentSettings, Probe, Region
+from infra.env import (
+    EnvVar,
+    SecretSpec,
+    agent_env,
+    agent_secrets,
+    dispatch_env,
+    dispatch_secrets,
+)
+from infra.manifest import Manifest, Probe, Region, Resources
 
 # Azure's built-in AcrPull role: pull images, nothing else.
 ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 # The livekit-agents worker's own HTTP server: "/" is health, "/worker" is status.
-HEALTH_PORT = 8081
+WORKER_PORT = 8081
+DISPATCH_PORT = 8080
+# dispatch answers /healthz from memory, so quick probes are cheap and catch a hung process fast.
+DISPATCH_PROBE = Probe(
+    initial_delay_seconds=2, period_seconds=10, timeout_seconds=3, failure_threshold=3
+)
+# Token requests finish in milliseconds; this only lets in-flight requests complete.
+DISPATCH_GRACE_SECONDS = 30
 
 
 class RegionalAgent(pulumi.ComponentResource):
-    """A resource group, Log Analytics, a Container Apps environment, an identity and the agent app."""
+    """Resource group, Log Analytics, Container Apps environment, identity, agent and dispatch apps."""
 
     def __init__(
         self,
+        manifest: Manifest,
         region: Region,
-        agent: AgentSettings,
         secrets: Mapping[str, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:index:RegionalAgent", region.key, None, opts)
+        agent = manifest.agent
         names = region.names
         location = region.location
         tags = {
@@ -113,76 +129,161 @@ class RegionalAgent(pulumi.ComponentResource):
             )
 
         settings = region.settings
-        self.app = app.ContainerApp(
-            names.app,
-            container_app_name=names.app,
+        shared = _AppShared(
             resource_group_name=rg_name,
             location=location,
-            managed_environment_id=self.environment.id,
-            workload_profile_name="Consumption",
-            identity=app.ManagedServiceIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[self.identity.id]
-            ),
-            configuration=app.ConfigurationArgs(
-                active_revisions_mode="Single",
-                # No ingress: workers dial out to LiveKit, nothing dials in.
-                secrets=[
-                    app.SecretArgs(name=secret.secret_name, value=secrets[secret.env])
-                    for secret in agent_secrets(region)
-                ],
-                registries=registries or None,
-            ),
-            template=app.TemplateArgs(
-                containers=[
-                    app.ContainerArgs(
-                        name="agent",
-                        image=agent.image,
-                        command=["python", "-m", "agent"],
-                        args=["start"],
-                        env=[
-                            app.EnvironmentVarArgs(name=var.name, secret_ref=var.secret.secret_name)
-                            if var.secret
-                            else app.EnvironmentVarArgs(name=var.name, value=var.value)
-                            for var in agent_env(region)
-                        ],
-                        resources=app.ContainerResourcesArgs(
-                            cpu=settings.resources.cpu, memory=settings.resources.memory
-                        ),
-                        probes=[
-                            _health_probe("Startup", settings.probes.startup),
-                            _health_probe("Liveness", settings.probes.liveness),
-                        ],
-                    )
-                ],
-                scale=app.ScaleArgs(
-                    min_replicas=settings.replicas.min,
-                    max_replicas=settings.replicas.max,
-                    rules=[
-                        app.ScaleRuleArgs(
-                            name="cpu",
-                            custom=app.CustomScaleRuleArgs(
-                                type="cpu",
-                                metadata={
-                                    "type": "Utilization",
-                                    "value": str(settings.scale.cpu_percent),
-                                },
-                            ),
-                        )
-                    ],
-                ),
-                termination_grace_period_seconds=settings.grace_seconds,
-            ),
+            environment_id=self.environment.id,
+            identity_id=self.identity.id,
+            registries=registries,
+            secrets=secrets,
             tags=tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=app_depends_on),
         )
 
-        self.register_outputs({"appName": self.app.name, "resourceGroup": rg_name})
+        # Workers dial out to LiveKit; the ingress is internal only, so that dispatch (and nothing
+        # outside the environment) can read the worker's status on /worker.
+        self.app = shared.container_app(
+            names.app,
+            container=app.ContainerArgs(
+                name="agent",
+                image=agent.image,
+                command=["python", "-m", "agent"],
+                args=["start"],
+                env=_env_args(agent_env(region)),
+                resources=_resources(settings.resources),
+                probes=[
+                    _http_probe("Startup", "/", WORKER_PORT, settings.probes.startup),
+                    _http_probe("Liveness", "/", WORKER_PORT, settings.probes.liveness),
+                ],
+            ),
+            secrets=agent_secrets(region),
+            ingress=app.IngressArgs(external=False, target_port=WORKER_PORT, transport="http"),
+            scale=app.ScaleArgs(
+                min_replicas=settings.replicas.min,
+                max_replicas=settings.replicas.max,
+                rules=[
+                    app.ScaleRuleArgs(
+                        name="cpu",
+                        custom=app.CustomScaleRuleArgs(
+                            type="cpu",
+                            metadata={
+                                "type": "Utilization",
+                                "value": str(settings.scale.cpu_percent),
+                            },
+                        ),
+                    )
+                ],
+            ),
+            grace_seconds=settings.grace_seconds,
+        )
+
+        dispatch = manifest.dispatch
+        self.dispatch = shared.container_app(
+            names.dispatch_app,
+            container=app.ContainerArgs(
+                name="dispatch",
+                image=agent.image,
+                command=["python", "-m", "dispatch"],
+                env=_env_args(dispatch_env(manifest, region)),
+                resources=_resources(dispatch.resources),
+                probes=[
+                    _http_probe(kind, "/healthz", DISPATCH_PORT, DISPATCH_PROBE)
+                    for kind in ("Startup", "Liveness", "Readiness")
+                ],
+            ),
+            secrets=dispatch_secrets(manifest),
+            ingress=app.IngressArgs(
+                external=True, target_port=DISPATCH_PORT, transport="http", allow_insecure=False
+            ),
+            scale=app.ScaleArgs(
+                min_replicas=dispatch.replicas.min,
+                max_replicas=dispatch.replicas.max,
+                rules=[
+                    app.ScaleRuleArgs(
+                        name="http",
+                        http=app.HttpScaleRuleArgs(metadata={"concurrentRequests": "100"}),
+                    )
+                ],
+            ),
+            grace_seconds=DISPATCH_GRACE_SECONDS,
+        )
+        # The app's configuration output is secret (it holds the secrets); its public FQDN is not.
+        self.dispatch_url = pulumi.Output.unsecret(
+            self.dispatch.configuration.apply(
+                lambda c: f"https://{c.ingress.fqdn}" if c and c.ingress and c.ingress.fqdn else ""
+            )
+        )
+
+        self.register_outputs({"appName": self.app.name, "dispatchUrl": self.dispatch_url})
 
 
-def _health_probe(kind: str, probe: Probe) -> app.ContainerAppProbeArgs:
+@dataclass(frozen=True)
+class _AppShared:
+    """What every container app of a region shares: environment, identity, registry, tags."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    environment_id: pulumi.Input[str]
+    identity_id: pulumi.Input[str]
+    registries: list[app.RegistryCredentialsArgs]
+    secrets: Mapping[str, pulumi.Output[str]]
+    tags: dict[str, str]
+    opts: pulumi.ResourceOptions
+
+    def container_app(
+        self,
+        name: str,
+        container: app.ContainerArgs,
+        secrets: list[SecretSpec],
+        ingress: app.IngressArgs,
+        scale: app.ScaleArgs,
+        grace_seconds: int,
+    ) -> app.ContainerApp:
+        return app.ContainerApp(
+            name,
+            container_app_name=name,
+            resource_group_name=self.resource_group_name,
+            location=self.location,
+            managed_environment_id=self.environment_id,
+            workload_profile_name="Consumption",
+            identity=app.ManagedServiceIdentityArgs(
+                type="UserAssigned", user_assigned_identities=[self.identity_id]
+            ),
+            configuration=app.ConfigurationArgs(
+                active_revisions_mode="Single",
+                ingress=ingress,
+                secrets=[
+                    app.SecretArgs(name=s.secret_name, value=self.secrets[s.env]) for s in secrets
+                ],
+                registries=self.registries or None,
+            ),
+            template=app.TemplateArgs(
+                containers=[container],
+                scale=scale,
+                termination_grace_period_seconds=grace_seconds,
+            ),
+            tags=self.tags,
+            opts=self.opts,
+        )
+
+
+def _env_args(env: list[EnvVar]) -> list[app.EnvironmentVarArgs]:
+    return [
+        app.EnvironmentVarArgs(name=var.name, secret_ref=var.secret.secret_name)
+        if var.secret
+        else app.EnvironmentVarArgs(name=var.name, value=var.value)
+        for var in env
+    ]
+
+
+def _resources(resources: Resources) -> app.ContainerResourcesArgs:
+    return app.ContainerResourcesArgs(cpu=resources.cpu, memory=resources.memory)
+
+
+def _http_probe(kind: str, path: str, port: int, probe: Probe) -> app.ContainerAppProbeArgs:
     return app.ContainerAppProbeArgs(
         type=kind,
-        http_get=app.ContainerAppProbeHttpGetArgs(path="/", port=HEALTH_PORT),
+        http_get=app.ContainerAppProbeHttpGetArgs(path=path, port=port),
         initial_delay_seconds=probe.initial_delay_seconds,
         period_seconds=probe.period_seconds,
         timeout_seconds=probe.timeout_seconds,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.manifest import DEFAULT_MANIFEST, load_manifest
-from infra.offline import StackPlan, plan_stack
+from infra.offline import PlannedResource, StackPlan, plan_stack
 
 MANIFEST = load_manifest(DEFAULT_MANIFEST)
 REGIONS = list(MANIFEST.regions)
@@ -24,8 +24,12 @@ def plan(request: pytest.FixtureRequest) -> StackPlan:
     return plan_stack(request.param, secrets=SECRETS)
 
 
+def agent_app(plan: StackPlan) -> PlannedResource:
+    return next(r for r in plan.of_type(APP) if r.name == MANIFEST.regions[plan.stack].names.app)
+
+
 def _env(plan: StackPlan) -> dict[str, dict[str, str]]:
-    container = plan.one(APP).inputs["template"]["containers"][0]
+    container = agent_app(plan).inputs["template"]["containers"][0]
     return {var["name"]: {k: v for k, v in var.items() if k != "name"} for var in container["env"]}
 
 
@@ -36,6 +40,7 @@ def test_stack_creates_the_regional_resources(plan: StackPlan) -> None:
             "azure-native:operationalinsights:Workspace",
             "azure-native:app:ManagedEnvironment",
             "azure-native:managedidentity:UserAssignedIdentity",
+            APP,
             APP,
         ]
     )
@@ -53,9 +58,12 @@ def test_every_resource_has_an_explicit_name(plan: StackPlan) -> None:
         "azure-native:operationalinsights:Workspace": ("workspaceName", names.workspace),
         "azure-native:app:ManagedEnvironment": ("environmentName", names.environment),
         "azure-native:managedidentity:UserAssignedIdentity": ("resourceName", names.identity),
-        APP: ("containerAppName", names.app),
     }
     for resource in plan.resources:
+        if resource.type == APP:
+            assert resource.inputs["containerAppName"] == resource.name
+            assert resource.name in (names.app, names.dispatch_app)
+            continue
         key, name = explicit[resource.type]
         assert resource.inputs[key] == resource.name == name
 
@@ -68,8 +76,10 @@ def test_environment_uses_consumption_workload_profile_and_log_analytics(plan: S
     assert logs["logAnalyticsConfiguration"]["sharedKey"] == "[secret]"
 
 
-def test_agent_app_has_no_ingress(plan: StackPlan) -> None:
-    assert "ingress" not in plan.one(APP).inputs["configuration"]
+def test_agent_app_is_reachable_only_inside_its_environment(plan: StackPlan) -> None:
+    ingress = agent_app(plan).inputs["configuration"]["ingress"]
+    assert ingress["external"] is False
+    assert ingress["targetPort"] == 8081
 
 
 def test_agent_env_carries_region_tagged_name_and_models(plan: StackPlan) -> None:
@@ -86,7 +96,7 @@ def test_livekit_credentials_come_from_secret_refs(plan: StackPlan) -> None:
     env = _env(plan)
     assert env["LIVEKIT_API_KEY"] == {"secretRef": "livekit-api-key"}
     assert env["LIVEKIT_API_SECRET"] == {"secretRef": "livekit-api-secret"}
-    secrets = plan.one(APP).inputs["configuration"]["secrets"]
+    secrets = agent_app(plan).inputs["configuration"]["secrets"]
     assert secrets == [
         {"name": "livekit-api-key", "value": "[secret]"},
         {"name": "livekit-api-secret", "value": "[secret]"},
@@ -94,14 +104,14 @@ def test_livekit_credentials_come_from_secret_refs(plan: StackPlan) -> None:
 
 
 def test_probes_hit_the_worker_health_server(plan: StackPlan) -> None:
-    probes = plan.one(APP).inputs["template"]["containers"][0]["probes"]
+    probes = agent_app(plan).inputs["template"]["containers"][0]["probes"]
     assert {p["type"] for p in probes} == {"Startup", "Liveness"}
     assert all(p["httpGet"] == {"path": "/", "port": 8081} for p in probes)
 
 
 def test_scale_and_grace_period_follow_the_manifest(plan: StackPlan) -> None:
     region = MANIFEST.regions[plan.stack]
-    template = plan.one(APP).inputs["template"]
+    template = agent_app(plan).inputs["template"]
     assert template["scale"]["minReplicas"] == region.replicas.min
     assert template["scale"]["maxReplicas"] == region.replicas.max
     assert template["scale"]["rules"] == [
@@ -122,12 +132,12 @@ def test_scale_and_grace_period_follow_the_manifest(plan: StackPlan) -> None:
 
 def test_container_size_follows_the_manifest(plan: StackPlan) -> None:
     region = MANIFEST.regions[plan.stack]
-    resources = plan.one(APP).inputs["template"]["containers"][0]["resources"]
+    resources = agent_app(plan).inputs["template"]["containers"][0]["resources"]
     assert resources == {"cpu": region.resources.cpu, "memory": region.resources.memory}
 
 
 def test_app_is_tagged_with_region_agent_and_manager(plan: StackPlan) -> None:
-    tags = plan.one(APP).inputs["tags"]
+    tags = agent_app(plan).inputs["tags"]
     assert tags["meridian-region"] == plan.stack
     assert tags["meridian-agent"] == f"support-agent-{plan.stack}"
     assert tags["managed-by"] == "meridian"
@@ -143,6 +153,8 @@ def test_stack_outputs_describe_the_region(plan: StackPlan) -> None:
         "agentName": region.agent_name,
         "image": MANIFEST.agent.image,
         "livekitUrl": region.livekit_url,
+        "dispatchAppName": region.names.dispatch_app,
+        "dispatchUrl": f"https://{region.names.dispatch_app}.mock-env.{region.location}.azurecontainerapps.io",
     }
 
 
@@ -161,11 +173,12 @@ def test_registry_pull_is_granted_before_the_app_exists(manifest_data, write_man
         "/roleDefinitions/7f951dda-4ed3-4680-a7ca-43fe172d538d"
     )
     assert grant["principalType"] == "ServicePrincipal"
-    app = plan.one(APP).inputs
+    app = agent_app(plan).inputs
     assert app["configuration"]["registries"][0]["server"] == "meridianacr.azurecr.io"
     # The app is registered after the grant it depends on.
     types = [r.type for r in plan.resources]
-    assert types.index("azure-native:authorization:RoleAssignment") < types.index(APP)
+    grant_at = types.index("azure-native:authorization:RoleAssignment")
+    assert all(i > grant_at for i, t in enumerate(types) if t == APP)
 
 
 def test_model_provider_secrets_are_added_when_used(manifest_data, write_manifest) -> None:
