@@ -15,7 +15,6 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
 import json  # noqa: E402
 from collections import Counter  # noqa: E402
 from collections.abc import Callable, Mapping, Sequence  # noqa: E402
@@ -24,7 +23,7 @@ from typing import TextIO  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from geo.regions import REGIONS_CSV, azure_regions  # noqa: E402
+from geo.regions import azure_regions  # noqa: E402
 from scripts.aca_cost import (  # noqa: E402
     ConsumptionPrices,
     MonthlyCost,
@@ -93,13 +92,10 @@ class Plan:
 
 def candidate_regions(include_restricted: bool = False) -> list[str]:
     """Public Azure regions (ARM names, sorted); canary/stage always out, restricted ones opt-in."""
-    with REGIONS_CSV.open(newline="", encoding="utf-8") as f:
-        restricted = {row["name"] for row in csv.DictReader(f) if row.get("special_access")}
     return sorted(
         name
         for name, region in azure_regions().items()
-        if not region.geography.startswith(("Canary", "Stage"))
-        and (include_restricted or name not in restricted)
+        if region.is_production and (include_restricted or not region.special_access)
     )
 
 

@@ -209,6 +209,13 @@ def test_restricted_regions_are_only_candidates_when_asked() -> None:
     assert "eastusstg" not in plan_regions.candidate_regions(include_restricted=True)
 
 
+def test_jio_regions_are_restricted_candidates_only() -> None:
+    assert not {"jioindiacentral", "jioindiawest"} & set(plan_regions.candidate_regions())
+    assert {"jioindiacentral", "jioindiawest"} <= set(
+        plan_regions.candidate_regions(include_restricted=True)
+    )
+
+
 def test_json_output_has_cases_continents_and_costs(customers: Path) -> None:
     code, out, _ = run(["--population", str(customers), "--max-k", "3", "--cost", "--json"])
     document = json.loads(out)
