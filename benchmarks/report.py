@@ -1,0 +1,86 @@
+"""Machine description, percentiles and plain-text tables for the benchmark output."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where the numbers were measured."""
+
+    cores: int
+    cpu_model: str
+    memory_gib: float
+    python: str
+    livekit_agents: str
+    date: str
+
+    def describe(self) -> str:
+        """One line for the top of the output and docs/benchmarks.md."""
+        return (
+            f"{self.cores} cores, {self.cpu_model}, {self.memory_gib:.0f} GiB RAM, "
+            f"Python {self.python}, livekit-agents {self.livekit_agents}, {self.date}"
+        )
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def _memory_gib() -> float:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        return 0.0
+
+
+def machine() -> Machine:
+    """The current machine, with today's date (UTC)."""
+    return Machine(
+        cores=len(os.sched_getaffinity(0)),
+        cpu_model=_cpu_model(),
+        memory_gib=_memory_gib(),
+        python=platform.python_version(),
+        livekit_agents=metadata.version("livekit-agents"),
+        date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
+    )
+
+
+def percentile(values: Sequence[float | None], q: float) -> float | None:
+    """The q-th percentile (0-100) of the values present, or None when there are none."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return float(np.percentile(present, q))
+
+
+def ms(value: float | None) -> str:
+    """Seconds as whole milliseconds, or a dash."""
+    return "-" if value is None else f"{value * 1000:.0f}"
+
+
+def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A markdown table (readable in a terminal, pasteable into the docs)."""
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([f"\n### {title}\n", line(cells[0]), rule, *(line(r) for r in cells[1:])])
