@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 import random
 import statistics
 from pathlib import Path
@@ -12,17 +13,20 @@ import pytest
 from geo import latency
 from geo.latency import (
     LAST_MILE_MS,
+    LatencyModel,
     Location,
     backbone_rtt_ms,
     country_location,
     expected_rtt_ms,
     great_circle_km,
     measured_rtt_table,
+    measured_sites,
     nearest_site,
     physics_rtt_ms,
     rank_regions,
     site_location,
 )
+from geo.regions import azure_regions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_RTT = REPO_ROOT.parent / "shared" / "data" / "azure_rtt_2025-06.csv"
@@ -90,10 +94,44 @@ def test_backbone_prefers_measurement_over_physics():
     assert backbone_rtt_ms("westeurope", "eastus") == measured
 
 
-def test_backbone_falls_back_to_physics_for_unmeasured_pairs():
+def test_unmeasured_pair_is_physics_corrected_by_the_nearest_measured_neighbour():
+    # spaincentral is unmeasured; its nearest measured site is francesouth.
     assert ("westeurope", "spaincentral") not in measured_rtt_table()
-    expected = physics_rtt_ms(site_location("westeurope"), site_location("spaincentral"))
-    assert backbone_rtt_ms("westeurope", "spaincentral") == expected
+    here, proxy = site_location("westeurope"), site_location("francesouth")
+    excess = backbone_rtt_ms("westeurope", "francesouth") - physics_rtt_ms(here, proxy)
+    expected = physics_rtt_ms(here, site_location("spaincentral")) + excess
+    assert backbone_rtt_ms("westeurope", "spaincentral") == pytest.approx(
+        expected + latency.UNMEASURED_MARGIN_MS
+    )
+
+
+def test_unmeasured_pair_from_the_regions_own_neighbour_is_physics_plus_margin():
+    here = site_location("francesouth")
+    assert backbone_rtt_ms("francesouth", "spaincentral") == pytest.approx(
+        physics_rtt_ms(here, site_location("spaincentral")) + latency.UNMEASURED_MARGIN_MS
+    )
+
+
+def test_estimates_for_held_out_measurements_are_rarely_optimistic():
+    # Hide each measured region in turn and estimate its pairs from the rest of the table.
+    table = measured_rtt_table()
+    errors = []
+    for hidden in measured_sites():
+        model = LatencyModel.from_table({k: v for k, v in table.items() if hidden not in k})
+        errors += [
+            model.backbone_rtt_ms(site, hidden) - rtt
+            for (site, region), rtt in table.items()
+            if region == hidden and site in model.sites
+        ]
+    optimistic = sum(e < 0 for e in errors) / len(errors)
+    assert len(errors) > 2000
+    assert statistics.median(errors) > 0
+    assert optimistic < 0.3
+
+
+def test_estimates_are_cached_per_pair_and_stable():
+    first = backbone_rtt_ms("japaneast", "austriaeast")
+    assert backbone_rtt_ms("japaneast", "austriaeast") == first
 
 
 def test_backbone_within_one_region_is_free():
@@ -140,10 +178,64 @@ def test_expected_rtt_adds_access_leg_and_measured_backbone():
     )
 
 
-def test_unmeasured_region_is_reached_directly_by_physics():
+def test_user_nearer_an_unmeasured_region_than_any_measured_site_is_placed_at_it():
+    km = great_circle_km(MADRID, site_location("spaincentral"))
     assert expected_rtt_ms(MADRID, "spaincentral") == pytest.approx(
-        LAST_MILE_MS + physics_rtt_ms(MADRID, site_location("spaincentral"))
+        LAST_MILE_MS + latency.ROUTE_INFLATION * km / 100
     )
+
+
+def test_farther_user_reaches_an_unmeasured_region_through_their_site():
+    site = nearest_site(LONDON)
+    assert expected_rtt_ms(LONDON, "spaincentral") == pytest.approx(
+        latency.access_rtt_ms(LONDON, site) + backbone_rtt_ms(site, "spaincentral")
+    )
+
+
+def _equidistant_points(a: Location, b: Location, count: int) -> list[Location]:
+    """Points spread around the great circle of places equally far from a and b."""
+
+    def unit(loc: Location) -> list[float]:
+        lat, lon = math.radians(loc.latitude), math.radians(loc.longitude)
+        return [math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)]
+
+    def cross(u: list[float], v: list[float]) -> list[float]:
+        return [u[1] * v[2] - u[2] * v[1], u[2] * v[0] - u[0] * v[2], u[0] * v[1] - u[1] * v[0]]
+
+    def normed(u: list[float]) -> list[float]:
+        size = math.sqrt(sum(x * x for x in u))
+        return [x / size for x in u]
+
+    normal = normed([x - y for x, y in zip(unit(a), unit(b), strict=True)])
+    e1 = normed(cross(normal, [0.0, 0.0, 1.0] if abs(normal[2]) < 0.9 else [1.0, 0.0, 0.0]))
+    e2 = cross(normal, e1)
+    points = []
+    for i in range(count):
+        t = 2 * math.pi * i / count
+        x, y, z = (math.cos(t) * p + math.sin(t) * q for p, q in zip(e1, e2, strict=True))
+        lat = math.degrees(math.asin(max(-1.0, min(1.0, z))))
+        points.append(Location(lat, math.degrees(math.atan2(y, x))))
+    return points
+
+
+UNMEASURED = sorted(
+    name
+    for name, region in azure_regions().items()
+    if region.is_production and name not in measured_sites()
+)
+
+
+@pytest.mark.parametrize("region", UNMEASURED)
+def test_unmeasured_region_is_not_favoured_over_a_measured_neighbour_at_the_same_distance(region):
+    neighbour = nearest_site(site_location(region))
+    users = _equidistant_points(site_location(region), site_location(neighbour), 360)
+    assert all(
+        great_circle_km(u, site_location(region))
+        == pytest.approx(great_circle_km(u, site_location(neighbour)), abs=1.0)
+        for u in users
+    )
+    favoured = sum(expected_rtt_ms(u, region) < expected_rtt_ms(u, neighbour) for u in users)
+    assert favoured / len(users) <= 0.5
 
 
 def test_rank_regions_orders_by_expected_rtt_then_name():
@@ -152,7 +244,9 @@ def test_rank_regions_orders_by_expected_rtt_then_name():
 
 
 def test_rank_regions_breaks_exact_ties_by_name(monkeypatch):
-    monkeypatch.setattr(latency, "_expected_rtt_via", lambda user, region, site: 50.0)
+    monkeypatch.setattr(
+        latency.LatencyModel, "_expected_rtt_via", lambda self, user, region, site: 50.0
+    )
     ranked = rank_regions(LONDON, ["westeurope", "eastus", "southeastasia"])
     assert [r for r, _ in ranked] == ["eastus", "southeastasia", "westeurope"]
 
