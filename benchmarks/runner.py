@@ -7,7 +7,7 @@ import logging
 import multiprocessing
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -23,7 +23,7 @@ class Job:
     variant: Variant
     clips: tuple[Clip, ...]
     warmup: tuple[Clip, ...] = ()
-    models: ModelLatencies = ModelLatencies()
+    models: ModelLatencies = field(default_factory=ModelLatencies)
     settle: float = 0.5
 
 

@@ -1,0 +1,53 @@
+"""`python -m benchmarks [--quick] [--only NAME ...]`: print every benchmark table (make bench)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import sys
+import time
+from collections.abc import Callable
+
+from benchmarks.report import machine
+
+# Run order: the latency sections first, capacity (the longest) last but one.
+BENCHMARKS = ("turn_latency", "turn_taking", "capacity", "token_endpoint")
+
+
+def _entry(name: str) -> Callable[[bool], str | None] | None:
+    """The module's main(quick), or None when the module is not in this checkout."""
+    if importlib.util.find_spec(f"benchmarks.{name}") is None:
+        return None
+    return importlib.import_module(f"benchmarks.{name}").main  # type: ignore[no-any-return]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the chosen benchmarks in turn and print their tables."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="sample fewer turns (about 3 min)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=BENCHMARKS,
+        metavar="NAME",
+        help=f"run only this benchmark (repeatable): {', '.join(BENCHMARKS)}",
+    )
+    args = parser.parse_args(argv)
+    print(f"# Meridian benchmarks{' (quick)' if args.quick else ''}")
+    print(f"\nMachine: {machine().describe()}")
+    for name in args.only or BENCHMARKS:
+        entry = _entry(name)
+        if entry is None:
+            print(f"\n({name}: not in this checkout, skipped)")
+            continue
+        started = time.monotonic()
+        output = entry(args.quick)
+        if output:
+            print(output)
+        print(f"\n({name}: {time.monotonic() - started:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
