@@ -1,15 +1,16 @@
 """The one latency model: expected round-trip time from a user's location to an Azure region.
 
-A user is placed at their nearest measured Azure site; the site-to-region leg is read from
-Microsoft's measured inter-region RTT table (geo/data/azure_rtt.csv). Pairs the table lacks are
-estimated from physics, corrected by the nearest measurement and a calibrated margin. Every
-function here is pure (data files are read once and results cached).
+A user is placed at their nearest well-measured Azure site (an anchor); the site-to-region leg
+is read from Microsoft's measured inter-region RTT table (geo/data/azure_rtt.csv). Pairs the
+table lacks are estimated from physics, corrected by the nearest measurement and a calibrated
+margin. Every function here is pure (data files are read once and results cached).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -36,6 +37,10 @@ LAST_MILE_MS = 10.0
 # estimates optimistic. Unbiased is not enough: a planner taking the minimum over many noisy
 # estimates would still favour the unmeasured regions (tests/geo/test_latency.py checks it).
 UNMEASURED_MARGIN_MS = 7.0
+# A measured site anchors users only if the table measures it against at least this share of
+# the other sites. The 2025-06 table measures jioindiawest against 7 of 50 (newer regions only);
+# anchoring western India there would route 700 million people on estimates, not measurements.
+ANCHOR_MIN_COVERAGE = 0.8
 
 # Microsoft's published coordinates have known quirks (see geo/data/SOURCES.md). Placement uses
 # these corrected points; geo.regions keeps the data as published.
@@ -138,6 +143,8 @@ class LatencyModel:
 
     table: Mapping[tuple[str, str], float]
     sites: tuple[str, ...]
+    # The measured sites users are placed at (see ANCHOR_MIN_COVERAGE).
+    anchors: tuple[str, ...]
     _vectors: tuple[tuple[str, float, float, float], ...] = field(repr=False)
     # Estimates for unmeasured pairs, filled on first use; they depend only on the table.
     _estimates: dict[tuple[str, str], float] = field(default_factory=dict, repr=False)
@@ -146,11 +153,14 @@ class LatencyModel:
     def from_table(cls, table: Mapping[tuple[str, str], float]) -> LatencyModel:
         """A model over a symmetric table of measured RTTs keyed by (site, region)."""
         sites = tuple(sorted({src for src, _ in table}))
-        vectors = tuple((site, *_unit_vector(site_location(site))) for site in sites)
-        return cls(table=table, sites=sites, _vectors=vectors)
+        partners = Counter(src for src, _ in table)
+        needed = ANCHOR_MIN_COVERAGE * (len(sites) - 1)
+        anchors = tuple(site for site in sites if partners[site] >= needed)
+        vectors = tuple((site, *_unit_vector(site_location(site))) for site in anchors)
+        return cls(table=table, sites=sites, anchors=anchors, _vectors=vectors)
 
     def nearest_site(self, user: Location) -> str:
-        """The measured site nearest the user (ties broken by ARM name)."""
+        """The anchor site nearest the user (ties broken by ARM name)."""
         # The largest dot product of unit vectors is the smallest great-circle distance; this
         # is the token endpoint's hot path, so it avoids 51 haversines per request.
         x, y, z = _unit_vector(user)
@@ -197,9 +207,9 @@ class LatencyModel:
         target = site_location(region)
         to_region = great_circle_km(user, target)
         if to_region < great_circle_km(user, site_location(site)):
-            # Nearer the region than any measured site (only possible for an unmeasured
-            # region): the user is placed at the region itself, as they would be at a
-            # measured one, rather than detouring through a farther site.
+            # Nearer the region than any anchor (only possible for a region that is not one):
+            # the user is placed at the region itself, as they would be at an anchor, rather
+            # than detouring through a farther site.
             return LAST_MILE_MS + ROUTE_INFLATION * FIBRE_RTT_MS_PER_KM * to_region
         return access_rtt_ms(user, site) + self.backbone_rtt_ms(site, region)
 
@@ -222,6 +232,11 @@ def measured_sites() -> tuple[str, ...]:
     return default_model().sites
 
 
+def anchor_sites() -> tuple[str, ...]:
+    """Measured sites users are placed at: those measured against most other sites."""
+    return default_model().anchors
+
+
 def backbone_rtt_ms(site: str, region: str) -> float:
     """RTT between two Azure regions: measured when the table has the pair, estimated otherwise.
 
@@ -232,10 +247,10 @@ def backbone_rtt_ms(site: str, region: str) -> float:
 
 
 def nearest_site(user: Location) -> str:
-    """The measured Azure region site nearest the user (ties broken by ARM name).
+    """The anchor site (a well-measured Azure region) nearest the user, ties broken by ARM name.
 
-    Only sites in the measured table are candidates: a user is placed where backbone RTTs are
-    known. Co-located sites (australiacentral/australiacentral2) tie and resolve by name.
+    Only anchors are candidates: a user is placed where backbone RTTs are known. Co-located
+    sites (australiacentral/australiacentral2) tie and resolve by name.
     """
     return default_model().nearest_site(user)
 
@@ -243,9 +258,9 @@ def nearest_site(user: Location) -> str:
 def expected_rtt_ms(user: Location, region: str) -> float:
     """Expected round-trip time in ms from a user to an Azure region (ARM name).
 
-    Last mile + the user's leg to their nearest measured site + backbone from that site to the
-    region (measured, or estimated for pairs the table lacks). A user nearer an unmeasured
-    region than to any measured site is placed at the region itself.
+    Last mile + the user's leg to their nearest anchor site + backbone from that site to the
+    region (measured, or estimated for pairs the table lacks). A user nearer the region than
+    to any anchor is placed at the region itself.
     """
     return default_model().expected_rtt_ms(user, region)
 

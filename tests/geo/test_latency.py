@@ -15,6 +15,7 @@ from geo.latency import (
     LAST_MILE_MS,
     LatencyModel,
     Location,
+    anchor_sites,
     backbone_rtt_ms,
     country_location,
     expected_rtt_ms,
@@ -165,6 +166,25 @@ def test_nearest_site_only_picks_measured_sites():
     assert nearest_site(MADRID) in {site for site, _ in measured_rtt_table()}
 
 
+def test_sparsely_measured_sites_do_not_anchor_users():
+    # The 2025-06 table measures jioindiawest against only 7 other sites.
+    assert "jioindiawest" in measured_sites()
+    assert "jioindiawest" not in anchor_sites()
+
+
+def test_every_anchor_is_measured_against_most_other_sites():
+    table = measured_rtt_table()
+    others = len(measured_sites()) - 1
+    for site in anchor_sites():
+        partners = sum(1 for src, _ in table if src == site)
+        assert partners >= latency.ANCHOR_MIN_COVERAGE * others
+
+
+def test_western_india_users_are_anchored_at_a_well_measured_indian_site():
+    ahmedabad = Location(23.0225, 72.5714)
+    assert nearest_site(ahmedabad) in {"westindia", "centralindia"}
+
+
 def test_expected_rtt_is_last_mile_when_the_user_sits_on_the_region():
     at_site = site_location("southeastasia")
     assert expected_rtt_ms(at_site, "southeastasia") == pytest.approx(LAST_MILE_MS)
@@ -274,7 +294,7 @@ def test_country_location_is_none_for_unknown_codes():
 
 def test_nearest_site_agrees_with_a_haversine_scan_everywhere():
     rng = random.Random(7)
-    sites = sorted({site for site, _ in measured_rtt_table()})
+    sites = anchor_sites()
     for _ in range(500):
         user = Location(rng.uniform(-90, 90), rng.uniform(-180, 180))
         expected = min(sites, key=lambda s: (great_circle_km(user, site_location(s)), s))
