@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 
 import livekit.local_inference as local_inference
 import structlog
@@ -17,6 +18,8 @@ from agent.turn_handling import DEFAULT_TURN_SETTINGS
 
 # Participant attribute that tells clients (and the smoke test) which region answered.
 REGION_ATTRIBUTE = "meridian.region"
+# The framework's health ("/") and status ("/worker") server; infra probes this port.
+HEALTH_PORT = 8081
 _VAD = "meridian.vad"
 _CACHE = "meridian.response_cache"
 
@@ -65,8 +68,17 @@ async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
     await session.start(agent=agent, room=ctx.room, record=False)
 
 
-def build_server(settings: AgentSettings) -> AgentServer:
-    """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds."""
+def build_server(
+    settings: AgentSettings,
+    *,
+    conversation: Callable[[JobContext], Awaitable[None]] | None = None,
+    health_port: int = HEALTH_PORT,
+) -> AgentServer:
+    """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds.
+
+    `conversation` replaces the voice session run for each job, and `health_port` the probe
+    port (0 picks a free one), for tests and benchmarks.
+    """
     worker = settings.worker
     server = AgentServer(
         ws_url=worker.livekit_url,
@@ -75,12 +87,13 @@ def build_server(settings: AgentSettings) -> AgentServer:
         load_threshold=worker.load_threshold,
         num_idle_processes=worker.idle_processes,
         drain_timeout=worker.drain_seconds,
+        port=health_port,
         setup_fnc=functools.partial(prewarm, settings),
     )
     # partials of module-level functions pickle, so job processes receive the parsed settings
     # instead of re-reading the environment
     server.rtc_session(
-        functools.partial(run_session, settings),
+        conversation or functools.partial(run_session, settings),
         agent_name=worker.agent_name,
         on_request=functools.partial(accept_job, settings),
     )

@@ -9,7 +9,7 @@ REPO = Path(__file__).resolve().parent.parent.parent
 
 # Credentials long enough for the log redactor to treat them as secrets.
 LIVEKIT_KEY = "APIkeyForTests123"
-LIVEKIT_SECRET = "secretForTests-0123456789abcdef"
+LIVEKIT_SECRET = "secretForTests-0123456789abcdefghij"
 
 
 def base_env(**overrides: str | None) -> dict[str, str]:

@@ -1,0 +1,220 @@
+"""The real worker against a local agent-protocol server: registration, availability, load
+reports, and a SIGTERM drain that lets the running job finish before exiting 0."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from livekit import api
+from livekit.protocol import agent, models
+
+from agent.server import REGION_ATTRIBUTE
+from tests.agent.protocol_server import AgentProtocolServer
+from tests.agent.support import LIVEKIT_KEY, LIVEKIT_SECRET, REPO, base_env
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+AGENT_NAME = "support-agent-eu-west"
+JOB_SECONDS = 3.0
+TIMEOUT = 60
+
+
+@dataclass
+class WorkerRun:
+    """What one worker process did, start to exit, as seen by the protocol server."""
+
+    server: AgentProtocolServer
+    availability: agent.AvailabilityResponse
+    marker_after_sigterm: str
+    marker_at_exit: str
+    exit_code: int
+    stdout: str
+    health: tuple[int, str] = (0, "")
+    status: dict = field(default_factory=dict)
+
+
+class _Output:
+    """The worker's stdout, line by line, so a test can wait for a line while it runs."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self.done = asyncio.ensure_future(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for raw in stream:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+
+    async def wait_for(self, pattern: str) -> re.Match[str]:
+        while True:
+            for line in self.lines:
+                if found := re.search(pattern, line):
+                    return found
+            self._changed.clear()
+            await self._changed.wait()
+
+
+async def _probe_health(port: int) -> tuple[tuple[int, str], dict]:
+    # the server listens on every interface but logs the port of whichever socket it lists
+    # first, IPv4 or IPv6: try both loopbacks
+    async with aiohttp.ClientSession() as http:
+        for host in ("127.0.0.1", "[::1]"):
+            try:
+                async with http.get(f"http://{host}:{port}/") as health:
+                    health_answer = (health.status, await health.text())
+            except aiohttp.ClientConnectorError:
+                continue
+            async with http.get(f"http://{host}:{port}/worker") as status:
+                return health_answer, await status.json(content_type=None)
+    raise AssertionError(f"no health server on port {port}")
+
+
+def _job() -> agent.Job:
+    return agent.Job(
+        id="AJ_drain_test",
+        type=agent.JobType.JT_ROOM,
+        room=models.Room(sid="RM_test", name="room-under-test"),
+        agent_name=AGENT_NAME,
+    )
+
+
+def _room_token() -> str:
+    return (
+        api.AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET)
+        .with_identity("agent-under-test")
+        .with_kind("agent")
+        .with_grants(api.VideoGrants(room_join=True, room="room-under-test", agent=True))
+        .to_jwt()
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def worker_run(tmp_path_factory) -> WorkerRun:
+    """Start the worker, register it, give it a job, SIGTERM it mid-job, wait for its exit."""
+    server = AgentProtocolServer(api_key=LIVEKIT_KEY, api_secret=LIVEKIT_SECRET)
+    await server.start()
+    marker = tmp_path_factory.mktemp("worker") / "job"
+    env = {
+        **os.environ,
+        **base_env(
+            LIVEKIT_URL=server.url,
+            MERIDIAN_IDLE_PROCESSES="1",
+            MERIDIAN_DRAIN_SECONDS="30",
+            MERIDIAN_LOAD_THRESHOLD="1",
+        ),
+        "TEST_JOB_MARKER": str(marker),
+        "TEST_JOB_SECONDS": str(JOB_SECONDS),
+        "PYTHONUNBUFFERED": "1",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.agent.worker_app",
+        "start",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output = _Output(proc.stdout)  # type: ignore[arg-type]
+    try:
+        await asyncio.wait_for(server.registered(), TIMEOUT)
+        listening = await asyncio.wait_for(
+            output.wait_for(r'HTTP server listening on [^"]*:(\d+)"'), TIMEOUT
+        )
+        health, status = await _probe_health(int(listening.group(1)))
+        availability = await asyncio.wait_for(server.offer_job(_job()), TIMEOUT)
+        await server.assign_job(_job(), room_token=_room_token())
+        await asyncio.wait_for(
+            server.next_message(
+                "update_job", lambda m: m.update_job.status == agent.JobStatus.JS_RUNNING
+            ),
+            TIMEOUT,
+        )
+        await asyncio.wait_for(_file_says(marker, "started"), TIMEOUT)
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(
+            server.next_message(
+                "update_worker", lambda m: m.update_worker.status == agent.WorkerStatus.WS_FULL
+            ),
+            TIMEOUT,
+        )
+        marker_after_sigterm = marker.read_text()
+        exit_code = await asyncio.wait_for(proc.wait(), TIMEOUT)
+        await output.done
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await server.close()
+    return WorkerRun(
+        server=server,
+        availability=availability,
+        marker_after_sigterm=marker_after_sigterm,
+        marker_at_exit=marker.read_text(),
+        exit_code=exit_code,
+        stdout="\n".join(output.lines),
+        health=health,
+        status=status,
+    )
+
+
+async def _file_says(path: Path, text: str) -> None:
+    # the job runs in another process; its marker file is the only thing to watch
+    while not (path.exists() and path.read_text() == text):
+        await asyncio.sleep(0.05)
+
+
+async def test_the_worker_registers_under_the_region_tagged_name(worker_run: WorkerRun) -> None:
+    registration = worker_run.server.worker.registration
+    assert registration.agent_name == AGENT_NAME
+    assert registration.type == agent.JobType.JT_ROOM
+
+
+async def test_the_worker_accepts_a_job_with_the_region_attribute(worker_run: WorkerRun) -> None:
+    answer = worker_run.availability
+    assert answer.available is True
+    assert answer.participant_attributes[REGION_ATTRIBUTE] == "eu-west"
+
+
+async def test_the_worker_reports_its_load(worker_run: WorkerRun) -> None:
+    reports = [
+        m.update_worker
+        for m in worker_run.server.worker.messages
+        if m.WhichOneof("message") == "update_worker"
+    ]
+    assert any(r.status == agent.WorkerStatus.WS_AVAILABLE for r in reports)
+    assert all(0.0 <= r.load <= 1.0 for r in reports)
+
+
+async def test_the_framework_health_server_answers(worker_run: WorkerRun) -> None:
+    assert worker_run.health == (200, "OK")
+    assert worker_run.status["agent_name"] == AGENT_NAME
+
+
+async def test_sigterm_marks_the_worker_unavailable_while_the_job_runs(
+    worker_run: WorkerRun,
+) -> None:
+    assert worker_run.marker_after_sigterm == "started"
+
+
+async def test_sigterm_lets_the_running_job_finish_then_exits_zero(worker_run: WorkerRun) -> None:
+    assert worker_run.marker_at_exit == "finished"
+    assert worker_run.exit_code == 0
+
+
+async def test_the_worker_logs_carry_no_secret(worker_run: WorkerRun) -> None:
+    assert LIVEKIT_SECRET not in worker_run.stdout
+    json_lines = [line for line in worker_run.stdout.splitlines() if line.startswith("{")]
+    assert any(json.loads(line).get("event") == "prewarmed" for line in json_lines)
