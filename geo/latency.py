@@ -178,6 +178,9 @@ class LatencyModel:
         measured = self.table.get((site, region))
         if measured is not None:
             return measured
+        if site not in self.sites and region in self.sites:
+            # Estimates start from a measured end, so the pair is estimated the same both ways.
+            site, region = region, site
         estimate = self._estimates.get((site, region))
         if estimate is None:
             estimate = self._estimate(site, region)
@@ -188,29 +191,26 @@ class LatencyModel:
         # Physics misses how the real network reaches an area (cable routes, peering), and
         # that error is local: the measured excess over physics from `site` to the measured
         # site nearest the region (its proxy) carries over to the region itself.
-        target = site_location(region)
-        proxy = min(
-            (p for p in self.sites if p != region and (p == site or (site, p) in self.table)),
-            key=lambda p: (great_circle_km(site_location(p), target), p),
-        )
+        here, target = site_location(site), site_location(region)
+        proxies = [p for p in self.sites if p != region and (p == site or (site, p) in self.table)]
         excess = 0.0
-        if proxy != site:
-            here = site_location(site)
-            excess = self.table[(site, proxy)] - physics_rtt_ms(here, site_location(proxy))
-        return physics_rtt_ms(site_location(site), target) + excess + UNMEASURED_MARGIN_MS
+        if proxies:  # none when neither end was measured: physics and the margin alone
+            proxy = min(proxies, key=lambda p: (great_circle_km(site_location(p), target), p))
+            if proxy != site:
+                excess = self.table[(site, proxy)] - physics_rtt_ms(here, site_location(proxy))
+        return physics_rtt_ms(here, target) + excess + UNMEASURED_MARGIN_MS
 
     def expected_rtt_ms(self, user: Location, region: str) -> float:
         """Expected round-trip time in ms from a user to an Azure region (ARM name)."""
         return self._expected_rtt_via(user, region, self.nearest_site(user))
 
     def _expected_rtt_via(self, user: Location, region: str, site: str) -> float:
-        target = site_location(region)
-        to_region = great_circle_km(user, target)
-        if to_region < great_circle_km(user, site_location(site)):
-            # Nearer the region than any anchor (only possible for a region that is not one):
-            # the user is placed at the region itself, as they would be at an anchor, rather
-            # than detouring through a farther site.
-            return LAST_MILE_MS + ROUTE_INFLATION * FIBRE_RTT_MS_PER_KM * to_region
+        if region not in self.anchors:
+            to_region = great_circle_km(user, site_location(region))
+            if to_region < great_circle_km(user, site_location(site)):
+                # Nearer the region than any anchor: the user is placed at the region itself,
+                # as they would be at an anchor, rather than detouring through a farther site.
+                return LAST_MILE_MS + ROUTE_INFLATION * FIBRE_RTT_MS_PER_KM * to_region
         return access_rtt_ms(user, site) + self.backbone_rtt_ms(site, region)
 
     def rank_regions(self, user: Location, regions: Iterable[str]) -> list[tuple[str, float]]:

@@ -130,6 +130,19 @@ def test_estimates_for_held_out_measurements_are_rarely_optimistic():
     assert optimistic < 0.3
 
 
+def test_estimated_pair_is_the_same_in_both_directions():
+    assert backbone_rtt_ms("spaincentral", "westeurope") == backbone_rtt_ms(
+        "westeurope", "spaincentral"
+    )
+
+
+def test_pair_of_two_unmeasured_regions_is_physics_plus_margin():
+    a, b = site_location("spaincentral"), site_location("austriaeast")
+    assert backbone_rtt_ms("spaincentral", "austriaeast") == pytest.approx(
+        physics_rtt_ms(a, b) + latency.UNMEASURED_MARGIN_MS
+    )
+
+
 def test_estimates_are_cached_per_pair_and_stable():
     first = backbone_rtt_ms("japaneast", "austriaeast")
     assert backbone_rtt_ms("japaneast", "austriaeast") == first
