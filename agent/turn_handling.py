@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from livekit.agents import inference
 from livekit.agents.voice.turn import TurnHandlingOptions
@@ -31,7 +32,7 @@ class TurnSettings:
     max_endpointing_delay: float = 2.0
     # "fixed" rather than "dynamic": dynamic delays drift with each caller's pause history,
     # which would make turn latency differ between regions for reasons that are not the region.
-    endpointing_mode: str = "fixed"
+    endpointing_mode: Literal["fixed", "dynamic"] = "fixed"
     # Start the LLM on the final transcript while the end-of-turn decision is still pending, so
     # its time-to-first-token hides inside the endpointing delay.
     preemptive_generation: bool = True
@@ -60,7 +61,7 @@ class TurnSettings:
         return TurnHandlingOptions(
             turn_detection=turn_detector,  # type: ignore[typeddict-item]
             endpointing={
-                "mode": self.endpointing_mode,  # type: ignore[typeddict-item]
+                "mode": self.endpointing_mode,
                 "min_delay": self.min_endpointing_delay,
                 "max_delay": self.max_endpointing_delay,
             },
