@@ -199,7 +199,7 @@ class RegionSettings(_Model):
     replicas: Replicas
     scale: Scale
     worker: Worker
-    drain_seconds: Annotated[int, Field(ge=0, le=MAX_GRACE_SECONDS - GRACE_MARGIN_SECONDS)]
+    drain_seconds: Annotated[int, Field(ge=1, le=MAX_GRACE_SECONDS - GRACE_MARGIN_SECONDS)]
     probes: Probes
     latency_budget_ms: Annotated[int, Field(ge=100, le=10_000)]
     models: Models
