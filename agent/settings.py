@@ -12,6 +12,7 @@ from typing import Literal, get_args
 from urllib.parse import urlparse
 
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
+from envconfig import Secret, SettingsError
 
 SttProvider = Literal["livekit", "azure"]
 LlmProvider = Literal["livekit", "azure-openai", "openai"]
@@ -28,31 +29,6 @@ DEFAULT_AZURE_OPENAI_API_VERSION = "2024-10-21"
 _REGION_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _AZURE_LOCATION = re.compile(r"^[a-z0-9]+$")
 _AGENT_NAME = re.compile(r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$")
-
-
-class SettingsError(ValueError):
-    """A missing or malformed environment variable; str() is the one line shown to the user."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"environment variable {variable} {problem}")
-        self.variable = variable
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A credential that never shows up in repr(), str() or logs."""
-
-    value: str = field(repr=False)
-
-    def reveal(self) -> str:
-        """The raw credential, for handing to a client library and nowhere else."""
-        return self.value
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from envconfig import Secret, SettingsError
 from geo.regions import azure_regions
 
 # LiveKit caps a join token's lifetime only by what the issuer asks for; ours never exceeds
@@ -28,31 +29,6 @@ TRACK_SOURCES = ("camera", "microphone", "screen_share", "screen_share_audio")
 _REGION_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _AGENT_NAME = re.compile(r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$")
 _HEADER_NAME = re.compile(r"^[A-Za-z0-9-]+$")
-
-
-class SettingsError(ValueError):
-    """A missing or malformed environment variable; str() is the one line shown to the user."""
-
-    def __init__(self, variable: str, problem: str) -> None:
-        super().__init__(f"environment variable {variable} {problem}")
-        self.variable = variable
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A credential that never shows up in repr(), str() or logs."""
-
-    value: str = field(repr=False)
-
-    def reveal(self) -> str:
-        """The raw credential, for handing to a client library and nowhere else."""
-        return self.value
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,33 @@ def test_the_build_context_keeps_what_the_image_copies() -> None:
     copied = re.findall(r"^COPY (?!--from)(\S+)", DOCKERFILE, flags=re.MULTILINE)
     for source in copied:
         assert f"!{source}/" in rules or f"!{source}" in rules
+
+
+def _first_party_imports(package: str) -> set[str]:
+    found: set[str] = set()
+    for source in (REPO / package).rglob("*.py"):
+        for match in re.finditer(r"^\s*(?:from|import) ([a-z_]+)", source.read_text(), re.M):
+            if (REPO / match[1] / "__init__.py").exists():
+                found.add(match[1])
+    return found
+
+
+def test_every_package_the_services_import_is_in_the_image() -> None:
+    needed = {"agent", "dispatch"}
+    while True:
+        grown = needed | {name for package in needed for name in _first_party_imports(package)}
+        if grown == needed:
+            break
+        needed = grown
+    copied = {
+        line.split()[1]
+        for line in INSTRUCTIONS
+        if line.startswith("COPY ") and "--from" not in line
+    }
+    allowed = {
+        line.strip("!/")
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.startswith("!")
+    }
+    assert needed <= copied, needed - copied
+    assert needed <= allowed, needed - allowed
