@@ -57,19 +57,18 @@ def agent_secrets(region: Region) -> list[SecretSpec]:
 
 def agent_env(region: Region) -> list[EnvVar]:
     """The agent container's environment, rendered from the region's settings."""
-    settings = region.settings
     plain: dict[str, str | None] = {
-        "LIVEKIT_URL": settings.livekit_url,
+        "LIVEKIT_URL": region.livekit_url,
         "LIVEKIT_AGENT_NAME": region.agent_name,
         "MERIDIAN_REGION": region.key,
-        "MERIDIAN_LOCATION": settings.location,
-        "MERIDIAN_DRAIN_SECONDS": str(settings.drain_seconds),
-        "MERIDIAN_LOAD_THRESHOLD": f"{settings.worker.load_threshold:g}",
-        "MERIDIAN_IDLE_PROCESSES": str(settings.worker.idle_processes),
-        "MERIDIAN_SYSTEM_PROMPT": settings.system_prompt,
+        "MERIDIAN_LOCATION": region.location,
+        "MERIDIAN_DRAIN_SECONDS": str(region.drain_seconds),
+        "MERIDIAN_LOAD_THRESHOLD": f"{region.worker.load_threshold:g}",
+        "MERIDIAN_IDLE_PROCESSES": str(region.worker.idle_processes),
+        "MERIDIAN_SYSTEM_PROMPT": region.system_prompt,
     }
     for stage in ("stt", "llm", "tts"):
-        spec = getattr(settings.models, stage)
+        spec = getattr(region.models, stage)
         prefix = f"MERIDIAN_{stage.upper()}_"
         plain |= {
             f"{prefix}PROVIDER": spec.provider,

@@ -401,27 +401,15 @@ class ResourceNames:
         return {"app": self.app, "dispatch": self.dispatch_app}
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(RegionSettings):
     """One deployable region: its key, its settings with defaults applied, and its derived names."""
 
     key: str
-    settings: RegionSettings
     names: ResourceNames
-
-    @property
-    def location(self) -> str:
-        return self.settings.location
 
     @property
     def agent_name(self) -> str:
         return self.names.agent_name
-
-    def __getattr__(self, name: str) -> Any:
-        # Region settings read naturally off the region (region.replicas.max), without copying them.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return getattr(self.settings, name)
 
 
 @dataclass(frozen=True)
@@ -554,7 +542,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
                 " each region deploys to its own Azure location",
             )
         seen_locations.setdefault(settings.location, key)
-        regions[key] = Region(key=key, settings=settings, names=names)
+        regions[key] = Region(**dict(settings), key=key, names=names)
 
     _raise_if_any(errors)
     assert agent is not None and dispatch is not None

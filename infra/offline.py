@@ -170,7 +170,9 @@ class _AzureMocks(pulumi.runtime.Mocks):
             if configuration.get("ingress"):
                 ingress = {**configuration["ingress"], "fqdn": f"{args.name}.{env_domain}"}
                 configuration = {**configuration, "ingress": ingress}
-                state["configuration"] = rpc.wrap_rpc_secret(configuration) if secret else configuration
+                state["configuration"] = (
+                    rpc.wrap_rpc_secret(configuration) if secret else configuration
+                )
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:

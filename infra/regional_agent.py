@@ -128,7 +128,6 @@ class RegionalAgent(pulumi.ComponentResource):
                 )
             )
 
-        settings = region.settings
         shared = _AppShared(
             resource_group_name=rg_name,
             location=location,
@@ -150,17 +149,17 @@ class RegionalAgent(pulumi.ComponentResource):
                 command=["python", "-m", "agent"],
                 args=["start"],
                 env=_env_args(agent_env(region)),
-                resources=_resources(settings.resources),
+                resources=_resources(region.resources),
                 probes=[
-                    _http_probe("Startup", "/", WORKER_PORT, settings.probes.startup),
-                    _http_probe("Liveness", "/", WORKER_PORT, settings.probes.liveness),
+                    _http_probe("Startup", "/", WORKER_PORT, region.probes.startup),
+                    _http_probe("Liveness", "/", WORKER_PORT, region.probes.liveness),
                 ],
             ),
             secrets=agent_secrets(region),
             ingress=app.IngressArgs(external=False, target_port=WORKER_PORT, transport="http"),
             scale=app.ScaleArgs(
-                min_replicas=settings.replicas.min,
-                max_replicas=settings.replicas.max,
+                min_replicas=region.replicas.min,
+                max_replicas=region.replicas.max,
                 rules=[
                     app.ScaleRuleArgs(
                         name="cpu",
@@ -168,13 +167,13 @@ class RegionalAgent(pulumi.ComponentResource):
                             type="cpu",
                             metadata={
                                 "type": "Utilization",
-                                "value": str(settings.scale.cpu_percent),
+                                "value": str(region.scale.cpu_percent),
                             },
                         ),
                     )
                 ],
             ),
-            grace_seconds=settings.grace_seconds,
+            grace_seconds=region.grace_seconds,
         )
 
         dispatch = manifest.dispatch

@@ -187,7 +187,7 @@ def _configure(
                 latency_budget_ms=region.latency_budget_ms,
                 livekit_url=override or region.livekit_url,
                 # regions.yaml may name a region's dispatch URL; flags and stack outputs win.
-                dispatch_url=dispatch_urls.get(key) or getattr(region, "dispatch_url", None),
+                dispatch_url=dispatch_urls.get(key) or region.dispatch_url,
             )
         )
     limits = Limits(total=args.timeout, agent=args.agent_timeout, reply=args.reply_timeout)

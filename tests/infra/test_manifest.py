@@ -22,8 +22,8 @@ def test_shipped_manifest_loads_three_regions() -> None:
 
 def test_defaults_apply_to_every_region() -> None:
     manifest = load_manifest(DEFAULT_MANIFEST)
-    assert all(r.replicas.max == r.settings.replicas.max >= 1 for r in manifest.regions.values())
-    assert len({r.settings.models for r in manifest.regions.values()}) == 1
+    assert all(r.replicas == manifest.regions["us-east"].replicas for r in manifest.regions.values())
+    assert len({r.models for r in manifest.regions.values()}) == 1
 
 
 def test_region_overrides_merge_deeply_into_defaults(manifest_data, write_manifest) -> None:
