@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"# Meridian benchmarks{' (quick)' if args.quick else ''}")
     print(f"\nMachine: {machine().describe()}")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"Load average before the run (1, 5, 15 min): {load}")
     for name in args.only or BENCHMARKS:
         entry = _entry(name)
         if entry is None:

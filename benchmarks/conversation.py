@@ -83,6 +83,13 @@ class Turn:
         return self.e2e - self.floor.first_audio
 
     @property
+    def commit_lag(self) -> float | None:
+        """How much later than its floor the turn was committed (mostly the VAD's hangover)."""
+        if not self.commits or self.floor is None:
+            return None
+        return self.commits[-1] - self.spoken.speech_end - self.floor.commit
+
+    @property
     def cut_in(self) -> bool:
         """The agent committed the turn or started replying before the user had finished."""
         end = self.spoken.speech_end
@@ -285,6 +292,14 @@ class Conversation:
         turn.floor = critical_path_floor(turn.path, self.models)
         return turn
 
+    @staticmethod
+    def _vad_lag(turn: Turn) -> float:
+        """How far the VAD's end of speech (where the framework's e2e_latency starts) trails
+        the true end; 0 when the framework reported no e2e_latency for the turn."""
+        if turn.e2e is None or turn.framework_e2e is None:
+            return 0.0
+        return max(turn.e2e - turn.framework_e2e, 0.0)
+
     def _path(self, turn: Turn) -> TurnPath:
         """What the turn did, read from the session's resolved options and the observed stages."""
         options = self.session.options.turn_handling
@@ -305,6 +320,7 @@ class Conversation:
         return TurnPath(
             vad_min_silence=(vad.min_silence_duration if vad is not None else None) or 0.0,
             endpointing_delay=delay,
+            vad_lag=self._vad_lag(turn),
             preemptive_llm=preemptive_llm,
             preemptive_tts=bool(preemptive["enabled"] and preemptive["preemptive_tts"]),
             streaming=self.variant.streaming,

@@ -98,6 +98,7 @@ def render(results: Sequence[VariantResult], models: ModelLatencies) -> str:
                 ms(r.p("overhead", 95)),
                 ms(r.p("framework_e2e", 50)),
                 ms(r.under_report(50)),
+                ms(r.p("commit_lag", 50)),
                 f"{r.max_delay_turns}/{len(r.turns)}",
             ]
         )
@@ -114,7 +115,8 @@ def render(results: Sequence[VariantResult], models: ModelLatencies) -> str:
                 "overhead p50",
                 "overhead p95",
                 "framework e2e_latency p50",
-                "under-report p50",
+                "under-report p50 (= VAD lag)",
+                "commit lag p50",
                 "max-delay turns",
             ],
             rows,

@@ -16,6 +16,7 @@ def _path(**changes: object) -> TurnPath:
     base = dict(
         vad_min_silence=0.25,
         endpointing_delay=0.3,
+        vad_lag=0.0,
         preemptive_llm=True,
         preemptive_tts=True,
         streaming=True,
@@ -49,6 +50,11 @@ def test_without_preemptive_tts_synthesis_starts_after_the_commit() -> None:
 def test_without_streaming_tts_waits_for_the_whole_reply() -> None:
     floor = critical_path_floor(_path(streaming=False), MODELS)
     assert floor.first_audio == pytest.approx(0.150 + 0.250 + 35 / 50 + 0.120)
+
+
+def test_the_endpointing_wait_starts_where_the_vad_says_speech_ended() -> None:
+    floor = critical_path_floor(_path(endpointing_delay=0.7, vad_lag=0.05), MODELS)
+    assert floor.commit == pytest.approx(0.75)
 
 
 def test_a_cached_answer_with_cached_audio_costs_only_the_endpointing_wait() -> None:
