@@ -24,12 +24,16 @@ class TurnSettings:
     # Shorter bursts are clicks and coughs, not speech worth a turn.
     vad_min_speech: float = 0.05
     vad_activation_threshold: float = 0.5
-    # Once the end-of-turn model says "done", wait only this floor before replying. It absorbs
-    # the model's own jitter; anything longer is pure added latency on every single turn.
-    min_endpointing_delay: float = 0.3
-    # When the model thinks the user is mid-thought, wait at most this long. Past ~2 s callers
-    # assume the line dropped and start talking again, which costs more than a rare early reply.
-    max_endpointing_delay: float = 2.0
+    # Measured (make bench, turn_taking; docs/benchmarks.md): on 12 questions with a 500-700 ms
+    # mid-question pause, the local end-of-turn model called 4-5 of the pauses "done" and was
+    # unsure at 6-7 of 16 finished questions, so no min/max pair was both fast and safe: min
+    # 0.3 s answered finished questions in ~540 ms (p50) but cut in on 5/12 paused ones, min
+    # 0.7 s still cut in on 1/12. Only a fixed 0.8 s wait had zero cut-ins (e2e p50 ~850 ms,
+    # p95 ~900 ms), and never cutting in wins over the last 300 ms. min == max makes that wait
+    # unconditional; lower min_endpointing_delay again only when re-measuring shows the model
+    # separating the two on real callers' speech.
+    min_endpointing_delay: float = 0.8
+    max_endpointing_delay: float = 0.8
     # "fixed" rather than "dynamic": dynamic delays drift with each caller's pause history,
     # which would make turn latency differ between regions for reasons that are not the region.
     endpointing_mode: Literal["fixed", "dynamic"] = "fixed"
