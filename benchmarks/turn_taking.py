@@ -15,7 +15,7 @@ from benchmarks.runner import Job, run_jobs
 # The unfinished-question pauses last 500-700 ms; the VAD's own end of speech lags the true end
 # by about 100 ms, so VAD-only delays around 0.4-0.8 s straddle the point where cut-ins stop.
 VAD_ONLY_DELAYS = (0.4, 0.6, 0.7, 0.8)
-EOT_DELAYS = ((0.3, 0.8), (0.3, 1.2), (0.3, 2.0), (0.5, 1.0), (0.6, 1.0), (0.7, 1.0), (0.7, 1.2))
+EOT_DELAYS = ((0.3, 1.2), (0.3, 2.0), (0.5, 1.0), (0.7, 1.0), (0.8, 0.8))
 
 
 def choices() -> list[Variant]:
