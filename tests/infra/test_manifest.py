@@ -22,7 +22,9 @@ def test_shipped_manifest_loads_three_regions() -> None:
 
 def test_defaults_apply_to_every_region() -> None:
     manifest = load_manifest(DEFAULT_MANIFEST)
-    assert all(r.replicas == manifest.regions["us-east"].replicas for r in manifest.regions.values())
+    assert all(
+        r.replicas == manifest.regions["us-east"].replicas for r in manifest.regions.values()
+    )
     assert len({r.models for r in manifest.regions.values()}) == 1
 
 
