@@ -26,6 +26,7 @@ from livekit.agents import AgentServer, JobContext, JobExecutorType, JobProcess
 
 # imported here, on the main thread: plugins refuse to register from a job thread
 import agent.server  # noqa: F401
+from benchmarks import manifest_defaults
 from benchmarks.clips import clips_of
 from benchmarks.conversation import Conversation, Variant
 from benchmarks.floor import ModelLatencies
@@ -52,6 +53,13 @@ def _prewarm(proc: JobProcess) -> None:
     proc.userdata["ready"] = True
 
 
+async def _appears(path: Path, *, timeout: float) -> None:
+    """Wait for another process to create `path` (files are how jobs and driver talk here)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+
+
 async def _session_job(ctx: JobContext) -> None:
     """One caller: a question every few seconds for the phase's duration, then a summary."""
     assigned = time.time()
@@ -60,6 +68,11 @@ async def _session_job(ctx: JobContext) -> None:
     conversation = Conversation(Variant("Meridian"), ModelLatencies())
     await conversation.start()
     ready = time.time()
+    (out / f"{ctx.job.room.name}.ready").touch()
+    # turns start once every session of the phase is up: a burst of process start-ups is the
+    # start-up table's subject, not the steady state's
+    go = out / f"{ctx.job.room.name.rsplit('_', 1)[0]}.go"
+    await _appears(go, timeout=120)
     _, questions = split_faq(clips_of("complete"))
     rng = random.Random(ctx.job.room.name)
     # callers do not speak in lockstep
@@ -157,12 +170,15 @@ async def run_phase(
         await asyncio.sleep(min(2.0 + idle_processes, 12.0))
     me = psutil.Process()
     assigned: dict[str, float] = {}
+    phase = f"bench_{executor.name.lower()}{idle_processes}_{sessions}_{seconds:g}"
     for i in range(sessions):
-        room = f"bench_{executor.name.lower()}{idle_processes}_{sessions}_{seconds:g}_{i}"
-        assigned[room] = time.time()
-        await server.simulate_job(room, fake_job=True)
-    # steady state: every session has started and is taking turns
-    await asyncio.sleep(min(8.0, seconds / 3))
+        assigned[f"{phase}_{i}"] = time.time()
+        await server.simulate_job(f"{phase}_{i}", fake_job=True)
+    for room in assigned:
+        await _appears(Path(tmp) / f"{room}.ready", timeout=120)
+    (Path(tmp) / f"{phase}.go").touch()
+    # steady state: every session is past its staggered start and taking turns
+    await asyncio.sleep(min(6.0, seconds / 3))
     procs = [me, *_job_processes(me)]
     before = _sample(procs)
     t0 = time.monotonic()
@@ -204,7 +220,7 @@ async def run_phase(
 
 
 def _ramp(quick: bool) -> tuple[int, ...]:
-    return (2, 4) if quick else (4, 8, 12, 16, 20, 24)
+    return (2, 4) if quick else (4, 8, 12, 14, 16, 18, 20, 24)
 
 
 async def measure(quick: bool) -> tuple[list[Phase], list[Phase]]:
@@ -281,6 +297,24 @@ def render(ramp: Sequence[Phase], extra: Sequence[Phase]) -> str:
     )
     if held and held[-1] is ramp[-1]:
         verdict += " The ramp ended before the limit was reached: capacity is at least this."
+    parts = []
+    if best is not None:
+        cold = next((p for p in extra if p.executor == "process" and p.idle_processes == 0), None)
+        warm = next((p for p in extra if p.executor == "process" and p.idle_processes > 0), None)
+        parts.append(
+            manifest_defaults.render(
+                manifest_defaults.recommend(
+                    held_sessions=best.sessions,
+                    cores=cores,
+                    cpu_per_session=best.cpu_per_session,
+                    pss_per_session_mb=best.pss_job_process_mb,
+                    fixed_pss_mb=best.pss_per_session_mb * best.sessions
+                    - best.pss_job_process_mb * best.completed,
+                    startup_cold=cold.startup_p50 if cold else None,
+                    startup_warm=warm.startup_p50 if warm else None,
+                )
+            )
+        )
     return "\n".join(
         [
             table(
@@ -294,6 +328,7 @@ def render(ramp: Sequence[Phase], extra: Sequence[Phase]) -> str:
                 header,
                 [row(p) for p in extra],
             ),
+            *parts,
         ]
     )
 
