@@ -220,7 +220,7 @@ async def run_phase(
 
 
 def _ramp(quick: bool) -> tuple[int, ...]:
-    return (2, 4) if quick else (4, 8, 12, 14, 16, 18, 20, 24)
+    return (2, 4) if quick else (4, 8, 12, 16, 20, 24, 28)
 
 
 async def measure(quick: bool) -> tuple[list[Phase], list[Phase]]:

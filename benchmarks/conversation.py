@@ -62,6 +62,8 @@ class Turn:
     first_audio: float | None = None
     framework_e2e: float | None = None
     llm_started: list[float] = field(default_factory=list)
+    # (first token, last token) seconds after its start, for the call the reply came from
+    llm_timing: tuple[float, float] | None = None
     eot: list[EotPrediction] = field(default_factory=list)
     cache_audio_hit: bool = False
     max_delay: bool = False
@@ -284,7 +286,14 @@ class Conversation:
             starts.append(self.speaker._current.started_at)
         turn.first_audio = min(starts) if starts else None
         turn.eot = self._predictions[predictions:]
-        turn.llm_started = [c.started_at for c in self.llm.calls[calls:]]
+        new_calls = self.llm.calls[calls:]
+        turn.llm_started = [c.started_at for c in new_calls]
+        used = new_calls[-1] if new_calls else None
+        if used is not None and used.first_token_at and used.finished_at:
+            turn.llm_timing = (
+                used.first_token_at - used.started_at,
+                used.finished_at - used.started_at,
+            )
         new_e2e = self._e2e[e2es:]
         turn.framework_e2e = new_e2e[0] if new_e2e else None
         turn.cache_audio_hit = self._audio_hits() > audio_hits
@@ -327,4 +336,6 @@ class Conversation:
             llm_tokens=len(REPLY.split(" ")),
             cache_text=self.variant.cache and not turn.llm_started,
             cache_audio=turn.cache_audio_hit,
+            llm_ttft=turn.llm_timing[0] if turn.llm_timing else None,
+            llm_total=turn.llm_timing[1] if turn.llm_timing else None,
         )

@@ -47,6 +47,11 @@ class TurnPath:
     llm_tokens: int
     cache_text: bool = False
     cache_audio: bool = False
+    # The LLM call's own first-token and last-token times, when observed: the stand-in paces
+    # tokens with sleeps that overshoot a little each, and that drift is the stand-in's, not
+    # the framework's.
+    llm_ttft: float | None = None
+    llm_total: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,13 +70,16 @@ def critical_path_floor(path: TurnPath, models: ModelLatencies) -> Floor:
     stt = models.stt_final
     commit = max(path.vad_lag + max(path.vad_min_silence, path.endpointing_delay), stt)
     llm_start = stt if path.preemptive_llm else commit
+    ttft = models.llm_ttft if path.llm_ttft is None else path.llm_ttft
+    total = path.llm_total
+    if total is None:
+        total = models.llm_ttft + max(path.llm_tokens - 1, 0) / models.llm_tokens_per_second
     if path.cache_text:
         tts_input = llm_start
     elif path.streaming:
-        tts_input = llm_start + models.llm_ttft
+        tts_input = llm_start + ttft
     else:
-        tail = max(path.llm_tokens - 1, 0) / models.llm_tokens_per_second
-        tts_input = llm_start + models.llm_ttft + tail
+        tts_input = llm_start + total
     if path.cache_audio:
         first_audio = max(commit, llm_start)
     elif path.preemptive_tts:

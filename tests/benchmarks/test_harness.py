@@ -52,6 +52,11 @@ def test_without_streaming_tts_waits_for_the_whole_reply() -> None:
     assert floor.first_audio == pytest.approx(0.150 + 0.250 + 35 / 50 + 0.120)
 
 
+def test_the_floor_uses_the_llm_timing_the_call_really_had() -> None:
+    floor = critical_path_floor(_path(streaming=False, llm_ttft=0.26, llm_total=0.99), MODELS)
+    assert floor.tts_input == pytest.approx(0.150 + 0.99)
+
+
 def test_the_endpointing_wait_starts_where_the_vad_says_speech_ended() -> None:
     floor = critical_path_floor(_path(endpointing_delay=0.7, vad_lag=0.05), MODELS)
     assert floor.commit == pytest.approx(0.75)
