@@ -115,6 +115,26 @@ def render(results: Sequence[ChoiceResult]) -> str:
             ]
         )
     chosen = best(results)
+    turn = DEFAULT_TURN_SETTINGS
+    default = next(
+        (
+            r
+            for r in results
+            if not r.variant.vad_only
+            and r.variant.turn is not None
+            and (r.variant.turn.min_endpointing_delay, r.variant.turn.max_endpointing_delay)
+            == (turn.min_endpointing_delay, turn.max_endpointing_delay)
+        ),
+        None,
+    )
+    verdict = (
+        f"\nMeridian's default (agent/turn_handling.py, min {turn.min_endpointing_delay:g} s / "
+        f"max {turn.max_endpointing_delay:g} s): {default.cut_ins}/{len(default.paused)} false "
+        f"cut-ins, target zero: {'met' if default.cut_ins == 0 else 'MISSED'}; e2e p50 "
+        f"{ms(default.e2e_p50)} ms."
+        if default is not None
+        else ""
+    )
     return "\n".join(
         [
             table(
@@ -131,6 +151,7 @@ def render(results: Sequence[ChoiceResult]) -> str:
             ),
             f"\nFastest choice with the fewest false cut-ins ({chosen.cut_ins}): "
             f"{chosen.variant.name} (e2e p50 {ms(chosen.e2e_p50)} ms).",
+            verdict,
         ]
     )
 
