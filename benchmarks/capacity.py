@@ -298,7 +298,10 @@ def render(ramp: Sequence[Phase], extra: Sequence[Phase]) -> str:
     if held and held[-1] is ramp[-1]:
         verdict += " The ramp ended before the limit was reached: capacity is at least this."
     parts = []
-    if best is not None:
+    limit_found = any(not p.holds for p in ramp)
+    if best is not None and not limit_found:
+        parts.append("\n(No regions.yaml recommendation: the ramp stopped below the limit.)")
+    if best is not None and limit_found:
         cold = next((p for p in extra if p.executor == "process" and p.idle_processes == 0), None)
         warm = next((p for p in extra if p.executor == "process" and p.idle_processes > 0), None)
         parts.append(

@@ -9,8 +9,11 @@ from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 
 from livekit import rtc
-from livekit.agents import Agent, AgentSession, inference, llm
-from livekit.agents.voice import ModelSettings
+from livekit.agents import Agent, AgentSession, SpeechCreatedEvent, inference, llm
+from livekit.agents.inference.eot.base import _BaseStreamingTurnDetectorStream
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+from livekit.agents.voice import ModelSettings, SpeechHandle
+from livekit.agents.voice.turn import TurnDetectionEvent
 
 from agent.faq import FaqEntry
 from agent.pipeline import MeridianAgent, PipelineSettings, build_session
@@ -133,15 +136,17 @@ class _RecordingTurnDetector(inference.TurnDetector):
         super().__init__(version="v1-mini")
         self._sink = sink
 
-    def stream(self, **kwargs: object):  # type: ignore[no-untyped-def, override]
-        stream = super().stream(**kwargs)  # type: ignore[arg-type]
+    def stream(
+        self, *, conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS
+    ) -> _BaseStreamingTurnDetectorStream:
+        stream = super().stream(conn_options=conn_options)
         predict = stream.predict
         threshold = self._opts.thresholds.lookup(None)
 
-        def recorded():  # type: ignore[no-untyped-def]
+        def recorded() -> asyncio.Future[TurnDetectionEvent]:
             fut = predict()
 
-            def note(done: asyncio.Future) -> None:  # type: ignore[type-arg]
+            def note(done: asyncio.Future[TurnDetectionEvent]) -> None:
                 if done.cancelled() or done.exception() is not None:
                     return
                 p = done.result().end_of_turn_probability
@@ -210,7 +215,9 @@ class Conversation:
                 agent = _BufferedReplyAgent(instructions=DEFAULT_SYSTEM_PROMPT, cache=self.cache)
         completed = agent.on_user_turn_completed
 
-        async def on_user_turn_completed(turn_ctx: llm.ChatContext, new_message: llm.ChatMessage):  # type: ignore[no-untyped-def]
+        async def on_user_turn_completed(
+            turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
+        ) -> None:
             self._commits.append(time.time())
             await completed(turn_ctx, new_message)
 
@@ -219,8 +226,8 @@ class Conversation:
         session.output.audio = self.speaker
         return session, agent
 
-    def _on_speech_created(self, ev) -> None:  # type: ignore[no-untyped-def]
-        def done(handle) -> None:  # type: ignore[no-untyped-def]
+    def _on_speech_created(self, ev: SpeechCreatedEvent) -> None:
+        def done(handle: SpeechHandle) -> None:
             for item in handle.chat_items:
                 if isinstance(item, llm.ChatMessage) and item.role == "assistant":
                     value = item.metrics.get("e2e_latency") if item.metrics else None
