@@ -8,8 +8,6 @@ plain great-circle routing picks the region whose site is nearest; the model pic
 
 from __future__ import annotations
 
-import os
-import platform
 import random
 import time
 from collections.abc import Sequence
@@ -17,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from benchmarks.report import machine
 from geo.latency import site_location
 from geo.regions import azure_regions
 from scripts.region_selection import best_sets, rtt_matrix
@@ -84,17 +83,6 @@ def routing_gap(
     )
 
 
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def _row(label: str, gaps: Sequence[RoutingGap]) -> str:
     def median(values: list[float]) -> float:
         return float(np.median(values))
@@ -141,10 +129,7 @@ def main(quick: bool) -> None:
     elapsed = time.perf_counter() - started
 
     print("## Routing model: nearest by great circle vs lowest expected RTT (geo.latency)")
-    print(
-        f"machine: {os.cpu_count()} cores, {_cpu_model()}, Python {platform.python_version()}; "
-        f"{elapsed:.1f} s"
-    )
+    print(f"machine: {machine().describe()}; {elapsed:.1f} s")
     print(
         f"users: default world population, {len(users)} places, population-weighted; "
         f"regions: {len(regions)} generally available; {per_size} random sets per k (seed {SEED})"

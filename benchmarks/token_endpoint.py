@@ -6,13 +6,15 @@ import asyncio
 import json
 import multiprocessing
 import os
-import platform
 import random
 import socket
 import statistics
 import time
 
 import aiohttp
+import psutil
+
+from benchmarks.report import machine
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 10.0
@@ -41,17 +43,6 @@ USERS = [
     (35.68, 139.65),
     (-33.87, 151.21),
 ]
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _pin(cpu: int) -> None:
@@ -131,37 +122,54 @@ def main(quick: bool) -> None:
     ready = ctx.Event()
     server = ctx.Process(target=_serve, args=(port, ready), daemon=True)
     server.start()
+    original_affinity = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
     try:
         if not ready.wait(timeout=60):
             raise RuntimeError("dispatch server did not start within 60 s")
         _pin(1)
+        server_process = psutil.Process(server.pid)
         url = f"http://127.0.0.1:{port}/token"
         asyncio.run(_load(url, 0.5, 8))  # warm-up: imports, caches, connections
         rows = []
         for concurrency in (1, 8) if quick else (1, 8, 32):
+            cpu_before = sum(server_process.cpu_times()[:2])
             latencies, elapsed = asyncio.run(_load(url, seconds, concurrency))
+            cpu_used = sum(server_process.cpu_times()[:2]) - cpu_before
             ms = sorted(x * 1000 for x in latencies)
             p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-            rows.append((concurrency, len(ms) / elapsed, statistics.median(ms), p99))
+            cpu_per_token_us = cpu_used / len(ms) * 1e6
+            rows.append(
+                (concurrency, len(ms) / elapsed, statistics.median(ms), p99, cpu_per_token_us)
+            )
     finally:
         server.terminate()
         server.join(timeout=10)
+        # The load generator pinned this process; later benchmarks must get every core back.
+        if original_affinity is not None:
+            os.sched_setaffinity(0, original_affinity)
 
-    cores = os.cpu_count()
     print("## Token endpoint (loopback, dispatch server pinned to one core)")
-    print(f"machine: {cores} cores, {_cpu_model()}, Python {platform.python_version()}")
+    print(f"machine: {machine().describe()}")
     print(f"duration per row: {seconds:g} s; load generator pinned to another core when available")
     print()
-    print("| in flight | tokens/s | p50 ms | p99 ms |")
-    print("| ---: | ---: | ---: | ---: |")
-    for concurrency, rps, p50, p99 in rows:
-        print(f"| {concurrency} | {rps:,.0f} | {p50:.2f} | {p99:.2f} |")
-    best = max(rows, key=lambda r: r[1])
+    print(
+        "| in flight | tokens/s | p50 ms | p99 ms | server CPU per token, µs | tokens/s per server core |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for concurrency, rps, p50, p99, cpu_us in rows:
+        print(
+            f"| {concurrency} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {cpu_us:.0f} | {1e6 / cpu_us:,.0f} |"
+        )
+    within = [r for r in rows if r[3] < TARGET_P99_MS]
+    best = max(within or rows, key=lambda r: r[1])
     meets = best[1] >= TARGET_RPS and best[3] < TARGET_P99_MS
     print()
+    # The Python load generator shares the machine and can saturate before the server does, so
+    # the server's own CPU time per token says what one core could serve.
     print(
         f"target: >= {TARGET_RPS:,} tokens/s on one core with p99 < {TARGET_P99_MS:g} ms: "
-        f"{'met' if meets else 'NOT met'} (best row: {best[1]:,.0f} tokens/s, p99 {best[3]:.2f} ms)"
+        f"{'met' if meets else 'NOT met'} (best row within the p99 target: {best[1]:,.0f} tokens/s, "
+        f"p99 {best[3]:.2f} ms; the server's CPU time per token allows {1e6 / best[4]:,.0f}/s per core)"
     )
 
 
