@@ -49,6 +49,11 @@ class RealtimeMicrophone(io.AudioInput):
         self.max_lag = 0.0
         self.lags: list[float] = []
 
+    def reset_lag(self) -> None:
+        """Forget the delivery lag seen so far, so `max_lag` speaks for what follows."""
+        self.max_lag = 0.0
+        self.lags.clear()
+
     def say(self, clip: Clip) -> asyncio.Future[SpokenClip]:
         """Queue a clip; the future resolves once its last speech sample has been fed."""
         done: asyncio.Future[SpokenClip] = asyncio.get_running_loop().create_future()
