@@ -86,28 +86,35 @@ class HealthBoard:
 async def check_worker(
     session: aiohttp.ClientSession, worker_url: str, expected_agent: str, timeout: float
 ) -> ProbeResult:
-    """Read the local agent worker's ``/worker`` status and judge it."""
+    """Judge the local agent worker: its health ("/") and its status ("/worker")."""
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:
-        async with session.get(
-            f"{worker_url}/worker", timeout=aiohttp.ClientTimeout(total=timeout)
-        ) as resp:
+        # "/" is 503 while the worker cannot reach LiveKit; "/worker" answers 200 regardless.
+        async with session.get(f"{worker_url}/", timeout=client_timeout) as resp:
+            if resp.status != 200:
+                text = (await resp.text())[:120]
+                return ProbeResult(False, f"worker health answered HTTP {resp.status}: {text}")
+        async with session.get(f"{worker_url}/worker", timeout=client_timeout) as resp:
             if resp.status != 200:
                 return ProbeResult(False, f"worker /worker answered HTTP {resp.status}")
             body = await resp.json(content_type=None)
     except TimeoutError:
-        return ProbeResult(False, f"worker /worker timed out after {timeout:g}s")
+        return ProbeResult(False, f"worker timed out after {timeout:g}s")
     except (aiohttp.ClientError, ValueError) as exc:
-        return ProbeResult(False, f"worker /worker unreachable: {type(exc).__name__}")
+        return ProbeResult(False, f"worker unreachable: {type(exc).__name__}")
     if not isinstance(body, dict):
         return ProbeResult(False, "worker /worker returned non-object JSON")
     agent = body.get("agent_name", "")
     if agent != expected_agent:
         return ProbeResult(False, f"worker registers as {agent!r}, expected {expected_agent!r}")
-    detail = {
-        "agent_name": agent,
-        "active_jobs": int(body.get("active_jobs", 0) or 0),
-        "worker_load": float(body.get("worker_load", 0.0) or 0.0),
-    }
+    try:
+        detail = {
+            "agent_name": agent,
+            "active_jobs": int(body.get("active_jobs", 0) or 0),
+            "worker_load": float(body.get("worker_load", 0.0) or 0.0),
+        }
+    except (TypeError, ValueError):
+        return ProbeResult(False, "worker /worker reported a malformed load")
     return ProbeResult(True, "worker reachable", detail)
 
 

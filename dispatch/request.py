@@ -105,7 +105,10 @@ def _coordinate(value: object, name: str) -> float:
             raise RequestError(400, name, "must be a number") from None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RequestError(400, name, "must be a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:
+        raise RequestError(400, name, "must be a number in range") from None
 
 
 def _location(latitude: object, longitude: object, lat_name: str, lon_name: str) -> Location:
@@ -127,7 +130,7 @@ def _agent_metadata(room_config: object, agent_name: str) -> str | None:
     if not isinstance(room_config, dict):
         raise RequestError(400, name, "must be an object")
     for key in room_config:
-        if _CAMEL.sub("_", key).lower() != "agents":
+        if key != "agents":
             raise RequestError(403, f"{name}.{key}", "is not configurable by clients")
     agents = room_config.get("agents")
     if agents is None:

@@ -77,7 +77,10 @@ class DispatchSettings:
 
     def entry(self, region: str) -> RegionEntry:
         """The table entry for a region key (KeyError if it is not deployed)."""
-        return next(e for e in self.regions if e.region == region)
+        for entry in self.regions:
+            if entry.region == region:
+                return entry
+        raise KeyError(region)
 
     def tagged_agent_name(self, region: str) -> str:
         """The name a region's workers register under, e.g. ``support-agent-eu-west``."""

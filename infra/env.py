@@ -115,6 +115,7 @@ def dispatch_env(manifest: Manifest, region: Region) -> list[EnvVar]:
         "MERIDIAN_REGIONS": region_table(manifest),
         # Inside a Container Apps environment, http://<app name> reaches that app's internal ingress.
         "MERIDIAN_DISPATCH_WORKER_URL": f"http://{region.names.app}",
+        "MERIDIAN_DISPATCH_CLIENT_FIELDS": ",".join(d.client_fields),
         "MERIDIAN_DISPATCH_TOKEN_TTL_SECONDS": str(d.token_ttl_seconds),
         "MERIDIAN_DISPATCH_CAN_PUBLISH": _flag(d.can_publish),
         "MERIDIAN_DISPATCH_CAN_SUBSCRIBE": _flag(d.can_subscribe),

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from dispatch.settings import STANDARD_FIELDS
 from geo.regions import azure_regions
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,16 +234,18 @@ class RegionSettings(_Model):
     @field_validator("livekit_url")
     @classmethod
     def _livekit_url(cls, value: str) -> str:
-        if not re.fullmatch(r"(wss?|https?)://[^\s/]+(/\S*)?", value):
-            raise ValueError(
-                "livekit_url must be a wss:// (or https://) URL such as wss://x.livekit.cloud"
-            )
+        if not re.fullmatch(r"wss?://[^\s/]+(/\S*)?", value):
+            raise ValueError("livekit_url must be a wss:// URL such as wss://x.livekit.cloud")
         return value
 
     @field_validator("tags")
     @classmethod
     def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
         for key, value in tags.items():
+            if SECRET_LIKE.search(key):
+                raise ValueError(
+                    f"tag {key!r} looks like a secret; tags are plain text on every resource"
+                )
             if not key or len(key) > 512 or re.search(r"[<>%&\\?/]", key):
                 raise ValueError(f"tag name {key!r} must be 1-512 characters without <>%&\\?/")
             if len(value) > 256:
@@ -322,6 +325,16 @@ class DispatchProbes(_Model):
 class DispatchSettings(_Model):
     """The token endpoint deployed next to the agent in every region."""
 
+    # Fields an anonymous caller may set. Room and identity are left out by default: a public
+    # endpoint that lets callers pick them lets anyone join a known room or take over an identity.
+    client_fields: list[str] = Field(
+        default_factory=lambda: [
+            "participant_name",
+            "participant_metadata",
+            "participant_attributes",
+            "room_config",
+        ]
+    )
     cors_origins: list[str] = Field(default_factory=list)
     token_ttl_seconds: Annotated[int, Field(ge=60, le=900)] = 600
     allow_region_override: bool = False
@@ -330,11 +343,22 @@ class DispatchSettings(_Model):
     can_subscribe: bool = True
     rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     rate_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 10
-    # The secret itself comes from `pulumi config set --secret dispatchSharedSecret`.
+    # The secret itself (16+ characters) comes from
+    # `pulumi config set --secret meridianDispatchSharedSecret`.
     require_shared_secret: bool = False
     resources: Resources = Resources(cpu=0.5, memory="1Gi")
     replicas: Replicas = Replicas(min=1, max=3)
     probes: DispatchProbes = DispatchProbes()
+
+    @field_validator("client_fields")
+    @classmethod
+    def _fields(cls, fields: list[str]) -> list[str]:
+        unknown = [f for f in fields if f not in STANDARD_FIELDS]
+        if unknown:
+            raise ValueError(
+                f"{unknown} are not token request fields; allowed: {', '.join(STANDARD_FIELDS)}"
+            )
+        return fields
 
     @field_validator("cors_origins")
     @classmethod

@@ -55,7 +55,13 @@ def test_board_keeps_last_check_time_and_reason():
     assert (health.state, health.last_check, health.reason) == ("down", 42.0, "boom")
 
 
-def worker_app(agent_name: str, status: int = 200) -> web.Application:
+def worker_app(agent_name: str, status: int = 200, health: int = 200) -> web.Application:
+    # The framework's "/" answers 503 while the worker cannot reach LiveKit.
+    async def healthy(_: web.Request) -> web.Response:
+        return web.Response(
+            status=health, text="OK" if health == 200 else "failed to connect to livekit"
+        )
+
     async def worker(_: web.Request) -> web.Response:
         if status != 200:
             return web.Response(status=status)
@@ -69,6 +75,7 @@ def worker_app(agent_name: str, status: int = 200) -> web.Application:
         )
 
     app = web.Application()
+    app.router.add_get("/", healthy)
     app.router.add_get("/worker", worker)
     return app
 
@@ -108,6 +115,18 @@ async def test_worker_check_fails_when_the_worker_registers_under_another_name()
         await server.close()
     assert not result.ok
     assert "someone-else" in result.reason
+
+
+async def test_worker_check_fails_when_the_worker_cannot_reach_livekit():
+    server = await start_stub(worker_app("support-agent-eu-west", health=503))
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = str(server.make_url("")).rstrip("/")
+            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+    finally:
+        await server.close()
+    assert not result.ok
+    assert "failed to connect to livekit" in result.reason
 
 
 async def test_worker_check_fails_when_nothing_listens():

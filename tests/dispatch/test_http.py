@@ -95,6 +95,15 @@ async def test_base_agent_in_room_config_becomes_the_tagged_agent(serve, setting
 BAD_INPUTS = [
     pytest.param(b"{not json", 400, "body", id="malformed-json"),
     pytest.param(b"[1, 2]", 400, "body", id="not-an-object"),
+    pytest.param(
+        b'{"latitude": 1' + b"0" * 400 + b', "longitude": 0}', 400, "latitude", id="huge-integer"
+    ),
+    pytest.param(
+        {"room_config": {"Agents": [{"agentName": "x"}]}},
+        403,
+        "room_config.Agents",
+        id="agents-case",
+    ),
     pytest.param({"room_name": 5}, 400, "room_name", id="room-name-wrong-type"),
     pytest.param({"room_name": ""}, 400, "room_name", id="room-name-empty"),
     pytest.param({"room_name": "r" * 129}, 400, "room_name", id="room-name-too-long"),

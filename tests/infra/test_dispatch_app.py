@@ -109,3 +109,14 @@ def test_shared_secret_comes_from_pulumi_secret_config(manifest_data, write_mani
         "secretRef": "meridian-dispatch-shared-secret"
     }
     assert "backend-shared-secret-123456" not in json.dumps([r.inputs for r in plan.resources])
+
+
+def test_callers_cannot_pick_room_or_identity_by_default() -> None:
+    env = {
+        v.name: v.value or "secret-value-for-test"
+        for v in dispatch_env(MANIFEST, MANIFEST.regions["us-east"])
+    }
+    settings = load_settings(env)
+    assert "room_name" not in settings.client_fields
+    assert "participant_identity" not in settings.client_fields
+    assert "room_config" in settings.client_fields

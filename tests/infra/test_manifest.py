@@ -80,6 +80,24 @@ def _delete(data: dict[str, Any], dotted: str) -> None:
 # Each case: (id, mutation, expected path in the message, expected phrase in the message).
 BAD_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     (
+        "secret-looking tag",
+        lambda d: _set(d, "defaults.tags", {"openai_api_key": "sk-123"}),
+        "defaults.tags",
+        "looks like a secret",
+    ),
+    (
+        "https livekit url",
+        lambda d: _set(d, "livekit_url", "https://meridian.livekit.cloud"),
+        "livekit_url",
+        "must be a wss:// URL",
+    ),
+    (
+        "unknown dispatch client field",
+        lambda d: _set(d, "dispatch.client_fields", ["room"]),
+        "dispatch.client_fields",
+        "not token request fields",
+    ),
+    (
         "unknown key with suggestion",
         lambda d: _set(d, "defaults.replicas.maxx", 3),
         "defaults.replicas.maxx",
