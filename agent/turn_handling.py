@@ -25,11 +25,11 @@ class TurnSettings:
     vad_min_speech: float = 0.05
     vad_activation_threshold: float = 0.5
     # Measured (make bench, turn_taking; docs/benchmarks.md): on 12 questions with a 500-700 ms
-    # mid-question pause, the local end-of-turn model called 5 of the pauses "done" and was
-    # unsure at 6-8 of 16 finished questions, so no min/max pair was both fast and safe: min
-    # 0.3 s answered finished questions in 531 ms (p50) but cut in on 5/12 paused ones, min
-    # 0.7 s still cut in on 1/12. Only a fixed 0.8 s wait had zero cut-ins (e2e p50 849 ms,
-    # p95 880 ms), and never cutting in wins over the last 300 ms. min == max makes that wait
+    # mid-question pause, the local end-of-turn model called 4-5 of the pauses "done" and was
+    # unsure at 6-7 of 16 finished questions, so no min/max pair was both fast and safe: min
+    # 0.3 s answered finished questions in ~535 ms (p50) but cut in on 5/12 paused ones, min
+    # 0.7 s still cut in on 1/12. Only a 0.8 s wait had zero cut-ins (e2e p50 ~850 ms, p95
+    # ~880 ms), and never cutting in wins over the last 300 ms. min == max makes that wait
     # unconditional, so today the model changes no decision; it stays in the pipeline so that
     # lowering min_endpointing_delay is the whole change once re-measuring on real callers'
     # speech (not synthetic clips) shows it separating the two.

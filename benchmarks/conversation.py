@@ -27,7 +27,7 @@ from benchmarks.microphone import RealtimeMicrophone, SpokenClip
 from benchmarks.stand_ins import ScriptedStreamingSTT, StreamingTTS
 from tests.agent.doubles import FakeLLM, InstantSpeaker
 
-# About two spoken sentences, 40 tokens: long enough that waiting for the whole reply shows.
+# Three short spoken sentences, 36 tokens: long enough that waiting for the whole reply shows.
 REPLY = (
     "Sure, I can help with that. Your order left our warehouse on Monday and should arrive by "
     "Thursday. I have sent the tracking link to your email, and you can reply there if "

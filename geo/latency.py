@@ -162,7 +162,7 @@ class LatencyModel:
     def nearest_site(self, user: Location) -> str:
         """The anchor site nearest the user (ties broken by ARM name)."""
         # The largest dot product of unit vectors is the smallest great-circle distance; this
-        # is the token endpoint's hot path, so it avoids 51 haversines per request.
+        # is the token endpoint's hot path, so it avoids 50 haversines per request.
         x, y, z = _unit_vector(user)
         best, best_dot = "", -2.0
         for site, sx, sy, sz in self._vectors:  # sorted by name, so the first of a tie wins
