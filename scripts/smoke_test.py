@@ -251,7 +251,7 @@ def _read_stack_outputs(path: Path, manifest: Manifest, stdin: TextIO) -> tuple[
     if not isinstance(outputs, dict):
         raise ConfigError(f"--stack-outputs {name}: expected a JSON object of stack outputs")
     region = outputs.get("region")
-    if region not in manifest.regions:
+    if not isinstance(region, str) or region not in manifest.regions:
         raise ConfigError(
             f"--stack-outputs {name}: output 'region' is {region!r}, not a region in"
             f" {manifest.path.name}; allowed: {', '.join(manifest.regions)}"

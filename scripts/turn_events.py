@@ -198,9 +198,16 @@ def _iter_json_export(document: Any) -> Iterator[dict[str, Any]] | None:
         # The Log Analytics query REST API: tables of columns and rows.
         def rows() -> Iterator[dict[str, Any]]:
             for table in document["tables"]:
-                names = [column["name"] for column in table.get("columns", [])]
+                columns = table.get("columns", []) if isinstance(table, dict) else None
+                if not isinstance(columns, list) or not all(
+                    isinstance(c, dict) and isinstance(c.get("name"), str) for c in columns
+                ):
+                    # Not the query API's shape: yield it whole so it is counted as malformed.
+                    yield {"table": table}
+                    continue
+                names = [column["name"] for column in columns]
                 for values in table.get("rows", []):
-                    yield dict(zip(names, values, strict=False))
+                    yield dict(zip(names, values, strict=False)) if isinstance(values, list) else {}
 
         return rows()
     return None

@@ -52,6 +52,13 @@ def test_malformed_lines_are_counted_with_reasons_not_fatal() -> None:
     }
 
 
+def test_a_query_api_export_of_the_wrong_shape_yields_no_turns_and_no_crash() -> None:
+    document = {"tables": [{"columns": ["Log_s"], "rows": [["x"]]}, "not a table"]}
+    result = parse_text(json.dumps(document), "export.json")
+    assert result.turns == []
+    assert result.lines_read == 2
+
+
 def test_negative_timing_is_malformed() -> None:
     result = parse_text('{"event": "turn", "region": "eu-west", "e2e_latency": -0.2}', "log")
     assert result.turns == []

@@ -748,6 +748,18 @@ def test_stack_outputs_for_an_unknown_region_exit_2(
     assert "output 'region' is 'mars'" in capsys.readouterr().err
 
 
+def test_stack_outputs_with_a_non_string_region_exit_2(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = tmp_path / "out.json"
+    outputs.write_text(json.dumps({"region": ["eu-west"]}))
+
+    code, _ = cli.run("--region", "eu-west", "--stack-outputs", str(outputs))
+
+    assert code == 2
+    assert "output 'region' is ['eu-west']" in capsys.readouterr().err
+
+
 def test_choosing_neither_a_region_nor_all_is_a_usage_error(cli: Cli) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.run()
