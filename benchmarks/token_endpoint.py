@@ -15,22 +15,13 @@ import aiohttp
 import psutil
 
 from benchmarks.report import machine
+from infra.env import region_table
+from infra.manifest import load_manifest
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 10.0
-REGIONS = [
-    {"region": "us-east", "location": "eastus", "livekit_url": "wss://us.example.livekit.cloud"},
-    {
-        "region": "eu-west",
-        "location": "westeurope",
-        "livekit_url": "wss://eu.example.livekit.cloud",
-    },
-    {
-        "region": "ap-southeast",
-        "location": "southeastasia",
-        "livekit_url": "wss://ap.example.livekit.cloud",
-    },
-]
+# The shipped manifest's regions, rendered exactly as infra hands them to dispatch.
+REGIONS = region_table(load_manifest())
 # Users spread over the world so every request runs the full routing path.
 USERS = [
     (40.71, -74.01),
@@ -66,7 +57,7 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
         {
             "MERIDIAN_REGION": "eu-west",
             "MERIDIAN_AGENT_NAME": "support-agent",
-            "MERIDIAN_REGIONS": json.dumps(REGIONS),
+            "MERIDIAN_REGIONS": REGIONS,
             "LIVEKIT_API_KEY": "APIbenchmark",
             "LIVEKIT_API_SECRET": "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
             "MERIDIAN_DISPATCH_RATE_PER_MINUTE": "1000000000",
