@@ -68,11 +68,6 @@ class Resources(_Model):
     cpu: float
     memory: str
 
-    @field_validator("cpu", mode="before")
-    @classmethod
-    def _cpu_number(cls, value: Any) -> Any:
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
     @field_validator("memory")
     @classmethod
     def _memory_format(cls, value: str) -> str:
@@ -119,11 +114,6 @@ class Worker(_Model):
 
     load_threshold: Annotated[float, Field(gt=0, le=1)]
     idle_processes: Annotated[int, Field(ge=0, le=64)]
-
-    @field_validator("load_threshold", mode="before")
-    @classmethod
-    def _threshold_number(cls, value: Any) -> Any:
-        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class Probe(_Model):
