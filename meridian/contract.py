@@ -1,0 +1,116 @@
+"""The contract between infra and the running services, written once.
+
+infra renders these names into each container's environment; the agent, dispatch and the scripts read
+them back. Changing a name here changes both sides together.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# Ports inside the containers: the agent worker's health server, and the dispatch token endpoint.
+AGENT_HEALTH_PORT: Final = 8081
+DISPATCH_PORT: Final = 8080
+
+# The participant attribute the agent sets on joining, and the request hint dispatch accepts.
+REGION_ATTRIBUTE: Final = "meridian.region"
+# The header that carries dispatch's optional shared secret.
+DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
+
+# Region keys are DNS labels: they end up in resource, app and agent names.
+REGION_KEY_MAX_LENGTH: Final = 20
+_REGION_KEY = re.compile(r"[a-z](?:[a-z0-9-]*[a-z0-9])?")
+REGION_KEY_RULE: Final = (
+    f"1-{REGION_KEY_MAX_LENGTH} lowercase letters, digits and single hyphens,"
+    " starting with a letter and ending with a letter or digit"
+)
+AGENT_NAME_MAX_LENGTH: Final = 40
+
+
+def is_region_key(key: str) -> bool:
+    """Whether `key` is a valid region key (see REGION_KEY_RULE)."""
+    return (
+        len(key) <= REGION_KEY_MAX_LENGTH
+        and _REGION_KEY.fullmatch(key) is not None
+        and "--" not in key
+    )
+
+
+def is_agent_base_name(name: str) -> bool:
+    """Whether `name` is a valid base agent name: the same DNS-label rule, up to 40 characters."""
+    return (
+        len(name) <= AGENT_NAME_MAX_LENGTH
+        and _REGION_KEY.fullmatch(name) is not None
+        and ("--" not in name)
+    )
+
+
+def tagged_agent_name(base_name: str, region: str) -> str:
+    """The name a region's workers register under with LiveKit, e.g. ``support-agent-eu-west``."""
+    return f"{base_name}-{region}"
+
+
+class Env:
+    """Every environment variable name infra sets and the services read."""
+
+    # LiveKit
+    LIVEKIT_URL: Final = "LIVEKIT_URL"
+    LIVEKIT_API_KEY: Final = "LIVEKIT_API_KEY"
+    LIVEKIT_API_SECRET: Final = "LIVEKIT_API_SECRET"
+    LIVEKIT_AGENT_NAME: Final = "LIVEKIT_AGENT_NAME"  # the tagged name
+    # Both services
+    REGION: Final = "MERIDIAN_REGION"
+    # Agent
+    LOCATION: Final = "MERIDIAN_LOCATION"
+    DRAIN_SECONDS: Final = "MERIDIAN_DRAIN_SECONDS"
+    LOAD_THRESHOLD: Final = "MERIDIAN_LOAD_THRESHOLD"
+    IDLE_PROCESSES: Final = "MERIDIAN_IDLE_PROCESSES"
+    SYSTEM_PROMPT: Final = "MERIDIAN_SYSTEM_PROMPT"
+    FAQ_PATH: Final = "MERIDIAN_FAQ_PATH"
+    FAQ_THRESHOLD: Final = "MERIDIAN_FAQ_THRESHOLD"
+    AUDIO_CACHE_MB: Final = "MERIDIAN_AUDIO_CACHE_MB"
+    LLM_API_VERSION: Final = "MERIDIAN_LLM_API_VERSION"
+    # Dispatch
+    AGENT_BASE_NAME: Final = "MERIDIAN_AGENT_NAME"  # the base name, without the region
+    REGIONS: Final = "MERIDIAN_REGIONS"
+    DISPATCH_PREFIX: Final = "MERIDIAN_DISPATCH_"
+    DISPATCH_SHARED_SECRET: Final = "MERIDIAN_DISPATCH_SHARED_SECRET"
+
+    @staticmethod
+    def model_stage(stage: str, setting: str) -> str:
+        """A model stage's variable, e.g. ``model_stage("stt", "provider")`` → MERIDIAN_STT_PROVIDER."""
+        return f"MERIDIAN_{stage.upper()}_{setting.upper()}"
+
+    @staticmethod
+    def dispatch(setting: str) -> str:
+        """A dispatch policy variable, e.g. ``dispatch("rate_burst")`` → MERIDIAN_DISPATCH_RATE_BURST."""
+        return f"{Env.DISPATCH_PREFIX}{setting.upper()}"
+
+
+MODEL_STAGES: Final = ("stt", "llm", "tts")
+MODEL_STAGE_SETTINGS: Final = ("provider", "model", "endpoint", "language", "voice")
+STT_PROVIDERS: Final = ("livekit", "azure")
+LLM_PROVIDERS: Final = ("livekit", "azure-openai", "openai")
+TTS_PROVIDERS: Final = ("livekit", "azure")
+
+# The credential each model provider needs. LiveKit Inference authenticates with the LiveKit key
+# pair, so "livekit" stages need nothing extra.
+PROVIDER_SECRETS: Final[dict[str, str]] = {
+    "azure": "AZURE_SPEECH_KEY",
+    "azure-openai": "AZURE_OPENAI_API_KEY",
+    "openai": "OPENAI_API_KEY",
+}
+LIVEKIT_SECRETS: Final = (Env.LIVEKIT_API_KEY, Env.LIVEKIT_API_SECRET)
+
+# The agent's per-reply log event and its timing fields (seconds), in pipeline order.
+TURN_EVENT: Final = "turn"
+SESSION_END_EVENT: Final = "session_end"
+TURN_TIMING_FIELDS: Final = (
+    "eou_delay",
+    "transcription_delay",
+    "llm_ttft",
+    "tts_ttfb",
+    "e2e_latency",
+)
+TURN_FLAG_FIELDS: Final = ("cache_hit", "interrupted")
