@@ -22,10 +22,11 @@ from pydantic import (
 
 from dispatch.settings import STANDARD_FIELDS
 from geo.regions import azure_regions
+from meridian.aca_limits import aca_limits
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MANIFEST = ROOT / "regions.yaml"
-ACA_LIMITS = json.loads((Path(__file__).parent / "data" / "aca_limits.json").read_text())
+ACA_LIMITS = aca_limits()
 
 # Container Apps on a workload-profiles environment (Consumption profile): memory is always 2 x CPU.
 ALLOWED_CPU_MEMORY: tuple[tuple[float, float], ...] = tuple(

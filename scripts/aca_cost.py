@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-ACA_LIMITS = Path(__file__).resolve().parents[1] / "infra" / "data" / "aca_limits.json"
+ACA_LIMITS = Path(__file__).resolve().parents[1] / "meridian" / "data" / "aca_limits.json"
 HOURS_PER_MONTH = 730
 
 

@@ -1,0 +1,38 @@
+"""MERIDIAN_REGIONS: the table of deployed regions that infra renders for every dispatch service."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from meridian.contract import REGION_KEY_RULE, is_region_key
+
+
+class RegionEntry(BaseModel):
+    """One region dispatch may send users to: its key, Azure location, LiveKit URL and, when known,
+    the https origin where peers probe its dispatch service."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    region: str
+    location: Annotated[str, Field(pattern=r"^[a-z0-9]+$", max_length=64)]
+    livekit_url: Annotated[str, Field(pattern=r"^wss://[^\s/@]+(/\S*)?$", max_length=2048)]
+    dispatch_url: Annotated[str | None, Field(pattern=r"^https://[^\s/@]+$", max_length=2048)] = (
+        None
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region_key(cls, value: str) -> str:
+        if not is_region_key(value):
+            raise ValueError(f"region keys are {REGION_KEY_RULE}")
+        return value
+
+
+RegionTable = TypeAdapter(tuple[RegionEntry, ...])
+
+
+def render_region_table(entries: list[RegionEntry]) -> str:
+    """The compact JSON that MERIDIAN_REGIONS holds."""
+    return RegionTable.dump_json(tuple(entries), exclude_none=True).decode()
