@@ -1,4 +1,4 @@
-"""Read the agent's `turn` log events from JSON-lines logs and Log Analytics exports."""
+"""Read the agent's `turn` log events from files or stdin: JSON-lines logs and Log Analytics exports."""
 
 from __future__ import annotations
 
@@ -7,18 +7,13 @@ import io
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
-# The agent's timing fields, in seconds, in pipeline order.
-TIMING_FIELDS: tuple[str, ...] = (
-    "eou_delay",
-    "transcription_delay",
-    "llm_ttft",
-    "tts_ttfb",
-    "e2e_latency",
-)
+from meridian.contract import TURN_EVENT, TURN_TIMING_FIELDS
+
 # Console-log columns of the two Container Apps tables: the legacy custom-log table
 # ContainerAppConsoleLogs_CL (Log_s) and the newer ContainerAppConsoleLogs (Log).
 LOG_COLUMNS: tuple[str, ...] = ("Log_s", "Log", "log_s", "log")
@@ -66,6 +61,26 @@ class ParseResult:
         self.malformed += other.malformed
         room = 5 - len(self.malformed_examples)
         self.malformed_examples.extend(other.malformed_examples[: max(room, 0)])
+
+
+class ReportError(Exception):
+    """An input problem the user must fix; the message names the source."""
+
+
+def read_inputs(paths: Sequence[str], stdin: TextIO) -> list[tuple[str, str]]:
+    """(source name, text) of every input; '-' or no paths means stdin."""
+    if not paths:
+        paths = ["-"]
+    inputs = []
+    for path in paths:
+        if path == "-":
+            inputs.append(("<stdin>", stdin.read()))
+            continue
+        try:
+            inputs.append((path, Path(path).read_text(encoding="utf-8", errors="replace")))
+        except OSError as exc:
+            raise ReportError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return inputs
 
 
 class _Malformed(ValueError):
@@ -134,7 +149,7 @@ def _take_event(result: ParseResult, source: str, event: Any) -> None:
             if not isinstance(event, dict):
                 result.skip(source, "not a JSON object")
                 return
-    if event.get("event") != "turn":
+    if event.get("event") != TURN_EVENT:
         result.other_events += 1
         return
     try:
@@ -175,7 +190,7 @@ def _columns_as_event(row: dict[str, Any]) -> dict[str, Any]:
     # A query that projects the fields (CSV) hands over strings: turn them back into JSON values.
     event: dict[str, Any] = {}
     for key, value in row.items():
-        if isinstance(value, str) and key in (*TIMING_FIELDS, "cache_hit"):
+        if isinstance(value, str) and key in (*TURN_TIMING_FIELDS, "cache_hit"):
             text = value.strip()
             if text == "":
                 event[key] = None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from scripts.turn_events import TurnEvent
+from meridian.stats import median, percentiles
+from turnlog.events import TurnEvent
 
 ALL_REGIONS = "all"
 
@@ -86,12 +85,12 @@ def percentiles_ms(seconds: Sequence[float]) -> Percentiles:
     """p50/p90/p99 (linear interpolation) of values in seconds, returned in milliseconds."""
     if not seconds:
         return Percentiles(count=0, p50=None, p90=None, p99=None)
-    p50, p90, p99 = np.percentile(np.asarray(seconds, dtype=float) * 1000.0, [50, 90, 99])
+    p50, p90, p99 = percentiles([s * 1000.0 for s in seconds], [50, 90, 99])
     return Percentiles(count=len(seconds), p50=float(p50), p90=float(p90), p99=float(p99))
 
 
 def _median_ms(seconds: list[float]) -> float:
-    return float(np.median(seconds)) * 1000.0 if seconds else 0.0
+    return median(seconds) * 1000.0 if seconds else 0.0
 
 
 def breakdown(turns: Sequence[TurnEvent]) -> Breakdown:

@@ -1,4 +1,4 @@
-"""Specification of scripts/latency_report.py: parsing agent logs and exports, stats, formats."""
+"""Specification of the latency report (turnlog, scripts/latency_report.py): parsing, stats, formats."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts import latency_report
-from scripts.latency_stats import by_region, percentiles_ms
-from scripts.turn_events import parse_text
-from tests.scripts.log_samples import turn_lines
+from tests.turnlog.log_samples import turn_lines
+from turnlog import cli as latency_report
+from turnlog.events import parse_text
+from turnlog.stats import by_region, percentiles_ms
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -1,0 +1,29 @@
+"""The agent's `turn` log events: reading them, their per-region statistics, and the report."""
+
+from turnlog.events import (
+    ParseResult,
+    ReportError,
+    TurnEvent,
+    parse_inputs,
+    parse_text,
+    read_inputs,
+)
+from turnlog.render import plot_breakdown, render_json, render_text
+from turnlog.stats import Percentiles, RegionLatency, by_region, percentiles_ms, region_latency
+
+__all__ = [
+    "ParseResult",
+    "Percentiles",
+    "RegionLatency",
+    "ReportError",
+    "TurnEvent",
+    "by_region",
+    "parse_inputs",
+    "parse_text",
+    "percentiles_ms",
+    "plot_breakdown",
+    "read_inputs",
+    "region_latency",
+    "render_json",
+    "render_text",
+]
