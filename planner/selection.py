@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from geo.latency import rank_regions
-from scripts.user_population import User
+from meridian.stats import weighted_percentile
+from planner.population import User
 
 THRESHOLDS_MS: tuple[int, ...] = (50, 100, 150)
 
@@ -38,14 +38,6 @@ def nearest(matrix: np.ndarray, columns: Sequence[int]) -> tuple[np.ndarray, np.
     sub = matrix[:, list(columns)]
     choice = np.argmin(sub, axis=1)
     return sub[np.arange(len(sub)), choice], np.asarray(columns)[choice]
-
-
-def weighted_percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The smallest value whose cumulative weight reaches q percent of the total."""
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    index = int(np.searchsorted(cumulative, q / 100.0 * cumulative[-1], side="left"))
-    return float(values[order][min(index, len(values) - 1)])
 
 
 def coverage(rtt: np.ndarray, weights: np.ndarray) -> Coverage:
@@ -128,11 +120,3 @@ def best_sets(matrix: np.ndarray, weights: np.ndarray, k_max: int) -> list[tuple
         }
         found.append(min(candidates, key=lambda c: (mean_rtt(matrix, weights, c), c)))
     return found
-
-
-def brute_force_best(matrix: np.ndarray, weights: np.ndarray, k: int) -> tuple[int, ...]:
-    """The exact best k-set by trying every combination (small cases only)."""
-    return min(
-        itertools.combinations(range(matrix.shape[1]), k),
-        key=lambda combo: mean_rtt(matrix, weights, combo),
-    )

@@ -1,8 +1,10 @@
-"""Specification of scripts/plan_regions.py: model use, set search, population input, cost, plots."""
+"""Specification of the region planner (planner, scripts/plan_regions.py): model use, set search,
+population input, cost, plots."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import random
 import subprocess
@@ -13,28 +15,36 @@ import numpy as np
 import pytest
 
 from geo.latency import Location
-from scripts import plan_regions
-from scripts.aca_cost import RegionFootprint, load_prices, monthly_cost
-from scripts.region_selection import (
-    best_sets,
-    brute_force_best,
-    coverage,
-    greedy_sets,
-    mean_rtt,
-    rtt_matrix,
-    weighted_percentile,
-)
-from scripts.user_population import (
+from meridian.stats import weighted_percentile
+from planner import cli as plan_regions
+from planner.cost import RegionFootprint, load_prices, monthly_cost
+from planner.plan import candidate_regions, plan
+from planner.population import (
     PopulationError,
     User,
     load_population_csv,
     world_population,
 )
-from tests.scripts.population_samples import write_customer_cities
+from planner.selection import (
+    best_sets,
+    coverage,
+    greedy_sets,
+    mean_rtt,
+    rtt_matrix,
+)
+from tests.planner.population_samples import write_customer_cities
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LONDON = User("London", Location(51.5074, -0.1278), 1.0, "Europe")
 SYDNEY = User("Sydney", Location(-33.8688, 151.2093), 1.0, "Oceania")
+
+
+def brute_force_best(matrix: np.ndarray, weights: np.ndarray, k: int) -> tuple[int, ...]:
+    """The exact best k-set by trying every combination (the oracle for small cases)."""
+    return min(
+        itertools.combinations(range(matrix.shape[1]), k),
+        key=lambda combo: mean_rtt(matrix, weights, combo),
+    )
 
 
 def run(args: list[str]) -> tuple[int, str, str]:
@@ -105,7 +115,7 @@ def test_swaps_repair_a_set_plain_greedy_gets_wrong() -> None:
 def test_search_matches_brute_force_on_small_random_cases(seed: int) -> None:
     rng = random.Random(seed)
     sample = rng.sample(world_population(sample_points=300), 40)
-    regions = sorted(rng.sample(plan_regions.candidate_regions(), 9))
+    regions = sorted(rng.sample(candidate_regions(), 9))
     matrix = rtt_matrix(sample, regions)
     weights = np.array([u.weight for u in sample])
     for k, found in enumerate(best_sets(matrix, weights, 4), start=1):
@@ -192,7 +202,7 @@ def test_monthly_cost_of_one_always_on_replica_after_the_free_grant() -> None:
 def test_plan_scores_current_baseline_and_best_sets(customers: Path) -> None:
     users = load_population_csv(customers)
     current = ["eastus", "westeurope", "southeastasia"]
-    result = plan_regions.plan(users, current, plan_regions.candidate_regions(), max_k=4)
+    result = plan(users, current, candidate_regions(), max_k=4)
     names = [c.name for c in result.cases]
     means = {c.name: c.coverage.mean_ms for c in result.cases}
     assert names == ["current manifest", "baseline eastus", *(f"best k={k}" for k in range(1, 5))]
@@ -204,16 +214,14 @@ def test_plan_scores_current_baseline_and_best_sets(customers: Path) -> None:
 
 
 def test_restricted_regions_are_only_candidates_when_asked() -> None:
-    assert "germanynorth" not in plan_regions.candidate_regions()
-    assert "germanynorth" in plan_regions.candidate_regions(include_restricted=True)
-    assert "eastusstg" not in plan_regions.candidate_regions(include_restricted=True)
+    assert "germanynorth" not in candidate_regions()
+    assert "germanynorth" in candidate_regions(include_restricted=True)
+    assert "eastusstg" not in candidate_regions(include_restricted=True)
 
 
 def test_jio_regions_are_restricted_candidates_only() -> None:
-    assert not {"jioindiacentral", "jioindiawest"} & set(plan_regions.candidate_regions())
-    assert {"jioindiacentral", "jioindiawest"} <= set(
-        plan_regions.candidate_regions(include_restricted=True)
-    )
+    assert not {"jioindiacentral", "jioindiawest"} & set(candidate_regions())
+    assert {"jioindiacentral", "jioindiawest"} <= set(candidate_regions(include_restricted=True))
 
 
 def test_json_output_has_cases_continents_and_costs(customers: Path) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-ACA_LIMITS = Path(__file__).resolve().parents[1] / "meridian" / "data" / "aca_limits.json"
+from meridian.aca_limits import aca_limits
+
 HOURS_PER_MONTH = 730
 
 
@@ -43,9 +43,10 @@ class MonthlyCost:
     max_active_usd: float
 
 
-def load_prices(path: Path = ACA_LIMITS) -> ConsumptionPrices:
-    """Consumption prices from infra's Container Apps data file (with its recorded source)."""
-    data = json.loads(path.read_text(encoding="utf-8"))
+def load_prices(limits: Mapping[str, Any] | None = None) -> ConsumptionPrices:
+    """Consumption prices from the Container Apps data file (meridian/data/aca_limits.json, via
+    `meridian.aca_limits`) with its recorded source; `limits` stands in for that file's content."""
+    data = aca_limits() if limits is None else limits
     pricing = data["consumption_pricing_usd_payg"]
     grant = pricing["free_grant_per_subscription_month"]
     return ConsumptionPrices(
@@ -55,7 +56,7 @@ def load_prices(path: Path = ACA_LIMITS) -> ConsumptionPrices:
         memory_idle_per_gib_second=float(pricing["memory_idle_per_gib_second"]),
         free_vcpu_seconds=float(grant["vcpu_seconds"]),
         free_gib_seconds=float(grant["gib_seconds"]),
-        source=f"{path.name}: {pricing['note']}",
+        source=f"aca_limits.json: {pricing['note']}",
     )
 
 
