@@ -30,7 +30,7 @@ def _export(region: Region, image: str, regional: RegionalAgent) -> None:
     pulumi.export("location", region.location)
     pulumi.export("resourceGroup", regional.resource_group.name)
     pulumi.export("appName", regional.app.name)
-    pulumi.export("agentName", region.agent_name)
+    pulumi.export("agentName", region.tagged_agent_name)
     pulumi.export("image", image)
     pulumi.export("livekitUrl", region.livekit_url)
     pulumi.export("dispatchAppName", regional.dispatch.name)

@@ -19,12 +19,10 @@ from infra.env import (
     dispatch_secrets,
 )
 from infra.manifest import Manifest, Probe, Region, Resources
+from meridian.contract import AGENT_HEALTH_PORT, DISPATCH_PORT
 
 # Azure's built-in AcrPull role: pull images, nothing else.
 ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
-# The livekit-agents worker's own HTTP server: "/" is health, "/worker" is status.
-WORKER_PORT = 8081
-DISPATCH_PORT = 8080
 # dispatch answers /healthz from memory, so quick probes are cheap and catch a hung process fast.
 DISPATCH_PROBE = Probe(
     initial_delay_seconds=2, period_seconds=10, timeout_seconds=3, failure_threshold=3
@@ -50,7 +48,7 @@ class RegionalAgent(pulumi.ComponentResource):
         tags = {
             **region.tags,
             "meridian-region": region.key,
-            "meridian-agent": region.agent_name,
+            "meridian-agent": region.tagged_agent_name,
             "managed-by": "meridian",
         }
         child = pulumi.ResourceOptions(parent=self)
@@ -151,12 +149,14 @@ class RegionalAgent(pulumi.ComponentResource):
                 env=_env_args(agent_env(region)),
                 resources=_resources(region.resources),
                 probes=[
-                    _http_probe("Startup", "/", WORKER_PORT, region.probes.startup),
-                    _http_probe("Liveness", "/", WORKER_PORT, region.probes.liveness),
+                    _http_probe("Startup", "/", AGENT_HEALTH_PORT, region.probes.startup),
+                    _http_probe("Liveness", "/", AGENT_HEALTH_PORT, region.probes.liveness),
                 ],
             ),
             secrets=agent_secrets(region),
-            ingress=app.IngressArgs(external=False, target_port=WORKER_PORT, transport="http"),
+            ingress=app.IngressArgs(
+                external=False, target_port=AGENT_HEALTH_PORT, transport="http"
+            ),
             scale=app.ScaleArgs(
                 min_replicas=region.replicas.min,
                 max_replicas=region.replicas.max,

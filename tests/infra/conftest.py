@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.manifest import DEFAULT_MANIFEST
+from tests.manifests import THREE_REGIONS
 
 
 @pytest.fixture
 def manifest_data() -> dict[str, Any]:
     """The shipped regions.yaml as plain data, safe to mutate."""
-    return copy.deepcopy(yaml.safe_load(DEFAULT_MANIFEST.read_text()))
+    return copy.deepcopy(yaml.safe_load(THREE_REGIONS.read_text()))
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import pytest
 
 from agent.settings import load_settings
 from infra.env import agent_env
-from infra.manifest import DEFAULT_MANIFEST, load_manifest
+from infra.manifest import load_manifest
+from tests.manifests import THREE_REGIONS
 
-MANIFEST = load_manifest(DEFAULT_MANIFEST)
+MANIFEST = load_manifest(THREE_REGIONS)
 
 
 def rendered(region_key: str, manifest=MANIFEST) -> dict[str, str]:

@@ -8,10 +8,11 @@ import pytest
 
 from dispatch.settings import load_settings
 from infra.env import dispatch_env
-from infra.manifest import DEFAULT_MANIFEST, load_manifest
+from infra.manifest import load_manifest
 from infra.offline import PlannedResource, StackPlan, plan_stack
+from tests.manifests import THREE_REGIONS
 
-MANIFEST = load_manifest(DEFAULT_MANIFEST)
+MANIFEST = load_manifest(THREE_REGIONS)
 SECRETS = {
     "livekitApiKey": "APIkey-dispatch-test",
     "livekitApiSecret": "dispatch-secret-never-plain-77",

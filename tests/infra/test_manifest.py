@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
-from infra.manifest import DEFAULT_MANIFEST, ManifestError, ResourceNames, load_manifest
+from infra.manifest import ManifestError, ResourceNames, load_manifest
+from tests.manifests import THREE_REGIONS
 
 
 def test_shipped_manifest_loads_three_regions() -> None:
-    manifest = load_manifest(DEFAULT_MANIFEST)
+    manifest = load_manifest(THREE_REGIONS)
     assert {key: r.location for key, r in manifest.regions.items()} == {
         "us-east": "eastus",
         "eu-west": "westeurope",
@@ -21,7 +22,7 @@ def test_shipped_manifest_loads_three_regions() -> None:
 
 
 def test_defaults_apply_to_every_region() -> None:
-    manifest = load_manifest(DEFAULT_MANIFEST)
+    manifest = load_manifest(THREE_REGIONS)
     assert all(
         r.replicas == manifest.regions["us-east"].replicas for r in manifest.regions.values()
     )
@@ -52,14 +53,14 @@ def test_region_can_override_livekit_url(manifest_data, write_manifest) -> None:
 
 def test_names_are_derived_from_agent_and_region() -> None:
     names = ResourceNames.derive("support-agent", "eu-west")
-    assert names.agent_name == names.app == "support-agent-eu-west"
+    assert names.tagged_agent_name == names.app == "support-agent-eu-west"
     assert names.resource_group == "rg-support-agent-eu-west"
     assert names.environment == "cae-support-agent-eu-west"
     assert names.identity == "id-support-agent-eu-west"
 
 
 def test_grace_period_covers_drain_time() -> None:
-    region = load_manifest(DEFAULT_MANIFEST).regions["us-east"]
+    region = load_manifest(THREE_REGIONS).regions["us-east"]
     assert region.grace_seconds > region.drain_seconds
 
 
@@ -183,9 +184,9 @@ BAD_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
     ),
     (
         "grace beyond limit",
-        lambda d: _set(d, "defaults.drain_seconds", 4000),
+        lambda d: _set(d, "defaults.drain_seconds", 571),
         "defaults.drain_seconds",
-        "less than or equal to 3570",
+        "less than or equal to 570",
     ),
     (
         "scale rule above load threshold",
@@ -278,7 +279,7 @@ def test_every_error_is_reported_at_once(manifest_data, write_manifest) -> None:
 
 
 def test_error_names_the_line_of_the_bad_value(tmp_path: Path) -> None:
-    text = DEFAULT_MANIFEST.read_text().replace("location: westeurope", "location: westeurop")
+    text = THREE_REGIONS.read_text().replace("location: westeurope", "location: westeurop")
     (tmp_path / "regions.yaml").write_text(text)
     line = next(n for n, text_line in enumerate(text.splitlines(), 1) if "westeurop" in text_line)
     with pytest.raises(ManifestError) as caught:
@@ -294,7 +295,7 @@ def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_yaml_keys_are_rejected(tmp_path: Path) -> None:
-    text = DEFAULT_MANIFEST.read_text() + "  us-east:\n    location: eastus2\n"
+    text = THREE_REGIONS.read_text() + "  us-east:\n    location: eastus2\n"
     (tmp_path / "regions.yaml").write_text(text)
     with pytest.raises(ManifestError, match="duplicate key 'us-east'"):
         load_manifest(tmp_path / "regions.yaml")
@@ -310,13 +311,13 @@ def test_missing_file_is_a_manifest_error(tmp_path: Path) -> None:
     [("us-east", "us-east"), ("prod-us-east", "us-east"), ("staging-ap-southeast", "ap-southeast")],
 )
 def test_stack_name_selects_its_region(stack: str, region: str) -> None:
-    assert load_manifest(DEFAULT_MANIFEST).region_for_stack(stack).key == region
+    assert load_manifest(THREE_REGIONS).region_for_stack(stack).key == region
 
 
 def test_config_region_wins_over_stack_name() -> None:
-    assert load_manifest(DEFAULT_MANIFEST).region_for_stack("prod", "eu-west").key == "eu-west"
+    assert load_manifest(THREE_REGIONS).region_for_stack("prod", "eu-west").key == "eu-west"
 
 
 def test_unknown_stack_lists_valid_regions() -> None:
     with pytest.raises(ManifestError, match="us-east, eu-west, ap-southeast"):
-        load_manifest(DEFAULT_MANIFEST).region_for_stack("prod-mars")
+        load_manifest(THREE_REGIONS).region_for_stack("prod-mars")

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from infra.manifest import DEFAULT_MANIFEST, load_manifest
+from infra.manifest import load_manifest
 from infra.offline import PlannedResource, StackPlan, plan_stack
+from tests.manifests import THREE_REGIONS
 
-MANIFEST = load_manifest(DEFAULT_MANIFEST)
+MANIFEST = load_manifest(THREE_REGIONS)
 REGIONS = list(MANIFEST.regions)
 SECRETS = {
     "livekitApiKey": "APIkey-not-for-logs-4242",
@@ -150,7 +151,7 @@ def test_stack_outputs_describe_the_region(plan: StackPlan) -> None:
         "location": region.location,
         "resourceGroup": region.names.resource_group,
         "appName": region.names.app,
-        "agentName": region.agent_name,
+        "agentName": region.tagged_agent_name,
         "image": MANIFEST.agent.image,
         "livekitUrl": region.livekit_url,
         "dispatchAppName": region.names.dispatch_app,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.manifest import DEFAULT_MANIFEST, ROOT
+from infra.manifest import ROOT
+from tests.manifests import THREE_REGIONS
 
 SYNTH = ROOT / "scripts" / "synth.py"
 
@@ -45,7 +46,7 @@ def test_json_resources_carry_type_tokens_names_and_wire_inputs(synth_json: dict
     app = next(r for r in resources if r["type"] == "azure-native:app:ContainerApp")
     assert app["name"] == "support-agent-eu-west"
     assert app["inputs"]["containerAppName"] == "support-agent-eu-west"
-    assert app["inputs"]["template"]["terminationGracePeriodSeconds"] == 630
+    assert app["inputs"]["template"]["terminationGracePeriodSeconds"] == 600
 
 
 def test_json_masks_secrets_only(synth_json: dict) -> None:
@@ -70,7 +71,7 @@ def test_text_lists_every_resource_of_the_chosen_stack() -> None:
 
 
 def test_manifest_error_exits_2_with_messages_on_stderr(tmp_path: Path) -> None:
-    data = yaml.safe_load(DEFAULT_MANIFEST.read_text())
+    data = yaml.safe_load(THREE_REGIONS.read_text())
     data["regions"]["eu-west"]["replicas"] = {"max": 0}
     bad = tmp_path / "regions.yaml"
     bad.write_text(yaml.safe_dump(data))

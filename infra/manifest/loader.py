@@ -1,0 +1,169 @@
+"""Turn regions.yaml into a Manifest: read it, validate each section, apply defaults, check the
+rules that span fields, and report every problem at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from infra.manifest.errors import Errors, ManifestError
+from infra.manifest.model import Manifest, Region, ResourceNames
+from infra.manifest.schema import AgentSettings, DispatchSection, ManifestFile, RegionSettings
+from infra.manifest.source import LineIndex, SourceError, load_yaml, read_manifest_text
+from meridian.contract import REGION_KEY_RULE, is_region_key
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_MANIFEST = ROOT / "regions.yaml"
+_S = TypeVar("_S", AgentSettings, DispatchSection)
+CONTAINER_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+
+
+def load_manifest(path: Path | str = DEFAULT_MANIFEST) -> Manifest:
+    """Load and validate a manifest; raise ManifestError listing every problem at once."""
+    path = Path(path)
+    try:
+        text = read_manifest_text(path, _display_name(path))
+    except SourceError as exc:
+        raise ManifestError([str(exc)]) from None
+    return parse_manifest(text, path)
+
+
+def parse_manifest(text: str, path: Path) -> Manifest:
+    """Validate manifest text; `path` names the file in every message."""
+    name = _display_name(path)
+    try:
+        raw, lines = load_yaml(text, name)
+    except SourceError as exc:
+        raise ManifestError([str(exc)]) from None
+    if not isinstance(raw, dict):
+        raise ManifestError(
+            [
+                f"{name}: the manifest must be a mapping with agent, livekit_url, defaults and regions"
+            ]
+        )
+    return _Parser(name, lines).parse(raw, path)
+
+
+def _display_name(path: Path) -> str:
+    return path.name if path.is_absolute() else str(path)
+
+
+class _Parser:
+    def __init__(self, name: str, lines: LineIndex) -> None:
+        self.errors = Errors(name, lines)
+
+    def parse(self, raw: dict[str, Any], path: Path) -> Manifest:
+        errors = self.errors
+        try:
+            top = ManifestFile.model_validate(raw)
+        except ValidationError as exc:
+            errors.add_pydantic(exc, ManifestFile)
+            errors.raise_if_any()
+            raise AssertionError("unreachable") from None
+
+        agent = self._section(AgentSettings, top.agent, "agent")
+        dispatch = self._section(DispatchSection, top.dispatch, "dispatch")
+        for key in top.regions:
+            if not is_region_key(key):
+                errors.add(
+                    ("regions", key), key, f"region keys must be DNS-safe: {REGION_KEY_RULE}"
+                )
+        if not top.regions:
+            errors.add(("regions",), {}, "at least one region is required")
+        if "location" in top.defaults:
+            errors.add(
+                ("defaults", "location"), top.defaults["location"], "location is set per region"
+            )
+
+        regions: dict[str, Region] = {}
+        seen_locations: dict[str, str] = {}
+        for key, overrides in top.regions.items():
+            overrides = overrides or {}
+            settings = self._region_settings(key, top, overrides)
+            if settings is None or agent is None or not is_region_key(key):
+                continue
+            names = ResourceNames.derive(agent.name, key)
+            self._check_names(key, names)
+            if settings.location in seen_locations:
+                errors.add(
+                    ("regions", key, "location"),
+                    settings.location,
+                    f"location is already used by region {seen_locations[settings.location]!r};"
+                    " each region deploys to its own Azure location",
+                )
+            seen_locations.setdefault(settings.location, key)
+            regions[key] = Region(**dict(settings), key=key, names=names)
+
+        errors.raise_if_any()
+        assert agent is not None and dispatch is not None
+        return Manifest(path=path, agent=agent, dispatch=dispatch, regions=regions)
+
+    def _section(self, model: type[_S], data: dict[str, Any], name: str) -> _S | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            self.errors.add_pydantic(exc, model, prefix=(name,))
+            return None
+
+    def _region_settings(
+        self, key: str, top: ManifestFile, overrides: dict[str, Any]
+    ) -> RegionSettings | None:
+        merged = _deep_merge({"livekit_url": top.livekit_url, **top.defaults}, overrides)
+
+        def owner(loc: tuple[str, ...]) -> tuple[str, ...]:
+            # Blame the region when it set the offending value, otherwise the shared defaults.
+            if _has_path(overrides, loc) or loc == ("location",):
+                return ("regions", key)
+            return () if loc == ("livekit_url",) else ("defaults",)
+
+        try:
+            settings = RegionSettings.model_validate(merged)
+        except ValidationError as exc:
+            self.errors.add_pydantic(exc, RegionSettings, owner_of=owner)
+            return None
+        # Replicas must be added before workers start refusing jobs, or users wait on a full worker.
+        if settings.scale.cpu_percent >= settings.worker.load_threshold * 100:
+            path = ("scale", "cpu_percent")
+            self.errors.add(
+                (*owner(path), *path),
+                settings.scale.cpu_percent,
+                f"must be below worker.load_threshold ({settings.worker.load_threshold:g},"
+                f" i.e. {settings.worker.load_threshold * 100:g}%) so replicas are added before"
+                " workers refuse jobs",
+            )
+        return settings
+
+    def _check_names(self, key: str, names: ResourceNames) -> None:
+        for role, app_name in names.container_apps().items():
+            if not CONTAINER_APP_NAME.fullmatch(app_name) or "--" in app_name:
+                self.errors.add(
+                    ("regions", key),
+                    key,
+                    f"derived container-app name {app_name!r} ({role}) breaks Azure's rules: 2-32"
+                    " lowercase letters, digits and hyphens, starting with a letter, ending with a"
+                    " letter or digit, no '--'; shorten agent.name or the region key",
+                )
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _has_path(data: Any, loc: tuple[str, ...]) -> bool:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return False
+    return True

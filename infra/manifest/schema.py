@@ -1,0 +1,380 @@
+"""The shape of regions.yaml: frozen pydantic models with every per-field rule and bound."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from geo.regions import azure_regions
+from infra.manifest.errors import SECRET_LIKE_KEY, did_you_mean
+from infra.manifest.leaks import credentials_in_url, secret_in
+from meridian.aca_limits import aca_limits
+from meridian.contract import (
+    AGENT_NAME_MAX_LENGTH,
+    LLM_PROVIDERS,
+    STT_PROVIDERS,
+    TTS_PROVIDERS,
+    is_agent_base_name,
+)
+from meridian.policy import DispatchPolicy
+
+_LIMITS = aca_limits()
+# Container Apps on a workload-profiles environment (Consumption profile): memory is always 2 x CPU.
+ALLOWED_CPU_MEMORY: tuple[tuple[float, float], ...] = tuple(
+    (float(cpu), float(mem.removesuffix("Gi")))
+    for key in (
+        "consumption_only_env_v1",
+        "consumption_profile_in_workload_profiles_env_v2_adds",
+    )
+    for cpu, mem in _LIMITS["consumption_cpu_memory_combinations"][key]
+)
+MAX_REPLICAS = int(_LIMITS["max_replicas"]["cli_arm"])
+MAX_GRACE_SECONDS = int(_LIMITS["termination_grace_period_seconds"]["documented_max"])
+# Seconds between the end of the agent's drain and SIGKILL, so the worker can exit cleanly.
+GRACE_MARGIN_SECONDS = 30
+# A system prompt travels as one container environment variable; LLM context, not the manifest,
+# is where long documents belong.
+MAX_PROMPT_CHARS = 16_000
+MAX_URL_CHARS = 2048
+MAX_NAME_CHARS = 200
+
+ACR_ID = re.compile(
+    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/[^/]+"
+    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})$"
+)
+IMAGE_REF = re.compile(
+    r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
+)
+# Tags that name no particular build: every region could run something different.
+FLOATING_TAGS = ("latest", "stable", "main", "master", "dev", "edge", "nightly")
+
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+
+def _plain_text(value: str, what: str) -> str:
+    reason = secret_in(value)
+    if reason:
+        raise ValueError(
+            f"{what} {reason}; secrets never go in regions.yaml: set them with"
+            " `pulumi config set --secret` (see README)"
+        )
+    return value
+
+
+def _url(value: str, schemes: tuple[str, ...], what: str, example: str) -> str:
+    allowed = " or ".join(f"{s}://" for s in schemes)
+    if not re.fullmatch(rf"({'|'.join(schemes)})://[^\s/]+(/\S*)?", value):
+        raise ValueError(f"{what} must be a {allowed} URL such as {example}")
+    if credentials_in_url(value):
+        raise ValueError(
+            f"{what} must not carry a user name or password: it is shown to every client;"
+            " set credentials with `pulumi config set --secret`"
+        )
+    return value
+
+
+class Resources(_Model):
+    """CPU cores and memory (GiB) of one replica; Container Apps allows only fixed pairs."""
+
+    cpu: float
+    memory: Annotated[str, Field(max_length=16)]
+
+    @field_validator("memory")
+    @classmethod
+    def _memory_format(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+(\.\d+)?Gi", value):
+            raise ValueError("memory is a size in GiB such as '4Gi' or '0.5Gi'")
+        return value
+
+    @property
+    def memory_gib(self) -> float:
+        return float(self.memory.removesuffix("Gi"))
+
+    @model_validator(mode="after")
+    def _allowed_pair(self) -> Resources:
+        if (self.cpu, self.memory_gib) not in ALLOWED_CPU_MEMORY:
+            pairs = ", ".join(f"{c:g}/{m:g}Gi" for c, m in ALLOWED_CPU_MEMORY)
+            raise ValueError(
+                f"cpu {self.cpu:g} with memory {self.memory} is not a Container Apps size;"
+                f" allowed cpu/memory pairs: {pairs}"
+            )
+        return self
+
+
+class Replicas(_Model):
+    """How many replicas Container Apps may run; min >= 1 keeps a warm worker registered."""
+
+    min: Annotated[int, Field(ge=0, le=MAX_REPLICAS)]
+    max: Annotated[int, Field(ge=1, le=MAX_REPLICAS)]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Replicas:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class Scale(_Model):
+    """The CPU scale rule: add a replica when average CPU passes this percentage."""
+
+    cpu_percent: Annotated[int, Field(ge=1, le=100)]
+
+
+class Worker(_Model):
+    """The livekit-agents worker's own capacity settings."""
+
+    load_threshold: Annotated[float, Field(gt=0, le=1)]
+    idle_processes: Annotated[int, Field(ge=0, le=64)]
+
+
+class Probe(_Model):
+    """An HTTP probe on the worker's health server; ranges are Container Apps' own."""
+
+    initial_delay_seconds: Annotated[int, Field(ge=1, le=60)]
+    period_seconds: Annotated[int, Field(ge=1, le=240)]
+    timeout_seconds: Annotated[int, Field(ge=1, le=240)]
+    failure_threshold: Annotated[int, Field(ge=1, le=10)]
+
+
+class Probes(_Model):
+    startup: Probe
+    liveness: Probe
+
+
+class ModelSpec(_Model):
+    """One model stage: which provider, which model, and optionally where and how it speaks."""
+
+    provider: Name
+    model: Name
+    endpoint: Annotated[str | None, Field(max_length=MAX_URL_CHARS)] = None
+    language: Annotated[str | None, Field(min_length=1, max_length=35)] = None
+    voice: Name | None = None
+
+    @field_validator("endpoint")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        return _url(value, ("https",), "endpoint", "https://<name>.openai.azure.com")
+
+    @field_validator("model", "voice")
+    @classmethod
+    def _no_secret(cls, value: str | None) -> str | None:
+        return value if value is None else _plain_text(value, "this value")
+
+
+def _provider_check(spec: ModelSpec, allowed: tuple[str, ...]) -> ModelSpec:
+    if spec.provider not in allowed:
+        raise ValueError(f"provider {spec.provider!r} is not one of: {', '.join(allowed)}")
+    return spec
+
+
+class Models(_Model):
+    """The STT, LLM and TTS a region's agent calls; each region can point at its own endpoints."""
+
+    stt: ModelSpec
+    llm: ModelSpec
+    tts: ModelSpec
+
+    @field_validator("stt")
+    @classmethod
+    def _stt(cls, spec: ModelSpec) -> ModelSpec:
+        return _provider_check(spec, STT_PROVIDERS)
+
+    @field_validator("llm")
+    @classmethod
+    def _llm(cls, spec: ModelSpec) -> ModelSpec:
+        spec = _provider_check(spec, LLM_PROVIDERS)
+        if spec.provider == "azure-openai" and spec.endpoint is None:
+            raise ValueError(
+                "provider 'azure-openai' needs an endpoint (https://<name>.openai.azure.com)"
+            )
+        return spec
+
+    @field_validator("tts")
+    @classmethod
+    def _tts(cls, spec: ModelSpec) -> ModelSpec:
+        return _provider_check(spec, TTS_PROVIDERS)
+
+
+def known_location(value: str) -> str:
+    """An Azure ARM location name, or a ValueError that suggests the closest ones."""
+    known = azure_regions()
+    if value not in known:
+        close = did_you_mean(value, list(known), limit=3)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise ValueError(f"{value!r} is not an Azure region{hint} (see geo/data/azure_regions.csv)")
+    return value
+
+
+class RegionSettings(_Model):
+    """Everything that may differ per region: the defaults merged with the region's overrides."""
+
+    location: Annotated[str, Field(max_length=64)]
+    livekit_url: Annotated[str, Field(max_length=MAX_URL_CHARS)]
+    resources: Resources
+    replicas: Replicas
+    scale: Scale
+    worker: Worker
+    drain_seconds: Annotated[int, Field(ge=1, le=MAX_GRACE_SECONDS - GRACE_MARGIN_SECONDS)]
+    probes: Probes
+    latency_budget_ms: Annotated[int, Field(ge=100, le=10_000)]
+    models: Models
+    system_prompt: Annotated[str | None, Field(min_length=1, max_length=MAX_PROMPT_CHARS)] = None
+    tags: dict[str, str] = Field(default_factory=dict, max_length=50)
+    # Where other regions' dispatch services reach this one (a custom domain); without it, the
+    # global stack's Front Door origin host is used.
+    dispatch_url: Annotated[str | None, Field(max_length=MAX_URL_CHARS)] = None
+
+    @field_validator("dispatch_url")
+    @classmethod
+    def _dispatch_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not re.fullmatch(r"https://[^\s/]+/?", value):
+            raise ValueError(
+                "dispatch_url must be an https:// origin such as https://dispatch.eu.example.com"
+            )
+        return _url(value, ("https",), "dispatch_url", "https://dispatch.eu.example.com").rstrip(
+            "/"
+        )
+
+    @field_validator("location")
+    @classmethod
+    def _known_location(cls, value: str) -> str:
+        return known_location(value)
+
+    @field_validator("livekit_url")
+    @classmethod
+    def _livekit_url(cls, value: str) -> str:
+        return _url(value, ("wss",), "livekit_url", "wss://<project>.livekit.cloud")
+
+    @field_validator("system_prompt")
+    @classmethod
+    def _prompt(cls, value: str | None) -> str | None:
+        return value if value is None else _plain_text(value, "system_prompt")
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, tags: dict[str, str]) -> dict[str, str]:
+        for key, value in tags.items():
+            if re.search(SECRET_LIKE_KEY, key, re.IGNORECASE):
+                raise ValueError(
+                    f"tag {key!r} looks like a secret; tags are plain text on every resource"
+                )
+            if not key or len(key) > 512 or re.search(r"[<>%&\\?/]", key):
+                raise ValueError(f"tag name {key!r} must be 1-512 characters without <>%&\\?/")
+            if len(value) > 256:
+                raise ValueError(f"tag {key!r} value is longer than 256 characters")
+            _plain_text(value, f"tag {key!r}")
+        return tags
+
+    @property
+    def grace_seconds(self) -> int:
+        """Container termination grace period: the drain window plus a margin to exit."""
+        return self.drain_seconds + GRACE_MARGIN_SECONDS
+
+
+class AgentSettings(_Model):
+    """The one agent: its base name, its image, and optionally the ACR the image comes from."""
+
+    name: Annotated[str, Field(max_length=AGENT_NAME_MAX_LENGTH)]
+    image: Annotated[str, Field(max_length=512)]
+    registry: Annotated[str | None, Field(max_length=512)] = None
+    # Only for trying things out: lets a floating tag such as :latest through.
+    allow_floating_tag: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not is_agent_base_name(value):
+            raise ValueError(
+                f"agent name must be 1-{AGENT_NAME_MAX_LENGTH} lowercase letters, digits and"
+                " single hyphens, starting with a letter and ending with a letter or digit"
+            )
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        match = IMAGE_REF.fullmatch(value)
+        if not match:
+            raise ValueError(
+                "image must be a reference such as registry/repo:tag or registry/repo@sha256:<64 hex>"
+            )
+        if not match["tag"] and not match["digest"]:
+            raise ValueError(
+                "image must pin a tag or a digest, so every region runs the same build"
+            )
+        return value
+
+    @field_validator("registry")
+    @classmethod
+    def _registry(cls, value: str | None) -> str | None:
+        if value is not None and not ACR_ID.fullmatch(value):
+            raise ValueError(
+                "registry must be an Azure Container Registry resource ID: /subscriptions/<id>"
+                "/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _pinned_build(self) -> AgentSettings:
+        match = IMAGE_REF.fullmatch(self.image)
+        assert match is not None
+        if match["tag"] in FLOATING_TAGS and not match["digest"] and not self.allow_floating_tag:
+            raise ValueError(
+                f"image tag {match['tag']!r} moves between builds, so regions could run different"
+                " code; pin a version tag or a digest (or set agent.allow_floating_tag: true while"
+                " trying things out)"
+            )
+        if self.registry is not None:
+            server = self.registry_login_server
+            if not self.image.startswith(f"{server}/"):
+                raise ValueError(f"image must come from the configured registry {server}")
+        return self
+
+    @property
+    def registry_login_server(self) -> str | None:
+        match = ACR_ID.fullmatch(self.registry or "")
+        return f"{match['name'].lower()}.azurecr.io" if match else None
+
+
+class DispatchSection(DispatchPolicy):
+    """The `dispatch:` section: the token endpoint's policy plus how its app is sized."""
+
+    resources: Resources = Resources(cpu=0.5, memory="1Gi")
+    replicas: Replicas = Replicas(min=1, max=3)
+
+    @field_validator("replicas")
+    @classmethod
+    def _always_on(cls, replicas: Replicas) -> Replicas:
+        if replicas.min < 1:
+            raise ValueError(
+                "dispatch needs min replicas >= 1: clients call it before any agent runs"
+            )
+        return replicas
+
+    @property
+    def policy(self) -> DispatchPolicy:
+        """The part the dispatch service itself reads."""
+        return DispatchPolicy.model_validate(
+            self.model_dump(include=set(DispatchPolicy.model_fields))
+        )
+
+
+class ManifestFile(_Model):
+    """The top level of regions.yaml, before each section is validated on its own."""
+
+    agent: dict[str, Any]
+    livekit_url: Any
+    dispatch: dict[str, Any] = Field(default_factory=dict)
+    defaults: dict[str, Any]
+    regions: dict[str, dict[str, Any] | None]
