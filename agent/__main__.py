@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
     from livekit.agents import cli
 
     from agent.server import build_server
-    from agent.telemetry import configure_logging
+    from meridian.logs import configure_logging
 
     configure_logging(settings.secrets())
     cli.run_app(build_server(settings))

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from livekit.agents import inference, llm, stt, tts
 from livekit.agents.types import NOT_GIVEN
 from livekit.plugins import azure, openai
+from pydantic import SecretStr
 
-from agent.settings import AgentSettings, LlmSettings, Secret, SttSettings, TtsSettings
+from agent.settings import AgentSettings, LlmSettings, SttSettings, TtsSettings
 
 
 @dataclass(frozen=True)
@@ -20,18 +21,18 @@ class Models:
     tts: tts.TTS
 
 
-def _key(secret: Secret | None) -> str:
+def _key(secret: SecretStr | None) -> str:
     # settings.load_settings guarantees a key for every provider that needs one
     assert secret is not None
-    return secret.reveal()
+    return secret.get_secret_value()
 
 
 @dataclass(frozen=True)
 class LiveKitCredentials:
     """The project key pair; LiveKit Inference authenticates with it."""
 
-    api_key: Secret
-    api_secret: Secret
+    api_key: SecretStr
+    api_secret: SecretStr
 
 
 def build_stt(settings: SttSettings, location: str, livekit: LiveKitCredentials) -> stt.STT:
@@ -41,8 +42,8 @@ def build_stt(settings: SttSettings, location: str, livekit: LiveKitCredentials)
             model=settings.model,  # type: ignore[arg-type]
             language=settings.language or NOT_GIVEN,
             base_url=settings.endpoint or NOT_GIVEN,
-            api_key=livekit.api_key.reveal(),
-            api_secret=livekit.api_secret.reveal(),
+            api_key=livekit.api_key.get_secret_value(),
+            api_secret=livekit.api_secret.get_secret_value(),
         )
     if settings.endpoint:
         return azure.STT(
@@ -63,8 +64,8 @@ def build_llm(settings: LlmSettings, livekit: LiveKitCredentials) -> llm.LLM:
         return inference.LLM(
             model=settings.model,
             base_url=settings.endpoint,
-            api_key=livekit.api_key.reveal(),
-            api_secret=livekit.api_secret.reveal(),
+            api_key=livekit.api_key.get_secret_value(),
+            api_secret=livekit.api_secret.get_secret_value(),
         )
     if settings.provider == "azure-openai":
         return openai.LLM.with_azure(
@@ -89,8 +90,8 @@ def build_tts(settings: TtsSettings, location: str, livekit: LiveKitCredentials)
             voice=settings.voice or NOT_GIVEN,
             language=settings.language or NOT_GIVEN,
             base_url=settings.endpoint or NOT_GIVEN,
-            api_key=livekit.api_key.reveal(),
-            api_secret=livekit.api_secret.reveal(),
+            api_key=livekit.api_key.get_secret_value(),
+            api_secret=livekit.api_secret.get_secret_value(),
         )
     # Azure Speech has no model choice for neural voices: the model names the voice unless a
     # separate voice is given.

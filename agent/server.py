@@ -13,13 +13,11 @@ from agent.pipeline import PipelineSettings, build_session
 from agent.providers import build_models
 from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
-from agent.telemetry import TurnTelemetry, configure_logging
+from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
+from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE
+from meridian.logs import configure_logging
 
-# Participant attribute that tells clients (and the smoke test) which region answered.
-REGION_ATTRIBUTE = "meridian.region"
-# The framework's health ("/") and status ("/worker") server; infra probes this port.
-HEALTH_PORT = 8081
 _VAD = "meridian.vad"
 _CACHE = "meridian.response_cache"
 
@@ -40,7 +38,8 @@ def prewarm(settings: AgentSettings, proc: JobProcess) -> None:
 
 
 async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
-    """Take every job offered to this region's agent name, tagging the agent with the region."""
+    """Take every job offered to this region's tagged agent name, tagging the agent with the
+    region (REGION_ATTRIBUTE tells clients and the smoke test which region answered)."""
     await request.accept(attributes={REGION_ATTRIBUTE: settings.region})
 
 
@@ -72,18 +71,19 @@ def build_server(
     settings: AgentSettings,
     *,
     conversation: Callable[[JobContext], Awaitable[None]] | None = None,
-    health_port: int = HEALTH_PORT,
+    health_port: int = AGENT_HEALTH_PORT,
 ) -> AgentServer:
     """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds.
 
     `conversation` replaces the voice session run for each job, and `health_port` the probe
-    port (0 picks a free one), for tests and benchmarks.
+    port (the framework's health "/" and status "/worker" server that infra probes; 0 picks a
+    free one), for tests and benchmarks.
     """
     worker = settings.worker
     server = AgentServer(
         ws_url=worker.livekit_url,
-        api_key=worker.api_key.reveal(),
-        api_secret=worker.api_secret.reveal(),
+        api_key=worker.api_key.get_secret_value(),
+        api_secret=worker.api_secret.get_secret_value(),
         load_threshold=worker.load_threshold,
         num_idle_processes=worker.idle_processes,
         drain_timeout=worker.drain_seconds,
@@ -94,7 +94,7 @@ def build_server(
     # instead of re-reading the environment
     server.rtc_session(
         conversation or functools.partial(run_session, settings),
-        agent_name=worker.agent_name,
+        agent_name=worker.tagged_agent_name,
         on_request=functools.partial(accept_job, settings),
     )
     return server

@@ -1,22 +1,40 @@
-"""Parse the agent's environment, once, into a typed and validated settings object."""
+"""Parse the agent's environment, once, into a typed and validated settings object.
+
+`AgentEnvironment` is the environment as infra renders it (pydantic-settings, one field per
+`meridian.contract.Env` name); `load_settings` checks what depends on more than one variable and
+groups the result into `AgentSettings`.
+"""
 
 from __future__ import annotations
 
-import math
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 from urllib.parse import urlparse
 
+from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
+
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
-from envconfig import Secret, SettingsError
+from meridian.contract import (
+    LLM_PROVIDERS,
+    PROVIDER_SECRETS,
+    REGION_KEY_RULE,
+    STT_PROVIDERS,
+    TTS_PROVIDERS,
+    Env,
+    is_agent_base_name,
+    is_region_key,
+    tagged_agent_name,
+)
+from meridian.env_settings import EnvSettings, SettingsError, read_env
 
 SttProvider = Literal["livekit", "azure"]
 LlmProvider = Literal["livekit", "azure-openai", "openai"]
 TtsProvider = Literal["livekit", "azure"]
+assert get_args(SttProvider) == STT_PROVIDERS
+assert get_args(LlmProvider) == LLM_PROVIDERS
+assert get_args(TtsProvider) == TTS_PROVIDERS
 
 DEFAULT_FAQ_PATH = Path(__file__).with_name("faq.yaml")
 # rapidfuzz scores run 0-100. 85 accepts "whats your opening hours" for "what are your opening
@@ -25,10 +43,6 @@ DEFAULT_FAQ_THRESHOLD = 85.0
 DEFAULT_AUDIO_CACHE_MB = 32
 # The Azure OpenAI data-plane API version that the OpenAI plugin's chat completions target.
 DEFAULT_AZURE_OPENAI_API_VERSION = "2024-10-21"
-
-_REGION_KEY = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-_AZURE_LOCATION = re.compile(r"^[a-z0-9]+$")
-_AGENT_NAME = re.compile(r"^[A-Za-z0-9]+([._-][A-Za-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,7 @@ class SttSettings:
     model: str
     language: str | None = None
     endpoint: str | None = None
-    api_key: Secret | None = None
+    api_key: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +63,7 @@ class LlmSettings:
     provider: LlmProvider
     model: str
     endpoint: str | None = None
-    api_key: Secret | None = None
+    api_key: SecretStr | None = None
     api_version: str = DEFAULT_AZURE_OPENAI_API_VERSION
 
 
@@ -62,7 +76,7 @@ class TtsSettings:
     voice: str | None = None
     language: str | None = None
     endpoint: str | None = None
-    api_key: Secret | None = None
+    api_key: SecretStr | None = None
 
 
 @dataclass(frozen=True)
@@ -76,12 +90,17 @@ class CacheSettings:
 
 @dataclass(frozen=True)
 class WorkerSettings:
-    """How the worker registers, sheds load and drains."""
+    """How the worker registers, sheds load and drains.
+
+    `agent_name` is the base name (``support-agent``); the worker registers with LiveKit under
+    `tagged_agent_name` (``support-agent-eu-west``), which LIVEKIT_AGENT_NAME holds.
+    """
 
     livekit_url: str
-    api_key: Secret
-    api_secret: Secret
+    api_key: SecretStr
+    api_secret: SecretStr
     agent_name: str
+    tagged_agent_name: str
     drain_seconds: int
     load_threshold: float
     idle_processes: int
@@ -104,191 +123,240 @@ class AgentSettings:
         """Every credential value, so log redaction can scrub them wherever they appear."""
         found = [self.worker.api_key, self.worker.api_secret]
         found += [s.api_key for s in (self.stt, self.llm, self.tts) if s.api_key is not None]
-        return [secret.reveal() for secret in found if secret is not None]
+        return [secret.get_secret_value() for secret in found]
 
 
-class _Env:
-    """Reads variables from one mapping and raises SettingsError naming the variable."""
+def _url(*schemes: str) -> AfterValidator:
+    expected = "expected a URL starting with " + " or ".join(f"{s}://" for s in schemes)
 
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-
-    def optional(self, name: str) -> str | None:
-        value = self._env.get(name)
-        if value is None or not value.strip():
-            return None
-        return value.strip()
-
-    def required(self, name: str, what: str) -> str:
-        value = self.optional(name)
+    def check(value: str | None) -> str | None:
         if value is None:
-            raise SettingsError(name, f"is not set; expected {what}")
-        return value
-
-    def secret(self, name: str, needed_for: str) -> Secret:
-        value = self.optional(name)
-        if value is None:
-            raise SettingsError(name, f"is not set; it is required {needed_for}")
-        return Secret(value)
-
-    def choice(self, name: str, allowed: tuple[str, ...]) -> str:
-        expected = "one of " + ", ".join(allowed)
-        value = self.required(name, expected)
-        if value not in allowed:
-            raise SettingsError(name, f"is {value!r}; expected {expected}")
-        return value
-
-    def integer(self, name: str, *, minimum: int, default: int | None = None) -> int:
-        expected = f"a whole number >= {minimum}"
-        raw = self.optional(name)
-        if raw is None:
-            if default is not None:
-                return default
-            raise SettingsError(name, f"is not set; expected {expected}")
-        try:
-            value = int(raw)
-        except ValueError:
-            raise SettingsError(name, f"is {raw!r}; expected {expected}") from None
-        if value < minimum:
-            raise SettingsError(name, f"is {raw!r}; expected {expected}")
-        return value
-
-    def number(
-        self, name: str, *, low: float, high: float, low_open: bool, default: float | None = None
-    ) -> float:
-        expected = f"a number in {'(' if low_open else '['}{low:g}, {high:g}]"
-        raw = self.optional(name)
-        if raw is None:
-            if default is not None:
-                return default
-            raise SettingsError(name, f"is not set; expected {expected}")
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(name, f"is {raw!r}; expected {expected}") from None
-        too_low = value <= low if low_open else value < low
-        if not math.isfinite(value) or too_low or value > high:
-            raise SettingsError(name, f"is {raw!r}; expected {expected}")
-        return value
-
-    def url(self, name: str, schemes: tuple[str, ...], *, required: bool) -> str | None:
-        expected = "a URL starting with " + " or ".join(f"{s}://" for s in schemes)
-        raw = self.required(name, expected) if required else self.optional(name)
-        if raw is None:
             return None
-        parsed = urlparse(raw)
+        parsed = urlparse(value)
         if parsed.scheme not in schemes or not parsed.netloc:
-            raise SettingsError(name, f"is {raw!r}; expected {expected}")
-        return raw.rstrip("/")
+            raise ValueError(expected)
+        return value.rstrip("/")
+
+    return AfterValidator(check)
 
 
-def _livekit_model(env: _Env, name: str, example: str) -> str:
-    model = env.required(name, f"a LiveKit Inference model string such as {example!r}")
+def _var(name: str, expected: str | None = None) -> object:
+    return Field(validation_alias=name, description=expected)
+
+
+_Endpoint = Annotated[str | None, _url("wss", "https")]
+_HttpsEndpoint = Annotated[str | None, _url("https")]
+
+
+class AgentEnvironment(EnvSettings):
+    """The agent container's environment, variable by variable (see docs/agent.md)."""
+
+    region: str = _var(Env.REGION, "the region key, e.g. 'eu-west'")
+    location: Annotated[str, Field(pattern=r"^[a-z0-9]+$")] = _var(
+        Env.LOCATION, "an Azure location name such as 'westeurope'"
+    )
+    livekit_url: Annotated[str, _url("wss", "ws", "https", "http")] = _var(
+        Env.LIVEKIT_URL, "a URL starting with wss:// or ws:// or https:// or http://"
+    )
+    livekit_api_key: SecretStr = _var(Env.LIVEKIT_API_KEY, "the LiveKit API key")
+    livekit_api_secret: SecretStr = _var(Env.LIVEKIT_API_SECRET, "the LiveKit API secret")
+    tagged_agent_name: str = _var(Env.LIVEKIT_AGENT_NAME, "'<agent>-<region>'")
+    drain_seconds: Annotated[int, Field(ge=1)] = _var(Env.DRAIN_SECONDS, "a whole number >= 1")
+    load_threshold: Annotated[float, Field(gt=0, le=1)] = _var(
+        Env.LOAD_THRESHOLD, "a number in (0, 1]"
+    )
+    idle_processes: Annotated[int, Field(ge=0)] = _var(Env.IDLE_PROCESSES, "a whole number >= 0")
+    stt_provider: SttProvider = _var(
+        Env.model_stage("stt", "provider"), "one of " + ", ".join(STT_PROVIDERS)
+    )
+    stt_model: str = _var(Env.model_stage("stt", "model"), "the speech-to-text model")
+    stt_language: str | None = Field(None, validation_alias=Env.model_stage("stt", "language"))
+    stt_endpoint: _Endpoint = Field(None, validation_alias=Env.model_stage("stt", "endpoint"))
+    llm_provider: LlmProvider = _var(
+        Env.model_stage("llm", "provider"), "one of " + ", ".join(LLM_PROVIDERS)
+    )
+    llm_model: str = _var(Env.model_stage("llm", "model"), "the language model")
+    llm_endpoint: _HttpsEndpoint = Field(None, validation_alias=Env.model_stage("llm", "endpoint"))
+    llm_api_version: str = Field(
+        DEFAULT_AZURE_OPENAI_API_VERSION, validation_alias=Env.LLM_API_VERSION
+    )
+    tts_provider: TtsProvider = _var(
+        Env.model_stage("tts", "provider"), "one of " + ", ".join(TTS_PROVIDERS)
+    )
+    tts_model: str = _var(Env.model_stage("tts", "model"), "the text-to-speech model or voice")
+    tts_voice: str | None = Field(None, validation_alias=Env.model_stage("tts", "voice"))
+    tts_language: str | None = Field(None, validation_alias=Env.model_stage("tts", "language"))
+    tts_endpoint: _Endpoint = Field(None, validation_alias=Env.model_stage("tts", "endpoint"))
+    azure_speech_key: SecretStr | None = Field(None, validation_alias=PROVIDER_SECRETS["azure"])
+    azure_openai_api_key: SecretStr | None = Field(
+        None, validation_alias=PROVIDER_SECRETS["azure-openai"]
+    )
+    openai_api_key: SecretStr | None = Field(None, validation_alias=PROVIDER_SECRETS["openai"])
+    system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, validation_alias=Env.SYSTEM_PROMPT)
+    faq_path: Path = Field(DEFAULT_FAQ_PATH, validation_alias=Env.FAQ_PATH)
+    faq_threshold: Annotated[float, Field(gt=0, le=100)] = Field(
+        DEFAULT_FAQ_THRESHOLD,
+        validation_alias=Env.FAQ_THRESHOLD,
+        description="a number in (0, 100]",
+    )
+    audio_cache_mb: Annotated[int, Field(ge=0)] = Field(
+        DEFAULT_AUDIO_CACHE_MB,
+        validation_alias=Env.AUDIO_CACHE_MB,
+        description="a whole number >= 0",
+    )
+
+    @field_validator("region")
+    @classmethod
+    def _region_key(cls, value: str) -> str:
+        if not is_region_key(value):
+            raise ValueError(f"expected a region key: {REGION_KEY_RULE}")
+        return value
+
+    @field_validator("tagged_agent_name")
+    @classmethod
+    def _tagged_name(cls, value: str, info: ValidationInfo) -> str:
+        region = info.data.get("region")
+        if region is None:  # the region itself is wrong; that is reported instead
+            return value
+        base = value.removesuffix(f"-{region}")
+        if base == value or not is_agent_base_name(base):
+            raise ValueError(
+                f"expected {tagged_agent_name('<agent>', region)}: a base agent name (lowercase"
+                f" letters, digits and single hyphens) followed by -{region}, the {Env.REGION} key"
+            )
+        return value
+
+    @field_validator("faq_path")
+    @classmethod
+    def _readable(cls, value: Path) -> Path:
+        if not value.is_file():
+            raise ValueError("expected a readable file")
+        return value
+
+    def provider_key(self, provider: str) -> SecretStr | None:
+        """The credential a model provider needs: None if it needs none or it is not set."""
+        variable = PROVIDER_SECRETS.get(provider)
+        if variable is None:
+            return None
+        found = {
+            PROVIDER_SECRETS["azure"]: self.azure_speech_key,
+            PROVIDER_SECRETS["azure-openai"]: self.azure_openai_api_key,
+            PROVIDER_SECRETS["openai"]: self.openai_api_key,
+        }[variable]
+        return found
+
+
+def _stage_key(env: AgentEnvironment, stage: str, provider: str) -> SecretStr | None:
+    """The provider's credential; SettingsError if the provider needs one that is not set."""
+    key = env.provider_key(provider)
+    variable = PROVIDER_SECRETS.get(provider)
+    if variable is not None and key is None:
+        raise SettingsError(
+            variable,
+            f"is not set; it is required when {Env.model_stage(stage, 'provider')} is {provider}",
+        )
+    return key
+
+
+def _livekit_model(stage: str, model: str, example: str) -> str:
     provider, _, rest = model.partition("/")
     if not provider or not rest:
         raise SettingsError(
-            name, f"is {model!r}; expected a LiveKit Inference model string such as {example!r}"
+            Env.model_stage(stage, "model"),
+            f"is {model!r}; expected a LiveKit Inference model string such as {example!r}",
         )
     return model
 
 
-def _stt(env: _Env) -> SttSettings:
-    provider: SttProvider = env.choice("MERIDIAN_STT_PROVIDER", get_args(SttProvider))  # type: ignore[assignment]
-    language = env.optional("MERIDIAN_STT_LANGUAGE")
-    endpoint = env.url("MERIDIAN_STT_ENDPOINT", ("wss", "https"), required=False)
+_LIVEKIT_EXAMPLES = {
+    "stt": "deepgram/nova-3",
+    "llm": "openai/gpt-4.1-mini",
+    "tts": "cartesia/sonic-3",
+}
+
+
+def _model(env: AgentEnvironment, stage: str, provider: str, model: str) -> str:
     if provider == "livekit":
-        model = _livekit_model(env, "MERIDIAN_STT_MODEL", "deepgram/nova-3")
-        return SttSettings(provider, model, language, endpoint)
-    model = env.required("MERIDIAN_STT_MODEL", "the Azure Speech model name, e.g. 'azure'")
-    key = env.secret("AZURE_SPEECH_KEY", "when MERIDIAN_STT_PROVIDER is azure")
-    return SttSettings(provider, model, language, endpoint, key)
+        return _livekit_model(stage, model, _LIVEKIT_EXAMPLES[stage])
+    return model
 
 
-def _llm(env: _Env) -> LlmSettings:
-    provider: LlmProvider = env.choice("MERIDIAN_LLM_PROVIDER", get_args(LlmProvider))  # type: ignore[assignment]
-    if provider == "livekit":
-        model = _livekit_model(env, "MERIDIAN_LLM_MODEL", "openai/gpt-4.1-mini")
-        endpoint = env.url("MERIDIAN_LLM_ENDPOINT", ("https",), required=False)
-        return LlmSettings(provider, model, endpoint)
-    if provider == "azure-openai":
-        model = env.required("MERIDIAN_LLM_MODEL", "the Azure OpenAI deployment name")
-        endpoint = env.url("MERIDIAN_LLM_ENDPOINT", ("https",), required=True)
-        key = env.secret("AZURE_OPENAI_API_KEY", "when MERIDIAN_LLM_PROVIDER is azure-openai")
-        version = env.optional("MERIDIAN_LLM_API_VERSION") or DEFAULT_AZURE_OPENAI_API_VERSION
-        return LlmSettings(provider, model, endpoint, key, version)
-    model = env.required("MERIDIAN_LLM_MODEL", "an OpenAI model name such as 'gpt-4.1-mini'")
-    endpoint = env.url("MERIDIAN_LLM_ENDPOINT", ("https",), required=False)
-    key = env.secret("OPENAI_API_KEY", "when MERIDIAN_LLM_PROVIDER is openai")
-    return LlmSettings(provider, model, endpoint, key)
+def _stt(env: AgentEnvironment) -> SttSettings:
+    provider = env.stt_provider
+    return SttSettings(
+        provider=provider,
+        model=_model(env, "stt", provider, env.stt_model),
+        language=env.stt_language,
+        endpoint=env.stt_endpoint,
+        api_key=_stage_key(env, "stt", provider),
+    )
 
 
-def _tts(env: _Env) -> TtsSettings:
-    provider: TtsProvider = env.choice("MERIDIAN_TTS_PROVIDER", get_args(TtsProvider))  # type: ignore[assignment]
-    voice = env.optional("MERIDIAN_TTS_VOICE")
-    language = env.optional("MERIDIAN_TTS_LANGUAGE")
-    endpoint = env.url("MERIDIAN_TTS_ENDPOINT", ("wss", "https"), required=False)
-    if provider == "livekit":
-        model = _livekit_model(env, "MERIDIAN_TTS_MODEL", "cartesia/sonic-3")
-        return TtsSettings(provider, model, voice, language, endpoint)
-    model = env.required("MERIDIAN_TTS_MODEL", "the Azure Speech voice or model name")
-    key = env.secret("AZURE_SPEECH_KEY", "when MERIDIAN_TTS_PROVIDER is azure")
-    return TtsSettings(provider, model, voice, language, endpoint, key)
-
-
-def _worker(env: _Env, region: str) -> WorkerSettings:
-    url = env.url("LIVEKIT_URL", ("wss", "ws", "https", "http"), required=True)
-    assert url is not None
-    agent_name = env.required("LIVEKIT_AGENT_NAME", f"'<agent>-{region}'")
-    if not _AGENT_NAME.match(agent_name) or not agent_name.endswith(f"-{region}"):
+def _llm(env: AgentEnvironment) -> LlmSettings:
+    provider = env.llm_provider
+    model = _model(env, "llm", provider, env.llm_model)
+    if provider == "azure-openai" and env.llm_endpoint is None:
         raise SettingsError(
-            "LIVEKIT_AGENT_NAME",
-            f"is {agent_name!r}; expected '<agent>-{region}' (letters, digits, '-', '_', '.'"
-            " ending with the MERIDIAN_REGION key)",
+            Env.model_stage("llm", "endpoint"),
+            "is not set; expected a URL starting with https:// (the Azure OpenAI resource)",
         )
+    return LlmSettings(
+        provider=provider,
+        model=model,
+        endpoint=env.llm_endpoint,
+        api_key=_stage_key(env, "llm", provider),
+        api_version=env.llm_api_version,
+    )
+
+
+def _tts(env: AgentEnvironment) -> TtsSettings:
+    provider = env.tts_provider
+    return TtsSettings(
+        provider=provider,
+        model=_model(env, "tts", provider, env.tts_model),
+        voice=env.tts_voice,
+        language=env.tts_language,
+        endpoint=env.tts_endpoint,
+        api_key=_stage_key(env, "tts", provider),
+    )
+
+
+def _worker(env: AgentEnvironment) -> WorkerSettings:
     return WorkerSettings(
-        livekit_url=url,
-        api_key=env.secret("LIVEKIT_API_KEY", "to register with LiveKit"),
-        api_secret=env.secret("LIVEKIT_API_SECRET", "to register with LiveKit"),
-        agent_name=agent_name,
-        drain_seconds=env.integer("MERIDIAN_DRAIN_SECONDS", minimum=1),
-        load_threshold=env.number("MERIDIAN_LOAD_THRESHOLD", low=0, high=1, low_open=True),
-        idle_processes=env.integer("MERIDIAN_IDLE_PROCESSES", minimum=0),
+        livekit_url=env.livekit_url,
+        api_key=env.livekit_api_key,
+        api_secret=env.livekit_api_secret,
+        agent_name=env.tagged_agent_name.removesuffix(f"-{env.region}"),
+        tagged_agent_name=env.tagged_agent_name,
+        drain_seconds=env.drain_seconds,
+        load_threshold=env.load_threshold,
+        idle_processes=env.idle_processes,
     )
-
-
-def _cache(env: _Env) -> CacheSettings:
-    raw_path = env.optional("MERIDIAN_FAQ_PATH")
-    faq_path = Path(raw_path) if raw_path else DEFAULT_FAQ_PATH
-    if not faq_path.is_file():
-        raise SettingsError("MERIDIAN_FAQ_PATH", f"is {str(faq_path)!r}; expected a readable file")
-    threshold = env.number(
-        "MERIDIAN_FAQ_THRESHOLD", low=0, high=100, low_open=True, default=DEFAULT_FAQ_THRESHOLD
-    )
-    budget_mb = env.integer("MERIDIAN_AUDIO_CACHE_MB", minimum=0, default=DEFAULT_AUDIO_CACHE_MB)
-    return CacheSettings(faq_path, threshold, budget_mb * 1024 * 1024)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> AgentSettings:
     """Read and validate the agent's settings; raises SettingsError for the first bad variable."""
-    env = _Env(os.environ if environ is None else environ)
-    region = env.required("MERIDIAN_REGION", "the region key, e.g. 'eu-west'")
-    if not _REGION_KEY.match(region):
-        raise SettingsError(
-            "MERIDIAN_REGION", f"is {region!r}; expected lowercase letters, digits and '-'"
-        )
-    location = env.required("MERIDIAN_LOCATION", "the Azure location, e.g. 'westeurope'")
-    if not _AZURE_LOCATION.match(location):
-        raise SettingsError(
-            "MERIDIAN_LOCATION",
-            f"is {location!r}; expected an Azure location name such as 'westeurope'",
-        )
+    env = read_env(AgentEnvironment, environ)
     return AgentSettings(
-        region=region,
-        location=location,
-        worker=_worker(env, region),
+        region=env.region,
+        location=env.location,
+        worker=_worker(env),
         stt=_stt(env),
         llm=_llm(env),
         tts=_tts(env),
-        system_prompt=env.optional("MERIDIAN_SYSTEM_PROMPT") or DEFAULT_SYSTEM_PROMPT,
-        cache=_cache(env),
+        system_prompt=env.system_prompt,
+        cache=CacheSettings(env.faq_path, env.faq_threshold, env.audio_cache_mb * 1024 * 1024),
     )
+
+
+__all__ = [
+    "AgentEnvironment",
+    "AgentSettings",
+    "CacheSettings",
+    "LlmSettings",
+    "SettingsError",
+    "SttSettings",
+    "TtsSettings",
+    "WorkerSettings",
+    "load_settings",
+]

@@ -1,68 +1,34 @@
-"""JSON-line logs on stdout, one `turn` event per agent reply and one `session_end` per session."""
+"""One `turn` log event per agent reply and one `session_end` per session.
+
+The logging itself (JSON lines on stdout, secrets redacted) is meridian.logs.configure_logging.
+"""
 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
-from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any
 
 import structlog
 from livekit.agents import AgentSession, ConversationItemAddedEvent, SpeechCreatedEvent
 from livekit.agents.llm import ChatMessage, MetricsReport
 from livekit.agents.voice import SpeechHandle
 
+from meridian.contract import SESSION_END_EVENT, TURN_EVENT, TURN_TIMING_FIELDS
+
 # The ChatMessage.extra key that marks a reply served from the FAQ cache (see agent/pipeline.py).
 CACHE_MARK = "meridian_faq"
-REDACTED = "[redacted]"
-# Shorter values would redact ordinary words; real credentials are far longer.
-_MIN_SECRET_LEN = 8
-
-
-class SecretRedactor:
-    """structlog processor that replaces every known credential value wherever it appears."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= _MIN_SECRET_LEN}, key=len)[::-1]
-
-    def _scrub(self, value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in self._secrets:
-                if secret in value:
-                    value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, dict):
-            return {k: self._scrub(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._scrub(v) for v in value]
-        if isinstance(value, int | float | bool) or value is None:
-            return value
-        return self._scrub(str(value))
-
-    def __call__(
-        self, logger: Any, method: str, event_dict: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
-        if not self._secrets:
-            return event_dict
-        return {k: self._scrub(v) for k, v in event_dict.items()}
-
-
-def configure_logging(secrets: Iterable[str] = (), stream: TextIO | None = None) -> None:
-    """Send structlog events as JSON lines to stdout (Container Apps ships them to Log Analytics)."""
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            SecretRedactor(secrets),
-            structlog.processors.JSONRenderer(),
-        ],
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stdout),
-        cache_logger_on_first_use=False,
-    )
+# Where each of the `turn` event's timing fields comes from: the user message's metrics or the
+# assistant reply's, and the livekit-agents MetricsReport key.
+_TIMING_SOURCES = {
+    "eou_delay": ("user", "end_of_turn_delay"),
+    "transcription_delay": ("user", "transcription_delay"),
+    "llm_ttft": ("assistant", "llm_node_ttft"),
+    "tts_ttfb": ("assistant", "tts_node_ttfb"),
+    "e2e_latency": ("assistant", "e2e_latency"),
+}
+assert tuple(_TIMING_SOURCES) == TURN_TIMING_FIELDS, "telemetry must log every contract field"
 
 
 def _seconds(report: MetricsReport | None, key: str) -> float | None:
@@ -119,22 +85,21 @@ class TurnTelemetry:
 
     def log_turn(self, *, speech_id: str, reply: ChatMessage, user: MetricsReport | None) -> None:
         """Write the `turn` event for one agent reply."""
-        assistant = reply.metrics
+        reports = {"user": user, "assistant": reply.metrics}
+        timings = {
+            name: _seconds(reports[source], key) for name, (source, key) in _TIMING_SOURCES.items()
+        }
         cache_hit = bool(reply.extra.get(CACHE_MARK))
-        e2e = _seconds(assistant, "e2e_latency")
+        e2e = timings["e2e_latency"]
         self._totals.turns += 1
         self._totals.cache_hits += int(cache_hit)
         self._totals.interrupted += int(reply.interrupted)
         if e2e is not None:
             self._totals.e2e.append(e2e)
         self._log.info(
-            "turn",
+            TURN_EVENT,
             speech_id=speech_id,
-            eou_delay=_seconds(user, "end_of_turn_delay"),
-            transcription_delay=_seconds(user, "transcription_delay"),
-            llm_ttft=_seconds(assistant, "llm_node_ttft"),
-            tts_ttfb=_seconds(assistant, "tts_node_ttfb"),
-            e2e_latency=e2e,
+            **timings,
             cache_hit=cache_hit,
             interrupted=reply.interrupted,
         )
@@ -147,7 +112,7 @@ class TurnTelemetry:
         if session is not None:
             usage = [u.model_dump() for u in session.usage.model_usage]
         self._log.info(
-            "session_end",
+            SESSION_END_EVENT,
             reason=reason,
             duration=round(time.monotonic() - self._started, 3),
             turns=totals.turns,

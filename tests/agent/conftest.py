@@ -16,8 +16,9 @@ from agent.pipeline import MeridianAgent, PipelineSettings, build_session
 from agent.response_cache import ResponseCache
 from agent.server import load_local_models
 from agent.settings import CacheSettings
-from agent.telemetry import TurnTelemetry, configure_logging
+from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
+from meridian.logs import configure_logging
 from tests.agent.doubles import FakeLLM, FakeSTT, FakeTTS, InstantSpeaker, PacedMicrophone
 from tests.agent.support import LIVEKIT_SECRET
 

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from agent.response_cache import ResponseCache
 from agent.settings import CacheSettings
-from agent.telemetry import configure_logging
+from meridian.logs import configure_logging
 from tests.agent.conftest import LogLines, launch_pipeline
 from tests.agent.doubles import read_wav
 from tests.agent.support import DATA

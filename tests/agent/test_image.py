@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from agent.server import HEALTH_PORT
+from meridian.contract import AGENT_HEALTH_PORT
 from tests.agent.support import REPO
 
 DOCKERFILE = (REPO / "agent" / "Dockerfile").read_text()
@@ -51,7 +51,7 @@ def test_the_runtime_stage_runs_as_a_non_root_user() -> None:
 
 def test_the_health_port_is_exposed_and_start_is_the_command() -> None:
     runtime = _stages()[-1]
-    assert f"EXPOSE {HEALTH_PORT}" in runtime
+    assert f"EXPOSE {AGENT_HEALTH_PORT}" in runtime
     assert runtime[-1] == 'CMD ["python", "-m", "agent", "start"]'
 
 

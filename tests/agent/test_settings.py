@@ -14,7 +14,8 @@ from tests.agent.support import LIVEKIT_SECRET, REPO, azure_env, base_env
 def test_a_livekit_inference_region_parses_into_typed_settings() -> None:
     settings = load_settings(base_env())
     assert (settings.region, settings.location) == ("eu-west", "westeurope")
-    assert settings.worker.agent_name == "support-agent-eu-west"
+    assert settings.worker.agent_name == "support-agent"
+    assert settings.worker.tagged_agent_name == "support-agent-eu-west"
     assert (settings.worker.drain_seconds, settings.worker.idle_processes) == (240, 2)
     assert settings.worker.load_threshold == 0.75
     assert (settings.stt.provider, settings.stt.model) == ("livekit", "deepgram/nova-3")

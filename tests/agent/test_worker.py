@@ -18,7 +18,7 @@ import pytest_asyncio
 from livekit import api
 from livekit.protocol import agent, models
 
-from agent.server import REGION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE
 from tests.agent.protocol_server import AgentProtocolServer
 from tests.agent.support import LIVEKIT_KEY, LIVEKIT_SECRET, REPO, base_env
 

@@ -11,7 +11,7 @@ from livekit.agents import JobContext, cli
 
 from agent.server import build_server
 from agent.settings import load_settings
-from agent.telemetry import configure_logging
+from meridian.logs import configure_logging
 
 
 async def timed_conversation(ctx: JobContext) -> None:
