@@ -28,7 +28,7 @@ def run_synth(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def synth_json() -> dict:
-    result = run_synth("--json")
+    result = run_synth("--json", "--manifest", str(THREE_REGIONS))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -62,7 +62,7 @@ def test_json_masks_secrets_only(synth_json: dict) -> None:
 
 
 def test_text_lists_every_resource_of_the_chosen_stack() -> None:
-    result = run_synth("--stack", "prod-ap-southeast")
+    result = run_synth("--stack", "prod-ap-southeast", "--manifest", str(THREE_REGIONS))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stack prod-ap-southeast: region ap-southeast in southeastasia")
     assert "+ azure-native:app:ContainerApp  support-agent-ap-southeast" in result.stdout
@@ -83,6 +83,15 @@ def test_manifest_error_exits_2_with_messages_on_stderr(tmp_path: Path) -> None:
 
 
 def test_unknown_stack_exits_2_with_the_region_list() -> None:
-    result = run_synth("--stack", "mars")
+    result = run_synth("--stack", "mars", "--manifest", str(THREE_REGIONS))
     assert result.returncode == 2
     assert "us-east, eu-west, ap-southeast" in result.stderr
+
+
+def test_the_shipped_manifest_synthesizes_one_stack_per_region() -> None:
+    # regions.yaml is the user's file: whatever regions it holds, each gets a stack.
+    result = run_synth("--json")
+    assert result.returncode == 0, result.stderr
+    stacks = json.loads(result.stdout)["stacks"]
+    assert stacks
+    assert all(plan["resources"] for plan in stacks.values())

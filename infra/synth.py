@@ -1,0 +1,117 @@
+"""`make synth`: show what each stack would create, by running the real Pulumi program offline under
+mocks (infra/offline.py), as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, load_manifest
+from infra.offline import StackPlan, plan_stack, synth_secrets
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Synthesize the chosen stacks (default: one per region) and print them."""
+    parser = argparse.ArgumentParser(
+        prog="synth",
+        description="Show every resource each stack of the manifest would create (offline).",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=DEFAULT_MANIFEST,
+        help="regions manifest (default: regions.yaml)",
+    )
+    parser.add_argument(
+        "--stack",
+        action="append",
+        dest="stacks",
+        metavar="NAME",
+        help="stack to synthesize; repeatable (default: every region)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON object instead of a listing"
+    )
+    args = parser.parse_args(argv)
+
+    try:
+        manifest = load_manifest(args.manifest)
+        stacks = args.stacks or list(manifest.regions)
+        regions = {stack: manifest.region_for_stack(stack).key for stack in stacks}
+    except ManifestError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    plans = {
+        stack: plan_stack(stack, args.manifest, secrets=synth_secrets(manifest, regions[stack]))
+        for stack in stacks
+    }
+    if args.json:
+        print(json.dumps(_as_json(plans, regions), indent=2))
+    else:
+        print(_as_text(manifest, plans, regions))
+    return 0
+
+
+def _as_json(plans: dict[str, StackPlan], regions: dict[str, str]) -> dict[str, Any]:
+    return {
+        "stacks": {
+            stack: {
+                "region": regions[stack],
+                "resources": [
+                    {"type": r.type, "name": r.name, "inputs": r.inputs} for r in plan.resources
+                ],
+                "outputs": plan.outputs,
+            }
+            for stack, plan in plans.items()
+        }
+    }
+
+
+def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str, str]) -> str:
+    lines: list[str] = []
+    for stack, plan in plans.items():
+        region = manifest.regions[regions[stack]]
+        lines.append(
+            f"stack {stack}: region {region.key} in {region.location}, {len(plan.resources)} resources"
+        )
+        for resource in plan.resources:
+            lines.append(f"  + {resource.type}  {resource.name}")
+            lines += [f"      {path}: {value}" for path, value in _flatten(resource.inputs)]
+        lines.append("  outputs:")
+        lines += [f"      {key}: {value}" for key, value in plan.outputs.items()]
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def _flatten(value: Any, path: str = "") -> list[tuple[str, str]]:
+    """Dotted paths to leaf values; name/value lists (env, secrets) are keyed by their names."""
+    if isinstance(value, dict):
+        return [
+            pair
+            for key, item in value.items()
+            for pair in _flatten(item, f"{path}.{key}" if path else key)
+        ]
+    if isinstance(value, list):
+        if value and all(isinstance(item, dict) and "name" in item for item in value):
+            named = {item["name"]: {k: v for k, v in item.items() if k != "name"} for item in value}
+            return [
+                pair
+                for key, item in named.items()
+                for pair in _flatten(_single(item), f"{path}[{key}]")
+            ]
+        if all(not isinstance(item, dict | list) for item in value):
+            return [(path, ", ".join(str(item) for item in value))]
+        return [pair for i, item in enumerate(value) for pair in _flatten(item, f"{path}[{i}]")]
+    return [(path, str(value))]
+
+
+def _single(item: dict[str, Any]) -> Any:
+    # {"value": x} or {"secretRef": y} reads better as one leaf than as a nested key.
+    if len(item) == 1:
+        ((key, value),) = item.items()
+        return value if key == "value" else f"{key} {value}"
+    return item
