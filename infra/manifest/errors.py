@@ -12,6 +12,8 @@ from rapidfuzz import fuzz, process
 from infra.manifest.source import LineIndex
 
 SECRET_LIKE_KEY = r"(secret|password|api_?key|token|credential)"
+# The pydantic error type of a value that looks like a credential: its message never quotes it.
+SECRET_VALUE = "secret_value"
 MISSING = object()
 
 
@@ -82,6 +84,8 @@ class Errors:
             self.add(path, MISSING, problem)
         elif kind == "missing":
             self.add(path, MISSING, "required field is missing")
+        elif kind == SECRET_VALUE:
+            self.add(path, MISSING, err["msg"])
         else:
             message = err["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
             self.add(path, err.get("input", MISSING), message)

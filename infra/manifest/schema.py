@@ -5,10 +5,18 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from geo.regions import azure_regions
-from infra.manifest.errors import SECRET_LIKE_KEY, did_you_mean
+from infra.manifest.errors import SECRET_LIKE_KEY, SECRET_VALUE, did_you_mean
 from infra.manifest.leaks import credentials_in_url, secret_in
 from meridian.aca_limits import aca_limits
 from meridian.contract import (
@@ -61,9 +69,10 @@ class _Model(BaseModel):
 def _plain_text(value: str, what: str) -> str:
     reason = secret_in(value)
     if reason:
-        raise ValueError(
+        raise PydanticCustomError(
+            SECRET_VALUE,
             f"{what} {reason}; secrets never go in regions.yaml: set them with"
-            " `pulumi config set --secret` (see README)"
+            " `pulumi config set --secret` (see README)",
         )
     return value
 
@@ -73,9 +82,10 @@ def _url(value: str, schemes: tuple[str, ...], what: str, example: str) -> str:
     if not re.fullmatch(rf"({'|'.join(schemes)})://[^\s/]+(/\S*)?", value):
         raise ValueError(f"{what} must be a {allowed} URL such as {example}")
     if credentials_in_url(value):
-        raise ValueError(
+        raise PydanticCustomError(
+            SECRET_VALUE,
             f"{what} must not carry a user name or password: it is shown to every client;"
-            " set credentials with `pulumi config set --secret`"
+            " set credentials with `pulumi config set --secret`",
         )
     return value
 
@@ -286,10 +296,11 @@ class AgentSettings(_Model):
     """The one agent: its base name, its image, and optionally the ACR the image comes from."""
 
     name: Annotated[str, Field(max_length=AGENT_NAME_MAX_LENGTH)]
+    # Only for trying things out: lets a floating tag such as :latest through. Declared before
+    # image so the image check can see it.
+    allow_floating_tag: bool = False
     image: Annotated[str, Field(max_length=512)]
     registry: Annotated[str | None, Field(max_length=512)] = None
-    # Only for trying things out: lets a floating tag such as :latest through.
-    allow_floating_tag: bool = False
 
     @field_validator("name")
     @classmethod
@@ -303,7 +314,7 @@ class AgentSettings(_Model):
 
     @field_validator("image")
     @classmethod
-    def _image(cls, value: str) -> str:
+    def _image(cls, value: str, info: ValidationInfo) -> str:
         match = IMAGE_REF.fullmatch(value)
         if not match:
             raise ValueError(
@@ -312,6 +323,13 @@ class AgentSettings(_Model):
         if not match["tag"] and not match["digest"]:
             raise ValueError(
                 "image must pin a tag or a digest, so every region runs the same build"
+            )
+        floating = match["tag"] in FLOATING_TAGS and not match["digest"]
+        if floating and not info.data.get("allow_floating_tag"):
+            raise ValueError(
+                f"image tag {match['tag']!r} moves between builds, so regions could run different"
+                " code; pin a version tag or a digest (or set agent.allow_floating_tag: true while"
+                " trying things out)"
             )
         return value
 
@@ -326,15 +344,7 @@ class AgentSettings(_Model):
         return value
 
     @model_validator(mode="after")
-    def _pinned_build(self) -> AgentSettings:
-        match = IMAGE_REF.fullmatch(self.image)
-        assert match is not None
-        if match["tag"] in FLOATING_TAGS and not match["digest"] and not self.allow_floating_tag:
-            raise ValueError(
-                f"image tag {match['tag']!r} moves between builds, so regions could run different"
-                " code; pin a version tag or a digest (or set agent.allow_floating_tag: true while"
-                " trying things out)"
-            )
+    def _image_from_registry(self) -> AgentSettings:
         if self.registry is not None:
             server = self.registry_login_server
             if not self.image.startswith(f"{server}/"):
