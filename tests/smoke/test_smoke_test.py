@@ -18,15 +18,17 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
 from dispatch.app import create_app
 from dispatch.health import HealthBoard, ProbeResult
-from dispatch.settings import DispatchSettings, RegionEntry, Secret
-from scripts import smoke_test
-from scripts.smoke_media import AgentPresence, ReplyTiming, load_clip
-from scripts.smoke_run import Credentials, SmokeRun, Target
-from tests.scripts.fake_livekit import Failure, FakeLiveKit, LoopbackServer
-from tests.scripts.fake_participant import NEVER, FakeParticipant, Script
+from dispatch.settings import DispatchSettings, RegionEntry
+from meridian.policy import DispatchPolicy
+from smoke import cli as smoke_test
+from smoke.media import AgentPresence, ReplyTiming, load_clip
+from smoke.run import Credentials, SmokeRun, Target
+from tests.smoke.fake_livekit import Failure, FakeLiveKit, LoopbackServer
+from tests.smoke.fake_participant import NEVER, FakeParticipant, Script
 
 REGIONS = {"us-east": "eastus", "eu-west": "westeurope", "ap-southeast": "southeastasia"}
 STEP_NAMES = ["dispatch", "livekit_api", "room", "join", "agent", "turn", "cleanup"]
@@ -48,7 +50,7 @@ def manifest(tmp_path: Path) -> Path:
               replicas: {min: 1, max: 10}
               scale: {cpu_percent: 50}
               worker: {load_threshold: 0.7, idle_processes: 2}
-              drain_seconds: 600
+              drain_seconds: 570
               probes:
                 startup: {initial_delay_seconds: 3, period_seconds: 5, timeout_seconds: 3, failure_threshold: 10}
                 liveness: {initial_delay_seconds: 10, period_seconds: 15, timeout_seconds: 5, failure_threshold: 3}
@@ -92,10 +94,11 @@ def serve_dispatch(
         region="eu-west",
         agent_name="support-agent",
         regions=tuple(
-            RegionEntry(key, loc, "wss://meridian.livekit.cloud") for key, loc in REGIONS.items()
+            RegionEntry(region=key, location=loc, livekit_url="wss://meridian.livekit.cloud")
+            for key, loc in REGIONS.items()
         ),
-        api_key=Secret(livekit.api_key),
-        api_secret=Secret(livekit.api_secret),
+        api_key=SecretStr(livekit.api_key),
+        api_secret=SecretStr(livekit.api_secret),
         **settings,
     )
     return server.serve(create_app(config, board=board, probe=False))
@@ -357,7 +360,7 @@ def test_a_dispatch_service_with_its_worker_down_fails_with_the_workers_reason(
 def test_the_routing_check_works_when_clients_may_set_no_token_fields(
     cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
 ) -> None:
-    url = serve_dispatch(server, livekit, board, client_fields=frozenset())
+    url = serve_dispatch(server, livekit, board, policy=DispatchPolicy(client_fields=()))
 
     code, report = cli.run_json("--region", "eu-west", "--dispatch-url", url)
 
@@ -369,7 +372,7 @@ def test_the_dispatch_shared_secret_is_sent_from_the_environment(
     cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
 ) -> None:
     secret = "a-shared-secret-of-16+"
-    url = serve_dispatch(server, livekit, board, shared_secret=Secret(secret))
+    url = serve_dispatch(server, livekit, board, shared_secret=SecretStr(secret))
 
     code, _ = cli.run_json(
         "--region",
@@ -385,7 +388,7 @@ def test_the_dispatch_shared_secret_is_sent_from_the_environment(
 def test_a_missing_dispatch_shared_secret_fails_with_a_hint_to_set_it(
     cli: Cli, server: LoopbackServer, livekit: FakeLiveKit, board: HealthBoard
 ) -> None:
-    url = serve_dispatch(server, livekit, board, shared_secret=Secret("a-shared-secret-of-16+"))
+    url = serve_dispatch(server, livekit, board, shared_secret=SecretStr("a-shared-secret-of-16+"))
 
     code, report = cli.run_json("--region", "eu-west", "--dispatch-url", url)
 

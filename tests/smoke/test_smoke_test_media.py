@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from scripts.smoke_media import (
+from smoke.media import (
     DEFAULT_CLIP,
     ClipError,
     ReplyWatch,

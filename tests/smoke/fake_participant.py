@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from livekit import api
 
-from scripts.smoke_media import AgentPresence, Clip, ReplyTiming
+from smoke.media import AgentPresence, Clip, ReplyTiming
 
 
 class NeverHappens:

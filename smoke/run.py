@@ -10,7 +10,7 @@ import asyncio
 import datetime
 import json
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -18,7 +18,8 @@ import aiohttp
 from livekit import api
 
 from geo.latency import site_location
-from scripts.smoke_media import Clip, MediaFactory, MediaSession
+from meridian.contract import DISPATCH_KEY_HEADER, REGION_ATTRIBUTE, Env
+from smoke.media import Clip, MediaFactory, MediaSession
 
 Status = Literal["passed", "failed", "skipped", "not_run"]
 
@@ -34,7 +35,7 @@ STEPS: tuple[tuple[str, str], ...] = (
 TITLES = dict(STEPS)
 # If clean-up itself fails, LiveKit still closes the room this long after everyone left.
 ROOM_EMPTY_TIMEOUT_S = 60
-DEFAULT_SECRET_HEADER = "X-Meridian-Dispatch-Key"
+DEFAULT_SECRET_HEADER = DISPATCH_KEY_HEADER
 
 
 @dataclass(frozen=True)
@@ -271,7 +272,7 @@ class SmokeRun:
             lambda: self._check_api(lk),
             limits.http,
             f"the LiveKit API at {self.target.livekit_url} did not answer within {limits.http:g} s",
-            "check LIVEKIT_URL and that this machine can reach it over HTTPS",
+            f"check {Env.LIVEKIT_URL} and that this machine can reach it over HTTPS",
         )
         await self._step(
             "room",
@@ -401,7 +402,7 @@ class SmokeRun:
         if body["agent_name"] != self.target.agent_name:
             raise StepFailed(
                 f"the token dispatches {body['agent_name']!r}, not {self.target.agent_name!r}",
-                "the dispatch service's MERIDIAN_AGENT_NAME differs from regions.yaml's agent.name",
+                f"the dispatch service's {Env.AGENT_BASE_NAME} differs from regions.yaml's agent.name",
             )
         return f"healthy; a user in {self.target.location} is routed here"
 
@@ -463,7 +464,7 @@ class SmokeRun:
         region = self.target.region
         if presence.region is None:
             raise StepFailed(
-                f"agent {presence.identity} joined without the meridian.region attribute",
+                f"agent {presence.identity} joined without the {REGION_ATTRIBUTE} attribute",
                 "is the container running this project's agent image? it tags itself on join",
             )
         if presence.region != region:
@@ -471,9 +472,9 @@ class SmokeRun:
                 f"agent {presence.identity} says it is in region {presence.region!r},"
                 f" not {region!r}",
                 f"workers of region {presence.region} register as {self.target.agent_name}:"
-                f" check LIVEKIT_AGENT_NAME and MERIDIAN_REGION of the {presence.region} app",
+                f" check {Env.LIVEKIT_AGENT_NAME} and {Env.REGION} of the {presence.region} app",
             )
-        return f"{presence.identity} joined, meridian.region={presence.region}"
+        return f"{presence.identity} joined, {REGION_ATTRIBUTE}={presence.region}"
 
     async def _ask(self) -> str:
         assert self._media is not None
@@ -497,7 +498,7 @@ class SmokeRun:
                 return StepFailed(
                     f"LiveKit rejected the credentials while {action}"
                     f" ({exc.code}: {exc.message or 'no message'})",
-                    f"LIVEKIT_API_KEY and LIVEKIT_API_SECRET must be a key pair of the project at {url}",
+                    f"{Env.LIVEKIT_API_KEY} and {Env.LIVEKIT_API_SECRET} must be a key pair of the project at {url}",
                 )
             return StepFailed(
                 f"LiveKit answered HTTP {exc.status} ({exc.code}: {exc.message or 'no message'})"
@@ -506,7 +507,7 @@ class SmokeRun:
             )
         return StepFailed(
             f"cannot reach the LiveKit API at {url} while {action}: {exc}",
-            "check LIVEKIT_URL (wss://<project>.livekit.cloud) and this machine's network",
+            f"check {Env.LIVEKIT_URL} (wss://<project>.livekit.cloud) and this machine's network",
         )
 
     # --- clean-up -----------------------------------------------------------------------
@@ -623,8 +624,38 @@ _JOIN_HINT = (
     " (TURN) from this machine to LiveKit"
 )
 _TOKEN_HINTS = {
-    401: "set MERIDIAN_DISPATCH_SHARED_SECRET to the dispatch service's shared secret",
+    401: f"set {Env.DISPATCH_SHARED_SECRET} to the dispatch service's shared secret",
     403: "the dispatch service refused the request: check its CORS and client-field settings",
     429: "the dispatch service rate-limited this machine; wait a minute and retry",
     503: "the dispatch service considers every candidate region down; see GET /regions",
 }
+
+
+async def run_all(runs: Sequence[SmokeRun]) -> list[RegionResult]:
+    """Run every region at once; after Ctrl-C, wait for their clean-ups and return partials."""
+    tasks = [asyncio.create_task(run.run()) for run in runs]
+    try:
+        await asyncio.gather(*tasks)
+    except asyncio.CancelledError:
+        # gather raises only once every run has finished its clean-up.
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return [run.result() for run in runs]
+
+
+def run_smoke(
+    targets: Sequence[Target],
+    credentials: Credentials,
+    clip: Clip,
+    media_factory: MediaFactory,
+    limits: Limits | None = None,
+) -> list[RegionResult]:
+    """Smoke-test every target at once, in-process; one RegionResult per target, in order.
+
+    Ctrl-C cancels the runs and waits for their clean-ups; a second one stops clean-up early and
+    the results say what is known.
+    """
+    runs = [SmokeRun(t, credentials, clip, media_factory, limits or Limits()) for t in targets]
+    try:
+        return asyncio.run(run_all(runs))
+    except KeyboardInterrupt:
+        return [run.result() for run in runs]

@@ -19,8 +19,9 @@ from typing import Any, Protocol
 import numpy as np
 from livekit import rtc
 
+from meridian.contract import REGION_ATTRIBUTE
+
 DEFAULT_CLIP = Path(__file__).resolve().parent / "data" / "question.wav"
-REGION_ATTRIBUTE = "meridian.region"
 # Speech sits far above -45 dBFS; decoded Opus silence and comfort noise sit far below it.
 SPEECH_DBFS = -45.0
 FRAME_MS = 20
