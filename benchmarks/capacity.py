@@ -31,9 +31,11 @@ from benchmarks import manifest_defaults
 from benchmarks.clips import clips_of
 from benchmarks.conversation import Conversation, Variant
 from benchmarks.floor import ModelLatencies
-from benchmarks.report import ms, percentile, table
+from benchmarks.report import table
 from benchmarks.runner import quiet_logs
 from benchmarks.turn_latency import split_faq
+from meridian.stats import percentile
+from meridian.tables import fmt_seconds_as_ms as ms
 
 # Job processes learn where to write from the environment, which the forkserver (started once
 # per benchmark process, at the first phase) passes to every job; the phase's duration rides

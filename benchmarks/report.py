@@ -1,4 +1,4 @@
-"""Machine description, percentiles and plain-text tables for the benchmark output."""
+"""Machine description and section tables for the benchmark output (rendered by meridian.tables)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
-import numpy as np
+from meridian.tables import render_table
 
 
 @dataclass(frozen=True)
@@ -61,26 +61,6 @@ def machine() -> Machine:
     )
 
 
-def percentile(values: Sequence[float | None], q: float) -> float | None:
-    """The q-th percentile (0-100) of the values present, or None when there are none."""
-    present = [v for v in values if v is not None]
-    if not present:
-        return None
-    return float(np.percentile(present, q))
-
-
-def ms(value: float | None) -> str:
-    """Seconds as whole milliseconds, or a dash."""
-    return "-" if value is None else f"{value * 1000:.0f}"
-
-
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """A markdown table (readable in a terminal, pasteable into the docs)."""
-    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-
-    def line(row: Sequence[str]) -> str:
-        return "| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-
-    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([f"\n### {title}\n", line(cells[0]), rule, *(line(r) for r in cells[1:])])
+    """A titled, padded Markdown table (readable in a terminal, pasteable into the docs)."""
+    return f"\n### {title}\n\n" + render_table(header, rows, markdown=True, padded=True)

@@ -18,8 +18,10 @@ import numpy as np
 from benchmarks.report import machine
 from geo.latency import site_location
 from geo.regions import azure_regions
-from scripts.region_selection import best_sets, rtt_matrix
-from scripts.user_population import world_population
+from meridian.stats import median, percentile, weighted_percentile
+from meridian.tables import render_table
+from planner.population import world_population
+from planner.selection import best_sets, rtt_matrix
 
 SET_SIZES = (5, 6, 8, 10)
 RANDOM_SETS = 200
@@ -68,10 +70,7 @@ def routing_gap(
     worse_weight = float(weights[worse].sum())
     if worse_weight > 0:
         mean_worse = float(np.dot(gap[worse], weights[worse]) / worse_weight)
-        order = np.argsort(gap[worse])
-        cumulative = np.cumsum(weights[worse][order])
-        index = int(np.searchsorted(cumulative, 0.95 * cumulative[-1]))
-        p95_worse = float(gap[worse][order][min(index, len(order) - 1)])
+        p95_worse = weighted_percentile(gap[worse], weights[worse], 95)
     else:
         mean_worse = p95_worse = 0.0
     return RoutingGap(
@@ -83,22 +82,19 @@ def routing_gap(
     )
 
 
-def _row(label: str, gaps: Sequence[RoutingGap]) -> str:
-    def median(values: list[float]) -> float:
-        return float(np.median(values))
-
+def _row(label: str, gaps: Sequence[RoutingGap]) -> list[str]:
     shares = [g.worse_share for g in gaps]
     cells = [
         label,
         str(len(gaps)),
         f"{median(shares):.1%}",
-        f"{np.percentile(shares, 10):.1%} to {np.percentile(shares, 90):.1%}",
+        f"{percentile(shares, 10):.1%} to {percentile(shares, 90):.1%}",
         *(f"{median([g.share_over[t] for g in gaps]):.1%}" for t in THRESHOLDS_MS),
         f"{median([g.mean_gap_when_worse_ms for g in gaps]):.1f}",
         f"{median([g.p95_gap_when_worse_ms for g in gaps]):.1f}",
         f"{median([g.mean_gap_ms for g in gaps]):.2f}",
     ]
-    return "| " + " | ".join(cells) + " |"
+    return cells
 
 
 def main(quick: bool) -> None:
@@ -135,14 +131,17 @@ def main(quick: bool) -> None:
         f"regions: {len(regions)} generally available; {per_size} random sets per k (seed {SEED})"
     )
     print()
-    thresholds = " | ".join(f">= {t:g} ms" for t in THRESHOLDS_MS)
-    print(
-        f"| sets | n | users routed worse (median) | p10-p90 over sets | {thresholds} "
-        "| mean gap when worse, ms | p95 gap when worse, ms | mean gap over all users, ms |"
-    )
-    print("| --- | ---: | ---: | ---: |" + " ---: |" * (len(THRESHOLDS_MS) + 3))
-    for row in rows:
-        print(row)
+    headers = [
+        "sets",
+        "n",
+        "users routed worse (median)",
+        "p10-p90 over sets",
+        *(f">= {t:g} ms" for t in THRESHOLDS_MS),
+        "mean gap when worse, ms",
+        "p95 gap when worse, ms",
+        "mean gap over all users, ms",
+    ]
+    print(render_table(headers, rows, markdown=True, right=[i > 0 for i in range(len(headers))]))
     print()
     print(
         f"'worse': great-circle choice's expected RTT exceeds the model's by more than "

@@ -8,7 +8,6 @@ import multiprocessing
 import os
 import random
 import socket
-import statistics
 import time
 
 import aiohttp
@@ -17,6 +16,8 @@ import psutil
 from benchmarks.report import machine
 from infra.env import region_table
 from infra.manifest import load_manifest
+from meridian.stats import median, nearest_rank
+from meridian.tables import render_table
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 10.0
@@ -127,11 +128,9 @@ def main(quick: bool) -> None:
             latencies, elapsed = asyncio.run(_load(url, seconds, concurrency))
             cpu_used = sum(server_process.cpu_times()[:2]) - cpu_before
             ms = sorted(x * 1000 for x in latencies)
-            p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
+            p99 = nearest_rank(ms, 99)
             cpu_per_token_us = cpu_used / len(ms) * 1e6
-            rows.append(
-                (concurrency, len(ms) / elapsed, statistics.median(ms), p99, cpu_per_token_us)
-            )
+            rows.append((concurrency, len(ms) / elapsed, median(ms), p99, cpu_per_token_us))
     finally:
         server.terminate()
         server.join(timeout=10)
@@ -143,14 +142,19 @@ def main(quick: bool) -> None:
     print(f"machine: {machine().describe()}")
     print(f"duration per row: {seconds:g} s; load generator pinned to another core when available")
     print()
-    print(
-        "| in flight | tokens/s | p50 ms | p99 ms | server CPU per token, µs | tokens/s per server core |"
-    )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
-    for concurrency, rps, p50, p99, cpu_us in rows:
-        print(
-            f"| {concurrency} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {cpu_us:.0f} | {1e6 / cpu_us:,.0f} |"
-        )
+    headers = [
+        "in flight",
+        "tokens/s",
+        "p50 ms",
+        "p99 ms",
+        "server CPU per token, µs",
+        "tokens/s per server core",
+    ]
+    cells = [
+        [str(c), f"{rps:,.0f}", f"{p50:.2f}", f"{p99:.2f}", f"{cpu_us:.0f}", f"{1e6 / cpu_us:,.0f}"]
+        for c, rps, p50, p99, cpu_us in rows
+    ]
+    print(render_table(headers, cells, markdown=True, right=[True] * len(headers)))
     within = [r for r in rows if r[3] < TARGET_P99_MS]
     best = max(within or rows, key=lambda r: r[1])
     meets = best[1] >= TARGET_RPS and best[3] < TARGET_P99_MS

@@ -12,8 +12,10 @@ from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks.clips import Clip, clips_of
 from benchmarks.conversation import Turn, Variant
 from benchmarks.floor import ModelLatencies
-from benchmarks.report import ms, percentile, table
+from benchmarks.report import table
 from benchmarks.runner import Job, run_jobs
+from meridian.stats import percentile
+from meridian.tables import fmt_seconds_as_ms as ms
 
 DEFAULTS = Variant("livekit-agents defaults", turn=None)
 MERIDIAN = Variant("Meridian")

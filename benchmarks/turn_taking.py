@@ -9,8 +9,10 @@ from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks.clips import clips_of
 from benchmarks.conversation import Turn, Variant
 from benchmarks.floor import ModelLatencies
-from benchmarks.report import ms, percentile, table
+from benchmarks.report import table
 from benchmarks.runner import Job, run_jobs
+from meridian.stats import percentile
+from meridian.tables import fmt_seconds_as_ms as ms
 
 # The unfinished-question pauses last 500-700 ms; the VAD's own end of speech lags the true end
 # by about 100 ms, so VAD-only delays around 0.4-0.8 s straddle the point where cut-ins stop.
