@@ -61,7 +61,7 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
             "MERIDIAN_REGIONS": REGIONS,
             "LIVEKIT_API_KEY": "APIbenchmark",
             "LIVEKIT_API_SECRET": "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "MERIDIAN_DISPATCH_RATE_PER_MINUTE": "1000000000",
+            "MERIDIAN_DISPATCH_RATE_PER_MINUTE": "1000000",
             "MERIDIAN_DISPATCH_RATE_BURST": "1000000",
         }
     )

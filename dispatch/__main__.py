@@ -3,41 +3,39 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
+from typing import TextIO
 
 import structlog
 from aiohttp import web
 
 from dispatch.app import create_app
-from dispatch.settings import SettingsError, load_settings
+from dispatch.settings import HOST, DispatchSettings, SettingsError, load_settings
+from meridian.logs import configure_logging
+
+
+def configure_dispatch_logging(settings: DispatchSettings, stream: TextIO | None = None) -> None:
+    """JSON lines on stdout with the service's credentials redacted (meridian.logs); per-request
+    events (token_issued) are debug and stay out of production logs."""
+    configure_logging(settings.secrets(), stream)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
 
 
 def main() -> int:
     """Parse the environment, then serve until stopped; bad configuration exits with code 2."""
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings()
     except SettingsError as exc:
         print(f"dispatch: {exc}", file=sys.stderr)
         return 2
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso"),
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-    )
+    configure_dispatch_logging(settings)
     structlog.get_logger("dispatch").info(
         "dispatch_starting",
         region=settings.region,
         regions=[e.region for e in settings.regions],
         port=settings.port,
     )
-    web.run_app(
-        create_app(settings), host=settings.host, port=settings.port, access_log=None, print=None
-    )
+    web.run_app(create_app(settings), host=HOST, port=settings.port, access_log=None, print=None)
     return 0
 
 

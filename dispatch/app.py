@@ -13,11 +13,12 @@ from aiohttp import web
 
 from dispatch.health import HealthBoard, Prober
 from dispatch.ratelimit import RateLimiter
-from dispatch.request import RequestError, TokenRequest, parse_token_request
+from dispatch.request import MAX_BODY_BYTES, RequestError, TokenRequest, parse_token_request
 from dispatch.routing import ClientHints, NoHealthyRegion, choose_region
 from dispatch.settings import DispatchSettings
 from dispatch.tokens import mint_join_token
 from geo.latency import country_location
+from meridian.contract import DISPATCH_KEY_HEADER
 
 log = structlog.get_logger("dispatch")
 
@@ -26,6 +27,8 @@ BOARD_KEY = web.AppKey("board", HealthBoard)
 PROBER_KEY = web.AppKey("prober", Prober)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Container Apps ingress appends one X-Forwarded-For entry: the client address is the last one.
+TRUSTED_PROXY_HOPS = 1
 
 
 def _json(
@@ -63,22 +66,20 @@ class DispatchService:
     # --- CORS and client identity -------------------------------------------------------
 
     def _origin_allowed(self, origin: str) -> bool:
-        origins = self.settings.cors_origins
-        return "*" in origins or origin in origins
+        return origin in self.settings.policy.cors_origins
 
     def _cors_headers(self, origin: str | None) -> dict[str, str]:
         if origin is None:
             return {}
-        allow = "*" if "*" in self.settings.cors_origins else origin
         return {
-            "Access-Control-Allow-Origin": allow,
+            "Access-Control-Allow-Origin": origin,
             "Access-Control-Expose-Headers": "Retry-After",
             "Vary": "Origin",
         }
 
     def client_key(self, request: web.Request) -> str:
-        """The client address, trusting only the configured number of proxy hops."""
-        hops = self.settings.trusted_proxy_hops
+        """The client address, trusting only the ingress's proxy hop."""
+        hops = TRUSTED_PROXY_HOPS
         forwarded = request.headers.get("X-Forwarded-For")
         if hops and forwarded:
             chain = [part.strip() for part in forwarded.split(",") if part.strip()]
@@ -114,7 +115,7 @@ class DispatchService:
             return _error(400, "Access-Control-Request-Method", "only POST is allowed")
         allowed_headers = ["Content-Type"]
         if self.settings.shared_secret is not None:
-            allowed_headers.append(self.settings.secret_header)
+            allowed_headers.append(DISPATCH_KEY_HEADER)
         return web.Response(
             status=204,
             headers={
@@ -127,7 +128,7 @@ class DispatchService:
     def _hints(self, request: web.Request, parsed: TokenRequest) -> ClientHints:
         country = None
         where = None
-        header = self.settings.country_header
+        header = self.settings.policy.country_header
         if header and parsed.region is None and parsed.location is None:
             code = request.headers.get(header, "").strip().upper()
             # Edge networks send placeholders (XX unknown, T1 Tor); those mean "no location".
@@ -152,16 +153,14 @@ class DispatchService:
             )
         secret = self.settings.shared_secret
         if secret is not None:
-            given = request.headers.get(self.settings.secret_header, "")
-            if not hmac.compare_digest(given.encode(), secret.reveal().encode()):
-                return _error(401, self.settings.secret_header, "missing or wrong shared secret")
+            given = request.headers.get(DISPATCH_KEY_HEADER, "")
+            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+                return _error(401, DISPATCH_KEY_HEADER, "missing or wrong shared secret")
         try:
             try:
                 body = await request.read()
             except web.HTTPRequestEntityTooLarge:
-                raise RequestError(
-                    413, "body", f"must be at most {self.settings.max_body_bytes} bytes"
-                ) from None
+                raise RequestError(413, "body", f"must be at most {MAX_BODY_BYTES} bytes") from None
             parsed = parse_token_request(body, self.settings)
         except RequestError as exc:
             return _error(exc.status, exc.field, exc.message)
@@ -169,21 +168,21 @@ class DispatchService:
         try:
             decision = choose_region(self.settings, self.board, self._hints(request, parsed))
         except NoHealthyRegion as exc:
-            retry = str(max(1, int(self.settings.probe_interval_seconds)))
+            retry = str(max(1, int(self.settings.policy.probes.interval_seconds)))
             return _json(
                 503,
                 {"error": str(exc), "field": None, "regions": self._states()},
                 headers={"Retry-After": retry},
             )
         entry = self.settings.entry(decision.region)
-        agent_name = self.settings.tagged_agent_name(decision.region)
+        tagged_name = self.settings.tagged_agent_name(decision.region)
         room = parsed.room_name or f"{self.settings.agent_name}-{secrets.token_hex(6)}"
         identity = parsed.participant_identity or f"user-{secrets.token_hex(6)}"
         participant_token = mint_join_token(
             self.settings,
             room=room,
             identity=identity,
-            agent_name=agent_name,
+            tagged_agent_name=tagged_name,
             name=parsed.participant_name,
             metadata=parsed.participant_metadata,
             attributes=parsed.participant_attributes,
@@ -196,7 +195,7 @@ class DispatchService:
                 "server_url": entry.livekit_url,
                 "participant_token": participant_token,
                 "region": decision.region,
-                "agent_name": agent_name,
+                "agent_name": tagged_name,
                 "room_name": room,
                 "reason": decision.reason,
             },
@@ -244,14 +243,15 @@ def create_app(
     probe: bool = True,
 ) -> web.Application:
     """Build the aiohttp application; with ``probe`` it probes regions in the background."""
+    policy = settings.policy
     board = board or HealthBoard(
         [e.region for e in settings.regions],
-        down_after=settings.down_after_failures,
-        up_after=settings.up_after_successes,
+        down_after=policy.probes.down_after_failures,
+        up_after=policy.probes.up_after_successes,
     )
-    limiter = limiter or RateLimiter(settings.rate_per_minute, settings.rate_burst)
+    limiter = limiter or RateLimiter(policy.rate_per_minute, policy.rate_burst)
     service = DispatchService(settings, board, limiter)
-    app = web.Application(middlewares=[service.middleware], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[service.middleware], client_max_size=MAX_BODY_BYTES)
     app[BOARD_KEY] = board
     for path in TOKEN_PATHS:
         app.router.add_post(path, service.token)
@@ -259,7 +259,7 @@ def create_app(
     app.router.add_get("/healthz", service.healthz, allow_head=True)
     app.router.add_get("/regions", service.regions)
 
-    if settings.country_header:
+    if policy.country_header:
         country_location("US")  # load the country table before the first request, not during it
 
     if probe:

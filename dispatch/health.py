@@ -86,7 +86,8 @@ class HealthBoard:
 async def check_worker(
     session: aiohttp.ClientSession, worker_url: str, expected_agent: str, timeout: float
 ) -> ProbeResult:
-    """Judge the local agent worker: its health ("/") and its status ("/worker")."""
+    """Judge the local agent worker: its health ("/") and its status ("/worker"), which must
+    report the region's tagged agent name (`expected_agent`)."""
     client_timeout = aiohttp.ClientTimeout(total=timeout)
     try:
         # "/" is 503 while the worker cannot reach LiveKit; "/worker" answers 200 regardless.
@@ -160,6 +161,7 @@ class Prober:
         if self._session is None:
             self._session = aiohttp.ClientSession()
         settings = self._settings
+        probes = settings.policy.probes
         targets: list[tuple[str, asyncio.Future[ProbeResult] | asyncio.Task[ProbeResult]]] = []
         for entry in settings.regions:
             if entry.region == settings.region:
@@ -167,10 +169,10 @@ class Prober:
                     self._session,
                     settings.worker_url,
                     settings.tagged_agent_name(settings.region),
-                    settings.probe_timeout_seconds,
+                    probes.timeout_seconds,
                 )
             elif entry.dispatch_url:
-                coro = check_peer(self._session, entry.dispatch_url, settings.probe_timeout_seconds)
+                coro = check_peer(self._session, entry.dispatch_url, probes.timeout_seconds)
             else:
                 # Without a URL there is nothing to probe; the region stays routable as rendered.
                 continue
@@ -186,7 +188,7 @@ class Prober:
                 await self.probe_once()
             except Exception:
                 log.exception("probe_round_failed")
-            await asyncio.sleep(self._settings.probe_interval_seconds)
+            await asyncio.sleep(self._settings.policy.probes.interval_seconds)
 
     def start(self) -> None:
         """Start probing in the background."""

@@ -11,18 +11,27 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from dispatch.settings import STANDARD_FIELDS, DispatchSettings
+from dispatch.settings import DispatchSettings
 from geo.latency import Location
+from meridian.contract import REGION_ATTRIBUTE
+from meridian.policy import STANDARD_FIELDS
 
 # LiveKit's documented limits: participant metadata and attributes are each capped at 64 KiB
 # (docs.livekit.io, "Participant attributes and metadata"); agent dispatch metadata likewise.
 MAX_METADATA_BYTES = 64 * 1024
 MAX_ATTRIBUTES_BYTES = 64 * 1024
 MAX_PARTICIPANT_NAME_LENGTH = 256
+# LiveKit's server caps these by default (limit.max_participant_identity_length /
+# max_room_name_length); names must also be non-empty, without control characters or surrounding
+# spaces.
+MAX_IDENTITY_LENGTH = 128
+MAX_ROOM_NAME_LENGTH = 128
+# A token request is a few small fields; larger bodies answer 413.
+MAX_BODY_BYTES = 16 * 1024
 # Routing hints a stock TokenSource client can send: it only forwards the standard fields, so
 # hints ride in participant_attributes under this prefix and are stripped from the token.
 HINT_PREFIX = "meridian."
-HINT_REGION = "meridian.region"
+HINT_REGION = REGION_ATTRIBUTE
 HINT_LATITUDE = "meridian.latitude"
 HINT_LONGITUDE = "meridian.longitude"
 EXTRA_FIELDS = ("region", "latitude", "longitude")
@@ -175,7 +184,7 @@ def parse_token_request(body: bytes, settings: DispatchSettings) -> TokenRequest
     for key in data:
         if key not in STANDARD_FIELDS and key not in EXTRA_FIELDS:
             raise RequestError(400, key, "is not a token request field")
-        if key in STANDARD_FIELDS and key not in settings.client_fields:
+        if key in STANDARD_FIELDS and key not in settings.policy.client_fields:
             raise RequestError(403, key, "is not configurable by clients in this deployment")
 
     attributes = (
@@ -191,7 +200,7 @@ def parse_token_request(body: bytes, settings: DispatchSettings) -> TokenRequest
     region_field = "region" if "region" in data else f"participant_attributes.{HINT_REGION}"
     raw_region = data.get("region", hints.get(HINT_REGION))
     if raw_region is not None:
-        if not settings.allow_region_override:
+        if not settings.policy.allow_region_override:
             raise RequestError(403, region_field, "choosing a region is not allowed here")
         region = _string(raw_region, region_field)
         known = [e.region for e in settings.regions]
@@ -211,14 +220,12 @@ def parse_token_request(body: bytes, settings: DispatchSettings) -> TokenRequest
 
     return TokenRequest(
         room_name=(
-            _livekit_name(data["room_name"], "room_name", settings.max_room_name_length)
+            _livekit_name(data["room_name"], "room_name", MAX_ROOM_NAME_LENGTH)
             if "room_name" in data
             else None
         ),
         participant_identity=(
-            _livekit_name(
-                data["participant_identity"], "participant_identity", settings.max_identity_length
-            )
+            _livekit_name(data["participant_identity"], "participant_identity", MAX_IDENTITY_LENGTH)
             if "participant_identity" in data
             else None
         ),

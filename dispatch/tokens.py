@@ -14,27 +14,29 @@ def mint_join_token(
     *,
     room: str,
     identity: str,
-    agent_name: str,
+    tagged_agent_name: str,
     name: str | None = None,
     metadata: str | None = None,
     attributes: dict[str, str] | None = None,
     agent_metadata: str | None = None,
 ) -> str:
-    """A signed JWT to join exactly one room, with no admin grants and a bounded TTL."""
+    """A signed JWT to join exactly one room, with no admin grants and a bounded TTL, whose room
+    configuration dispatches the region's agent (`tagged_agent_name`)."""
+    policy = settings.policy
     grants = api.VideoGrants(
         room_join=True,
         room=room,
-        can_publish=settings.can_publish,
-        can_subscribe=settings.can_subscribe,
-        can_publish_data=settings.can_publish_data,
-        can_publish_sources=list(settings.publish_sources) if settings.can_publish else None,
+        can_publish=policy.can_publish,
+        can_subscribe=policy.can_subscribe,
+        can_publish_data=policy.can_publish_data,
+        can_publish_sources=list(policy.publish_sources) if policy.can_publish else None,
     )
-    dispatch = api.RoomAgentDispatch(agent_name=agent_name, metadata=agent_metadata or "")
+    dispatch = api.RoomAgentDispatch(agent_name=tagged_agent_name, metadata=agent_metadata or "")
     token = (
-        api.AccessToken(settings.api_key.reveal(), settings.api_secret.reveal())
+        api.AccessToken(settings.api_key.get_secret_value(), settings.api_secret.get_secret_value())
         .with_identity(identity)
         .with_grants(grants)
-        .with_ttl(datetime.timedelta(seconds=settings.token_ttl_seconds))
+        .with_ttl(datetime.timedelta(seconds=policy.token_ttl_seconds))
         .with_room_config(api.RoomConfiguration(agents=[dispatch]))
     )
     if name:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextvars
 import os
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -119,13 +119,20 @@ def _path(loc: tuple[int | str, ...]) -> str:
 _CONTAINER_TYPES = {"tuple_type", "list_type", "dict_type", "model_type", "model_attributes_type"}
 
 
-def describe_error(error: Mapping[str, Any], expected: str | None) -> str:
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_is_secret(arg) for arg in get_args(annotation))
+
+
+def describe_error(error: Mapping[str, Any], expected: str | None, *, secret: bool = False) -> str:
     """What is wrong with one value, after its variable's name: 'is not set; expected …' or
-    "is 'x'; expected …". `expected` describes a valid value, if the field says."""
+    "is 'x'; expected …". `expected` describes a valid value, if the field says; a `secret`
+    value is never shown."""
     kind, value = error["type"], error.get("input")
     message = str(error["msg"])
     if kind == "missing":
         return f"is not set; expected {expected}" if expected else "is not set"
+    if secret:
+        return f"is set but invalid; expected {expected or message[0].lower() + message[1:]}"
     if kind == "value_error":
         return f"is {value!r}; {message.removeprefix('Value error, ')}"
     if kind in _CONTAINER_TYPES and isinstance(value, str):
@@ -146,4 +153,5 @@ def settings_error(exc: ValidationError, cls: type[BaseSettings]) -> SettingsErr
         return SettingsError(cls.__name__, describe_error(error, None))
     variable, field = _variable(cls, str(loc[0]))
     expected = field.description if field is not None and len(loc) == 1 else None
-    return SettingsError(variable + _path(loc[1:]), describe_error(error, expected))
+    secret = field is not None and _is_secret(field.annotation)
+    return SettingsError(variable + _path(loc[1:]), describe_error(error, expected, secret=secret))

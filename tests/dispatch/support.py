@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestServer
 
 from dispatch.health import HealthBoard
 from dispatch.settings import DispatchSettings
+from meridian.policy import STANDARD_FIELDS
 
 API_KEY = "APItestkey"
 API_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
@@ -26,6 +27,9 @@ DEFAULT_REGIONS = [
     },
 ]
 
+# A deployment that lets callers choose every standard field, room and identity included.
+ALL_CLIENT_FIELDS = json.dumps(list(STANDARD_FIELDS))
+
 
 def base_env(**overrides: str) -> dict[str, str]:
     env = {
@@ -42,8 +46,8 @@ def base_env(**overrides: str) -> dict[str, str]:
 def board_for(settings: DispatchSettings) -> HealthBoard:
     return HealthBoard(
         [e.region for e in settings.regions],
-        down_after=settings.down_after_failures,
-        up_after=settings.up_after_successes,
+        down_after=settings.policy.probes.down_after_failures,
+        up_after=settings.policy.probes.up_after_successes,
     )
 
 

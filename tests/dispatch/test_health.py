@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 
 import aiohttp
@@ -185,15 +186,18 @@ async def test_prober_takes_a_peer_down_and_brings_it_back_with_hysteresis(make_
             "region": "us-east",
             "location": "eastus",
             "livekit_url": "wss://us.example",
-            "dispatch_url": str(peer.make_url("")).rstrip("/"),
+            "dispatch_url": "https://dispatch.us.example",
         },
     ]
     settings = make_settings(
         MERIDIAN_REGIONS=json.dumps(regions),
         MERIDIAN_DISPATCH_WORKER_URL=str(worker.make_url("")).rstrip("/"),
-        MERIDIAN_DISPATCH_DOWN_AFTER_FAILURES="2",
-        MERIDIAN_DISPATCH_UP_AFTER_SUCCESSES="2",
+        MERIDIAN_DISPATCH_PROBES=json.dumps({"down_after_failures": 2, "up_after_successes": 2}),
     )
+    # the region table only holds https:// peers; the loopback stub peer speaks plain http
+    own, peer_entry = settings.regions
+    loopback = peer_entry.model_copy(update={"dispatch_url": str(peer.make_url("")).rstrip("/")})
+    settings = dataclasses.replace(settings, regions=(own, loopback))
     board = board_for(settings)
     prober = Prober(settings, board, clock=lambda: 100.0)
     try:

@@ -9,7 +9,8 @@ from livekit import api
 
 from dispatch.health import ProbeResult
 from dispatch.ratelimit import RateLimiter
-from tests.dispatch.support import API_KEY, API_SECRET, board_for
+from dispatch.request import MAX_BODY_BYTES
+from tests.dispatch.support import ALL_CLIENT_FIELDS, API_KEY, API_SECRET, board_for
 
 BROWSER = "https://app.example.com"
 
@@ -148,8 +149,8 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("body", "status", "field"), BAD_INPUTS)
-async def test_bad_input_gets_a_4xx_naming_the_field(serve, settings, body, status, field):
-    client = await serve(settings)
+async def test_bad_input_gets_a_4xx_naming_the_field(serve, make_settings, body, status, field):
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CLIENT_FIELDS=ALL_CLIENT_FIELDS))
     resp = await post(client, raw=body) if isinstance(body, bytes) else await post(client, body)
     payload = await resp.json()
     assert (resp.status, payload["field"]) == (status, field)
@@ -165,14 +166,23 @@ async def test_unknown_region_is_rejected_with_the_deployed_list(serve, make_set
 
 
 async def test_field_the_deployment_forbids_gets_403(serve, make_settings):
-    client = await serve(make_settings(MERIDIAN_DISPATCH_CLIENT_FIELDS="participant_name"))
-    resp = await post(client, {"room_name": "mine"})
-    assert (resp.status, (await resp.json())["field"]) == (403, "room_name")
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CLIENT_FIELDS='["participant_name"]'))
+    resp = await post(client, {"participant_metadata": "mine"})
+    assert (resp.status, (await resp.json())["field"]) == (403, "participant_metadata")
 
 
-async def test_oversized_body_gets_413(serve, make_settings):
-    client = await serve(make_settings(MERIDIAN_DISPATCH_MAX_BODY_BYTES="1024"))
-    resp = await post(client, {"participant_metadata": "x" * 2000})
+@pytest.mark.parametrize("field", ["room_name", "participant_identity"])
+async def test_room_and_identity_are_refused_unless_configured(serve, settings, field):
+    # the safe default: a public endpoint must not let callers join a known room or take over
+    # an identity
+    client = await serve(settings)
+    resp = await post(client, {field: "mine"})
+    assert (resp.status, (await resp.json())["field"]) == (403, field)
+
+
+async def test_oversized_body_gets_413(serve, settings):
+    client = await serve(settings)
+    resp = await post(client, {"participant_metadata": "x" * (MAX_BODY_BYTES + 1)})
     assert (resp.status, (await resp.json())["field"]) == (413, "body")
 
 
@@ -186,7 +196,7 @@ async def test_wrong_method_gets_a_json_405(serve, settings):
 async def test_all_regions_down_gets_503_with_a_json_error(serve, settings):
     board = board_for(settings)
     for region in board.regions():
-        for _ in range(settings.down_after_failures):
+        for _ in range(settings.policy.probes.down_after_failures):
             board.record(region, ProbeResult(False, "down"), 0.0)
     client = await serve(settings, board=board)
     resp = await post(client)
@@ -197,7 +207,7 @@ async def test_all_regions_down_gets_503_with_a_json_error(serve, settings):
 
 
 async def test_cors_preflight_from_an_allowed_origin(serve, make_settings):
-    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=BROWSER))
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=json.dumps([BROWSER])))
     resp = await client.options(
         "/token", headers={"Origin": BROWSER, "Access-Control-Request-Method": "POST"}
     )
@@ -207,13 +217,13 @@ async def test_cors_preflight_from_an_allowed_origin(serve, make_settings):
 
 
 async def test_cors_allowed_origin_can_read_the_response(serve, make_settings):
-    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=BROWSER))
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=json.dumps([BROWSER])))
     resp = await post(client, {}, headers={"Origin": BROWSER})
     assert (resp.status, resp.headers["Access-Control-Allow-Origin"]) == (201, BROWSER)
 
 
 async def test_cors_origin_outside_the_allowlist_is_refused(serve, make_settings):
-    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=BROWSER))
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CORS_ORIGINS=json.dumps([BROWSER])))
     resp = await post(client, {}, headers={"Origin": "https://evil.example"})
     assert (resp.status, (await resp.json())["field"]) == (403, "Origin")
     assert "Access-Control-Allow-Origin" not in resp.headers
@@ -281,7 +291,7 @@ async def test_healthz_reports_the_local_worker(serve, settings):
 
 async def test_healthz_stays_200_but_degraded_when_the_worker_is_down(serve, settings):
     board = board_for(settings)
-    for _ in range(settings.down_after_failures):
+    for _ in range(settings.policy.probes.down_after_failures):
         board.record("eu-west", ProbeResult(False, "worker /worker answered HTTP 503"), 1.0)
     client = await serve(settings, board=board)
     resp = await client.get("/healthz")

@@ -10,7 +10,7 @@ from livekit import api
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
-from tests.dispatch.support import API_KEY, API_SECRET
+from tests.dispatch.support import ALL_CLIENT_FIELDS, API_KEY, API_SECRET
 
 
 async def token_source_fetch(url: str, **options: str) -> dict[str, str]:
@@ -35,8 +35,8 @@ async def token_source_fetch(url: str, **options: str) -> dict[str, str]:
     return {"server_url": body["server_url"], "participant_token": body["participant_token"]}
 
 
-async def test_token_source_style_client_gets_connectable_credentials(serve, settings):
-    client = await serve(settings)
+async def test_token_source_style_client_gets_connectable_credentials(serve, make_settings):
+    client = await serve(make_settings(MERIDIAN_DISPATCH_CLIENT_FIELDS=ALL_CLIENT_FIELDS))
     credentials = await token_source_fetch(
         str(client.make_url("/token")),
         room_name="support-room",

@@ -9,11 +9,45 @@ import sys
 import pytest
 
 from dispatch.settings import SettingsError, load_settings
+from meridian.policy import DispatchPolicy, ProbePolicy, policy_env
 from tests.dispatch.support import DEFAULT_REGIONS, base_env
 
 
 def test_defaults_give_a_ten_minute_token_and_no_region_override(settings):
-    assert (settings.token_ttl_seconds, settings.allow_region_override) == (600, False)
+    assert (settings.policy.token_ttl_seconds, settings.policy.allow_region_override) == (
+        600,
+        False,
+    )
+
+
+def test_without_policy_variables_the_policy_is_the_safe_default(settings):
+    # a bare `python -m dispatch` must not let callers choose the room or their identity
+    assert settings.policy == DispatchPolicy()
+    assert "room_name" not in settings.policy.client_fields
+    assert "participant_identity" not in settings.policy.client_fields
+
+
+def test_the_policy_infra_renders_is_read_back_unchanged():
+    policy = DispatchPolicy(
+        client_fields=("participant_name", "room_name"),
+        cors_origins=("https://app.example.com",),
+        token_ttl_seconds=300,
+        allow_region_override=True,
+        country_header="CF-IPCountry",
+        can_publish_data=False,
+        publish_sources=("microphone", "camera"),
+        rate_per_minute=60,
+        rate_burst=20,
+        require_shared_secret=True,
+        probes=ProbePolicy(interval_seconds=10, down_after_failures=5),
+    )
+    env = base_env(**policy_env(policy), MERIDIAN_DISPATCH_SHARED_SECRET="s" * 16)
+    assert load_settings(env).policy == policy
+
+
+def test_base_and_tagged_agent_names(settings):
+    assert settings.agent_name == "support-agent"
+    assert settings.tagged_agent_name("us-east") == "support-agent-us-east"
 
 
 def test_region_table_is_parsed_in_order(settings):
@@ -32,10 +66,18 @@ def test_secrets_never_appear_in_repr(settings):
         ({"MERIDIAN_REGIONS": "{not json"}, "MERIDIAN_REGIONS"),
         ({"MERIDIAN_REGION": "mars"}, "MERIDIAN_REGIONS"),
         ({"MERIDIAN_DISPATCH_TOKEN_TTL_SECONDS": "901"}, "MERIDIAN_DISPATCH_TOKEN_TTL_SECONDS"),
-        ({"MERIDIAN_DISPATCH_PUBLISH_SOURCES": "mic"}, "MERIDIAN_DISPATCH_PUBLISH_SOURCES"),
-        ({"MERIDIAN_DISPATCH_CLIENT_FIELDS": "region"}, "MERIDIAN_DISPATCH_CLIENT_FIELDS"),
-        ({"MERIDIAN_DISPATCH_CORS_ORIGINS": "example.com"}, "MERIDIAN_DISPATCH_CORS_ORIGINS"),
+        ({"MERIDIAN_DISPATCH_PUBLISH_SOURCES": '["mic"]'}, "MERIDIAN_DISPATCH_PUBLISH_SOURCES"),
+        ({"MERIDIAN_DISPATCH_PUBLISH_SOURCES": "microphone"}, "MERIDIAN_DISPATCH_PUBLISH_SOURCES"),
+        ({"MERIDIAN_DISPATCH_CLIENT_FIELDS": '["region"]'}, "MERIDIAN_DISPATCH_CLIENT_FIELDS"),
+        ({"MERIDIAN_DISPATCH_CORS_ORIGINS": '["example.com"]'}, "MERIDIAN_DISPATCH_CORS_ORIGINS"),
         ({"MERIDIAN_DISPATCH_SHARED_SECRET": "short"}, "MERIDIAN_DISPATCH_SHARED_SECRET"),
+        ({"MERIDIAN_DISPATCH_REQUIRE_SHARED_SECRET": "true"}, "MERIDIAN_DISPATCH_SHARED_SECRET"),
+        (
+            {"MERIDIAN_DISPATCH_PROBES": '{"interval_seconds": 0}'},
+            "MERIDIAN_DISPATCH_PROBES.interval_seconds",
+        ),
+        ({"MERIDIAN_AGENT_NAME": "Support_Agent"}, "MERIDIAN_AGENT_NAME"),
+        ({"MERIDIAN_DISPATCH_WORKER_URL": "support-agent-eu-west"}, "MERIDIAN_DISPATCH_WORKER_URL"),
         (
             {"MERIDIAN_DISPATCH_ALLOW_REGION_OVERRIDE": "maybe"},
             "MERIDIAN_DISPATCH_ALLOW_REGION_OVERRIDE",
@@ -46,6 +88,14 @@ def test_bad_variable_is_named_in_the_error(overrides, variable):
     with pytest.raises(SettingsError) as excinfo:
         load_settings(base_env(**overrides))
     assert excinfo.value.variable == variable
+    assert str(excinfo.value).startswith(f"environment variable {variable} ")
+    assert "\n" not in str(excinfo.value)
+
+
+def test_a_bad_secret_is_named_but_never_shown():
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings(base_env(MERIDIAN_DISPATCH_SHARED_SECRET="tooShortSecret"))
+    assert "tooShortSecret" not in str(excinfo.value)
 
 
 @pytest.mark.parametrize(
@@ -54,7 +104,7 @@ def test_bad_variable_is_named_in_the_error(overrides, variable):
         ({"location": "atlantis"}, "MERIDIAN_REGIONS[0].location"),
         ({"livekit_url": "https://x"}, "MERIDIAN_REGIONS[0].livekit_url"),
         ({"dispatch_url": "ftp://x"}, "MERIDIAN_REGIONS[0].dispatch_url"),
-        ({"colour": "red"}, "MERIDIAN_REGIONS[0]"),
+        ({"colour": "red"}, "MERIDIAN_REGIONS[0].colour"),
     ],
 )
 def test_bad_region_entry_is_named_by_index_and_key(change, field):
@@ -74,5 +124,6 @@ def test_python_m_dispatch_exits_2_with_one_line_on_bad_config():
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "dispatch: environment variable MERIDIAN_AGENT_NAME is required but not set"
+        "dispatch: environment variable MERIDIAN_AGENT_NAME is not set;"
+        " expected the base agent name, e.g. 'support-agent'"
     ]

@@ -16,7 +16,7 @@ def verify(token: str) -> api.access_token.Claims:
 
 
 def mint(settings, **kwargs) -> str:
-    args = {"room": "room-1", "identity": "alice", "agent_name": "support-agent-eu-west"}
+    args = {"room": "room-1", "identity": "alice", "tagged_agent_name": "support-agent-eu-west"}
     args.update(kwargs)
     return mint_join_token(settings, **args)
 
