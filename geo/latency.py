@@ -160,7 +160,9 @@ class LatencyModel:
         return cls(table=table, sites=sites, anchors=anchors, _vectors=vectors)
 
     def nearest_site(self, user: Location) -> str:
-        """The anchor site nearest the user (ties broken by ARM name)."""
+        """The anchor site (a well-measured Azure region) nearest the user, ties broken by ARM
+        name. Only anchors are candidates: a user is placed where backbone RTTs are known;
+        co-located sites (australiacentral/australiacentral2) tie and resolve by name."""
         # The largest dot product of unit vectors is the smallest great-circle distance; this
         # is the token endpoint's hot path, so it avoids 50 haversines per request.
         x, y, z = _unit_vector(user)
@@ -172,7 +174,11 @@ class LatencyModel:
         return best
 
     def backbone_rtt_ms(self, site: str, region: str) -> float:
-        """RTT between two Azure regions: measured if the table has the pair, else estimated."""
+        """RTT between two Azure regions: measured if the table has the pair, else estimated.
+
+        An estimate is physics corrected by the measured excess from `site` to the region's
+        nearest measured neighbour, plus a calibrated margin (see UNMEASURED_MARGIN_MS).
+        """
         if site == region:
             return 0.0
         measured = self.table.get((site, region))
@@ -201,7 +207,12 @@ class LatencyModel:
         return physics_rtt_ms(here, target) + excess + UNMEASURED_MARGIN_MS
 
     def expected_rtt_ms(self, user: Location, region: str) -> float:
-        """Expected round-trip time in ms from a user to an Azure region (ARM name)."""
+        """Expected round-trip time in ms from a user to an Azure region (ARM name).
+
+        Last mile + the user's leg to their nearest anchor site + backbone from that site to the
+        region (measured, or estimated for pairs the table lacks). A user nearer the region than
+        to any anchor is placed at the region itself.
+        """
         return self._expected_rtt_via(user, region, self.nearest_site(user))
 
     def _expected_rtt_via(self, user: Location, region: str, site: str) -> float:
@@ -225,44 +236,6 @@ class LatencyModel:
 def default_model() -> LatencyModel:
     """The model over Microsoft's measured table shipped in geo/data."""
     return LatencyModel.from_table(measured_rtt_table())
-
-
-def measured_sites() -> tuple[str, ...]:
-    """Azure regions that appear in the measured table, sorted by name."""
-    return default_model().sites
-
-
-def anchor_sites() -> tuple[str, ...]:
-    """Measured sites users are placed at: those measured against most other sites."""
-    return default_model().anchors
-
-
-def backbone_rtt_ms(site: str, region: str) -> float:
-    """RTT between two Azure regions: measured when the table has the pair, estimated otherwise.
-
-    An estimate is physics corrected by the measured excess from `site` to the region's nearest
-    measured neighbour, plus a calibrated margin (see UNMEASURED_MARGIN_MS).
-    """
-    return default_model().backbone_rtt_ms(site, region)
-
-
-def nearest_site(user: Location) -> str:
-    """The anchor site (a well-measured Azure region) nearest the user, ties broken by ARM name.
-
-    Only anchors are candidates: a user is placed where backbone RTTs are known. Co-located
-    sites (australiacentral/australiacentral2) tie and resolve by name.
-    """
-    return default_model().nearest_site(user)
-
-
-def expected_rtt_ms(user: Location, region: str) -> float:
-    """Expected round-trip time in ms from a user to an Azure region (ARM name).
-
-    Last mile + the user's leg to their nearest anchor site + backbone from that site to the
-    region (measured, or estimated for pairs the table lacks). A user nearer the region than
-    to any anchor is placed at the region itself.
-    """
-    return default_model().expected_rtt_ms(user, region)
 
 
 def rank_regions(user: Location, regions: Iterable[str]) -> list[tuple[str, float]]:

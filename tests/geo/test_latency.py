@@ -15,14 +15,10 @@ from geo.latency import (
     LAST_MILE_MS,
     LatencyModel,
     Location,
-    anchor_sites,
-    backbone_rtt_ms,
     country_location,
-    expected_rtt_ms,
+    default_model,
     great_circle_km,
     measured_rtt_table,
-    measured_sites,
-    nearest_site,
     physics_rtt_ms,
     rank_regions,
     site_location,
@@ -70,8 +66,8 @@ def test_physics_fallback_tracks_the_measured_table_to_within_20_ms_median():
 
 
 def test_shipped_table_is_an_exact_copy_of_the_shared_reference():
-    if not SHARED_RTT.exists():
-        pytest.skip("shared reference data not present on this machine")
+    # CI checks out ../shared next to the repository; without it this must fail, not skip
+    assert SHARED_RTT.exists(), f"shared reference data missing: {SHARED_RTT}"
     assert (latency.RTT_CSV).read_bytes() == SHARED_RTT.read_bytes()
 
 
@@ -80,35 +76,37 @@ def test_measured_table_is_symmetrised_with_the_mean_of_both_directions():
         directed = {(r["source"], r["destination"]): float(r["rtt_ms"]) for r in csv.DictReader(f)}
     a, b = next((a, b) for (a, b), v in directed.items() if directed.get((b, a), v) != v)
     mean = (directed[(a, b)] + directed[(b, a)]) / 2
-    assert backbone_rtt_ms(a, b) == backbone_rtt_ms(b, a) == mean
+    assert default_model().backbone_rtt_ms(a, b) == default_model().backbone_rtt_ms(b, a) == mean
 
 
 def test_one_way_measurements_serve_both_directions():
     # westindia appears only as a destination for some sources in the published table.
-    assert backbone_rtt_ms("westindia", "australiaeast") == backbone_rtt_ms(
-        "australiaeast", "westindia"
-    )
+    assert default_model().backbone_rtt_ms(
+        "westindia", "australiaeast"
+    ) == default_model().backbone_rtt_ms("australiaeast", "westindia")
 
 
 def test_backbone_prefers_measurement_over_physics():
     measured = measured_rtt_table()[("westeurope", "eastus")]
-    assert backbone_rtt_ms("westeurope", "eastus") == measured
+    assert default_model().backbone_rtt_ms("westeurope", "eastus") == measured
 
 
 def test_unmeasured_pair_is_physics_corrected_by_the_nearest_measured_neighbour():
     # spaincentral is unmeasured; its nearest measured site is francesouth.
     assert ("westeurope", "spaincentral") not in measured_rtt_table()
     here, proxy = site_location("westeurope"), site_location("francesouth")
-    excess = backbone_rtt_ms("westeurope", "francesouth") - physics_rtt_ms(here, proxy)
+    excess = default_model().backbone_rtt_ms("westeurope", "francesouth") - physics_rtt_ms(
+        here, proxy
+    )
     expected = physics_rtt_ms(here, site_location("spaincentral")) + excess
-    assert backbone_rtt_ms("westeurope", "spaincentral") == pytest.approx(
+    assert default_model().backbone_rtt_ms("westeurope", "spaincentral") == pytest.approx(
         expected + latency.UNMEASURED_MARGIN_MS
     )
 
 
 def test_unmeasured_pair_from_the_regions_own_neighbour_is_physics_plus_margin():
     here = site_location("francesouth")
-    assert backbone_rtt_ms("francesouth", "spaincentral") == pytest.approx(
+    assert default_model().backbone_rtt_ms("francesouth", "spaincentral") == pytest.approx(
         physics_rtt_ms(here, site_location("spaincentral")) + latency.UNMEASURED_MARGIN_MS
     )
 
@@ -117,7 +115,7 @@ def test_estimates_for_held_out_measurements_are_rarely_optimistic():
     # Hide each measured region in turn and estimate its pairs from the rest of the table.
     table = measured_rtt_table()
     errors = []
-    for hidden in measured_sites():
+    for hidden in default_model().sites:
         model = LatencyModel.from_table({k: v for k, v in table.items() if hidden not in k})
         errors += [
             model.backbone_rtt_ms(site, hidden) - rtt
@@ -131,25 +129,25 @@ def test_estimates_for_held_out_measurements_are_rarely_optimistic():
 
 
 def test_estimated_pair_is_the_same_in_both_directions():
-    assert backbone_rtt_ms("spaincentral", "westeurope") == backbone_rtt_ms(
-        "westeurope", "spaincentral"
-    )
+    assert default_model().backbone_rtt_ms(
+        "spaincentral", "westeurope"
+    ) == default_model().backbone_rtt_ms("westeurope", "spaincentral")
 
 
 def test_pair_of_two_unmeasured_regions_is_physics_plus_margin():
     a, b = site_location("spaincentral"), site_location("austriaeast")
-    assert backbone_rtt_ms("spaincentral", "austriaeast") == pytest.approx(
+    assert default_model().backbone_rtt_ms("spaincentral", "austriaeast") == pytest.approx(
         physics_rtt_ms(a, b) + latency.UNMEASURED_MARGIN_MS
     )
 
 
 def test_estimates_are_cached_per_pair_and_stable():
-    first = backbone_rtt_ms("japaneast", "austriaeast")
-    assert backbone_rtt_ms("japaneast", "austriaeast") == first
+    first = default_model().backbone_rtt_ms("japaneast", "austriaeast")
+    assert default_model().backbone_rtt_ms("japaneast", "austriaeast") == first
 
 
 def test_backbone_within_one_region_is_free():
-    assert backbone_rtt_ms("eastus", "eastus") == 0
+    assert default_model().backbone_rtt_ms("eastus", "eastus") == 0
 
 
 def test_spaincentral_is_placed_in_madrid_not_the_mediterranean():
@@ -162,66 +160,66 @@ def test_israelcentral_is_placed_in_israel_not_on_the_sinai_coast():
 
 def test_colocated_australia_central_sites_tie_deterministically_by_name():
     canberra = Location(-35.3075, 149.1244)
-    assert nearest_site(canberra) == "australiacentral"
+    assert default_model().nearest_site(canberra) == "australiacentral"
 
 
 def test_unknown_region_is_rejected_with_its_name():
     with pytest.raises(ValueError, match="atlantis"):
-        expected_rtt_ms(LONDON, "atlantis")
+        default_model().expected_rtt_ms(LONDON, "atlantis")
 
 
 def test_nearest_site_places_a_london_user_at_uk_south():
-    assert nearest_site(LONDON) == "uksouth"
+    assert default_model().nearest_site(LONDON) == "uksouth"
 
 
 def test_nearest_site_only_picks_measured_sites():
     # spaincentral is not measured, so a Madrid user is anchored at a site with backbone data.
-    assert nearest_site(MADRID) in {site for site, _ in measured_rtt_table()}
+    assert default_model().nearest_site(MADRID) in {site for site, _ in measured_rtt_table()}
 
 
 def test_sparsely_measured_sites_do_not_anchor_users():
     # The 2025-06 table measures jioindiawest against only 7 other sites.
-    assert "jioindiawest" in measured_sites()
-    assert "jioindiawest" not in anchor_sites()
+    assert "jioindiawest" in default_model().sites
+    assert "jioindiawest" not in default_model().anchors
 
 
 def test_every_anchor_is_measured_against_most_other_sites():
     table = measured_rtt_table()
-    others = len(measured_sites()) - 1
-    for site in anchor_sites():
+    others = len(default_model().sites) - 1
+    for site in default_model().anchors:
         partners = sum(1 for src, _ in table if src == site)
         assert partners >= latency.ANCHOR_MIN_COVERAGE * others
 
 
 def test_western_india_users_are_anchored_at_a_well_measured_indian_site():
     ahmedabad = Location(23.0225, 72.5714)
-    assert nearest_site(ahmedabad) in {"westindia", "centralindia"}
+    assert default_model().nearest_site(ahmedabad) in {"westindia", "centralindia"}
 
 
 def test_expected_rtt_is_last_mile_when_the_user_sits_on_the_region():
     at_site = site_location("southeastasia")
-    assert expected_rtt_ms(at_site, "southeastasia") == pytest.approx(LAST_MILE_MS)
+    assert default_model().expected_rtt_ms(at_site, "southeastasia") == pytest.approx(LAST_MILE_MS)
 
 
 def test_expected_rtt_adds_access_leg_and_measured_backbone():
-    site = nearest_site(LONDON)
+    site = default_model().nearest_site(LONDON)
     access = latency.access_rtt_ms(LONDON, site)
-    assert expected_rtt_ms(LONDON, "eastus") == pytest.approx(
-        access + backbone_rtt_ms(site, "eastus")
+    assert default_model().expected_rtt_ms(LONDON, "eastus") == pytest.approx(
+        access + default_model().backbone_rtt_ms(site, "eastus")
     )
 
 
 def test_user_nearer_an_unmeasured_region_than_any_measured_site_is_placed_at_it():
     km = great_circle_km(MADRID, site_location("spaincentral"))
-    assert expected_rtt_ms(MADRID, "spaincentral") == pytest.approx(
+    assert default_model().expected_rtt_ms(MADRID, "spaincentral") == pytest.approx(
         LAST_MILE_MS + latency.ROUTE_INFLATION * km / 100
     )
 
 
 def test_farther_user_reaches_an_unmeasured_region_through_their_site():
-    site = nearest_site(LONDON)
-    assert expected_rtt_ms(LONDON, "spaincentral") == pytest.approx(
-        latency.access_rtt_ms(LONDON, site) + backbone_rtt_ms(site, "spaincentral")
+    site = default_model().nearest_site(LONDON)
+    assert default_model().expected_rtt_ms(LONDON, "spaincentral") == pytest.approx(
+        latency.access_rtt_ms(LONDON, site) + default_model().backbone_rtt_ms(site, "spaincentral")
     )
 
 
@@ -254,20 +252,23 @@ def _equidistant_points(a: Location, b: Location, count: int) -> list[Location]:
 UNMEASURED = sorted(
     name
     for name, region in azure_regions().items()
-    if region.is_production and name not in measured_sites()
+    if region.is_production and name not in default_model().sites
 )
 
 
 @pytest.mark.parametrize("region", UNMEASURED)
 def test_unmeasured_region_is_not_favoured_over_a_measured_neighbour_at_the_same_distance(region):
-    neighbour = nearest_site(site_location(region))
+    neighbour = default_model().nearest_site(site_location(region))
     users = _equidistant_points(site_location(region), site_location(neighbour), 360)
     assert all(
         great_circle_km(u, site_location(region))
         == pytest.approx(great_circle_km(u, site_location(neighbour)), abs=1.0)
         for u in users
     )
-    favoured = sum(expected_rtt_ms(u, region) < expected_rtt_ms(u, neighbour) for u in users)
+    favoured = sum(
+        default_model().expected_rtt_ms(u, region) < default_model().expected_rtt_ms(u, neighbour)
+        for u in users
+    )
     assert favoured / len(users) <= 0.5
 
 
@@ -292,7 +293,7 @@ def test_rank_regions_does_not_depend_on_input_order():
 def test_country_location_places_a_country_where_its_people_live():
     japan = country_location("jp")
     assert japan is not None
-    assert nearest_site(japan) in {"japaneast", "japanwest"}
+    assert default_model().nearest_site(japan) in {"japaneast", "japanwest"}
 
 
 def test_country_location_handles_countries_across_the_antimeridian():
@@ -307,8 +308,8 @@ def test_country_location_is_none_for_unknown_codes():
 
 def test_nearest_site_agrees_with_a_haversine_scan_everywhere():
     rng = random.Random(7)
-    sites = anchor_sites()
+    sites = default_model().anchors
     for _ in range(500):
         user = Location(rng.uniform(-90, 90), rng.uniform(-180, 180))
         expected = min(sites, key=lambda s: (great_circle_km(user, site_location(s)), s))
-        assert nearest_site(user) == expected
+        assert default_model().nearest_site(user) == expected
