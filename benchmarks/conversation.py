@@ -24,8 +24,7 @@ from agent.turn_handling import DEFAULT_TURN_SETTINGS, TurnSettings
 from benchmarks.clips import Clip
 from benchmarks.floor import Floor, ModelLatencies, TurnPath, critical_path_floor
 from benchmarks.microphone import RealtimeMicrophone, SpokenClip
-from benchmarks.stand_ins import ScriptedStreamingSTT, StreamingTTS
-from tests.agent.doubles import FakeLLM, InstantSpeaker
+from benchmarks.stand_ins import FakeLLM, InstantSpeaker, ScriptedStreamingSTT, StreamingTTS
 
 # Three short spoken sentences, 36 tokens: long enough that waiting for the whole reply shows.
 REPLY = (

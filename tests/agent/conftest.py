@@ -18,8 +18,9 @@ from agent.server import load_local_models
 from agent.settings import CacheSettings
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
+from benchmarks.stand_ins import FakeLLM, FakeSTT, FakeTTS, InstantSpeaker
 from meridian.logs import configure_logging
-from tests.agent.doubles import FakeLLM, FakeSTT, FakeTTS, InstantSpeaker, PacedMicrophone
+from tests.agent.doubles import PacedMicrophone
 from tests.agent.support import LIVEKIT_SECRET
 
 WEATHER_REPLY = (
