@@ -24,8 +24,7 @@ from tests.agent.support import LIVEKIT_KEY, LIVEKIT_SECRET, REPO, base_env
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-AGENT_NAME = "support-agent-eu-west"
-JOB_SECONDS = 3.0
+TAGGED_AGENT_NAME = "support-agent-eu-west"
 TIMEOUT = 60
 
 
@@ -85,7 +84,7 @@ def _job() -> agent.Job:
         id="AJ_drain_test",
         type=agent.JobType.JT_ROOM,
         room=models.Room(sid="RM_test", name="room-under-test"),
-        agent_name=AGENT_NAME,
+        agent_name=TAGGED_AGENT_NAME,
     )
 
 
@@ -101,10 +100,14 @@ def _room_token() -> str:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def worker_run(tmp_path_factory) -> WorkerRun:
-    """Start the worker, register it, give it a job, SIGTERM it mid-job, wait for its exit."""
+    """Start the worker, register it, give it a job, SIGTERM it mid-job, wait for its exit.
+
+    The job runs until the test releases it, after the worker has reported itself full: what the
+    test sees after SIGTERM never depends on how fast a loaded machine runs."""
     server = AgentProtocolServer(api_key=LIVEKIT_KEY, api_secret=LIVEKIT_SECRET)
     await server.start()
-    marker = tmp_path_factory.mktemp("worker") / "job"
+    job_dir = tmp_path_factory.mktemp("worker")
+    marker, release = job_dir / "job", job_dir / "release"
     env = {
         **os.environ,
         **base_env(
@@ -114,7 +117,7 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
             MERIDIAN_LOAD_THRESHOLD="1",
         ),
         "TEST_JOB_MARKER": str(marker),
-        "TEST_JOB_SECONDS": str(JOB_SECONDS),
+        "TEST_JOB_RELEASE": str(release),
         "PYTHONUNBUFFERED": "1",
     }
     proc = await asyncio.create_subprocess_exec(
@@ -151,6 +154,7 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
             TIMEOUT,
         )
         marker_after_sigterm = marker.read_text()
+        release.touch()  # the caller hangs up: the job ends, and the drain with it
         exit_code = await asyncio.wait_for(proc.wait(), TIMEOUT)
         await output.done
     finally:
@@ -178,7 +182,7 @@ async def _file_says(path: Path, text: str) -> None:
 
 async def test_the_worker_registers_under_the_region_tagged_name(worker_run: WorkerRun) -> None:
     registration = worker_run.server.worker.registration
-    assert registration.agent_name == AGENT_NAME
+    assert registration.agent_name == TAGGED_AGENT_NAME
     assert registration.type == agent.JobType.JT_ROOM
 
 
@@ -200,7 +204,7 @@ async def test_the_worker_reports_its_load(worker_run: WorkerRun) -> None:
 
 async def test_the_framework_health_server_answers(worker_run: WorkerRun) -> None:
     assert worker_run.health == (200, "OK")
-    assert worker_run.status["agent_name"] == AGENT_NAME
+    assert worker_run.status["agent_name"] == TAGGED_AGENT_NAME
 
 
 async def test_sigterm_marks_the_worker_unavailable_while_the_job_runs(

@@ -1,5 +1,5 @@
 """`python -m tests.agent.worker_app start`: the real worker from agent.server, with each job's
-voice session replaced by a timed stand-in, so a test can watch a job run through a drain."""
+voice session replaced by a stand-in the test controls, so it can watch a job run through a drain."""
 
 from __future__ import annotations
 
@@ -14,12 +14,15 @@ from agent.settings import load_settings
 from meridian.logs import configure_logging
 
 
-async def timed_conversation(ctx: JobContext) -> None:
-    """Stands in for a conversation: lasts TEST_JOB_SECONDS, then ends the job normally."""
+async def held_conversation(ctx: JobContext) -> None:
+    """Stands in for a conversation: runs until the test creates TEST_JOB_RELEASE (the caller
+    hangs up), then ends the job normally. TEST_JOB_MARKER says where the job is."""
     marker = Path(os.environ["TEST_JOB_MARKER"])
+    release = Path(os.environ["TEST_JOB_RELEASE"])
     marker.write_text("started")
-    # the simulated caller talks for this long; there is nothing to await instead
-    await asyncio.sleep(float(os.environ["TEST_JOB_SECONDS"]))
+    # the test is in another process; the release file is the only thing to watch
+    while not release.exists():
+        await asyncio.sleep(0.05)
     marker.write_text("finished")
     ctx.shutdown("conversation finished")
 
@@ -28,4 +31,4 @@ if __name__ == "__main__":
     settings = load_settings()
     configure_logging(settings.secrets())
     # a free port: the fixed probe port may be taken on a test machine
-    cli.run_app(build_server(settings, conversation=timed_conversation, health_port=0))
+    cli.run_app(build_server(settings, conversation=held_conversation, health_port=0))
