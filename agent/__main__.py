@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 
+from meridian.contract import AGENT_HEALTH_PORT
+
 USAGE = (
     "usage: python -m agent COMMAND\n"
-    "  start           run the worker (production: JSON logs, health server on :8081)\n"
+    f"  start           run the worker (production: JSON logs, health server on :{AGENT_HEALTH_PORT})\n"
     "  dev             run the worker in development mode\n"
     "  console         talk to the agent from this terminal\n"
     "  connect         join one room directly (--room NAME)\n"

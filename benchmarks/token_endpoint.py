@@ -51,18 +51,20 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
 
     from dispatch.app import create_app
     from dispatch.settings import load_settings
+    from meridian.contract import Env
 
     _pin(0)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     settings = load_settings(
         {
-            "MERIDIAN_REGION": "eu-west",
-            "MERIDIAN_AGENT_NAME": "support-agent",
-            "MERIDIAN_REGIONS": REGIONS,
-            "LIVEKIT_API_KEY": "APIbenchmark",
-            "LIVEKIT_API_SECRET": "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
-            "MERIDIAN_DISPATCH_RATE_PER_MINUTE": "1000000",
-            "MERIDIAN_DISPATCH_RATE_BURST": "1000000",
+            Env.REGION: "eu-west",
+            Env.AGENT_BASE_NAME: "support-agent",
+            Env.REGIONS: REGIONS,
+            Env.LIVEKIT_API_KEY: "APIbenchmark",
+            Env.LIVEKIT_API_SECRET: "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
+            # the policy's ceiling: the load test measures the endpoint, not the rate limit
+            Env.dispatch("rate_per_minute"): "1000000",
+            Env.dispatch("rate_burst"): "1000000",
         }
     )
 
