@@ -8,10 +8,19 @@
 
 from infra.manifest.errors import ManifestError
 from infra.manifest.loader import DEFAULT_MANIFEST, ROOT, load_manifest, parse_manifest
-from infra.manifest.model import Manifest, Region, ResourceNames
+from infra.manifest.model import (
+    GLOBAL_KEY,
+    GlobalNames,
+    Manifest,
+    Region,
+    ResourceNames,
+    global_stack_for,
+    is_global_stack,
+)
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,
+    GlobalSettings,
     ModelSpec,
     Probe,
     RegionSettings,
@@ -20,9 +29,12 @@ from infra.manifest.schema import (
 
 __all__ = [
     "DEFAULT_MANIFEST",
+    "GLOBAL_KEY",
     "ROOT",
     "AgentSettings",
     "DispatchSection",
+    "GlobalNames",
+    "GlobalSettings",
     "Manifest",
     "ManifestError",
     "ModelSpec",
@@ -31,6 +43,8 @@ __all__ = [
     "RegionSettings",
     "ResourceNames",
     "Resources",
+    "global_stack_for",
+    "is_global_stack",
     "load_manifest",
     "parse_manifest",
 ]

@@ -10,14 +10,21 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from infra.manifest.errors import Errors, ManifestError
-from infra.manifest.model import Manifest, Region, ResourceNames
-from infra.manifest.schema import AgentSettings, DispatchSection, ManifestFile, RegionSettings
+from infra.manifest.model import GLOBAL_KEY, Manifest, Region, ResourceNames
+from infra.manifest.schema import (
+    AgentSettings,
+    DispatchSection,
+    GlobalSettings,
+    ManifestFile,
+    RegionSettings,
+    RolloutSettings,
+)
 from infra.manifest.source import LineIndex, SourceError, load_yaml, read_manifest_text
 from meridian.contract import REGION_KEY_RULE, is_region_key
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MANIFEST = ROOT / "regions.yaml"
-_S = TypeVar("_S", AgentSettings, DispatchSection)
+_S = TypeVar("_S", AgentSettings, DispatchSection, GlobalSettings, RolloutSettings)
 CONTAINER_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 
@@ -66,11 +73,25 @@ class _Parser:
 
         agent = self._section(AgentSettings, top.agent, "agent")
         dispatch = self._section(DispatchSection, top.dispatch, "dispatch")
+        global_ = self._section(GlobalSettings, top.global_, "global")
+        rollout = self._section(RolloutSettings, top.rollout, "rollout")
         for key in top.regions:
             if not is_region_key(key):
                 errors.add(
                     ("regions", key), key, f"region keys must be DNS-safe: {REGION_KEY_RULE}"
                 )
+            elif key == GLOBAL_KEY:
+                errors.add(
+                    ("regions", key),
+                    key,
+                    "'global' names the global stack (registry, vault, Front Door); pick another key",
+                )
+        if rollout and rollout.canary is not None and rollout.canary not in top.regions:
+            errors.add(
+                ("rollout", "canary"),
+                rollout.canary,
+                f"the canary must be a region of this manifest; allowed: {', '.join(top.regions)}",
+            )
         if not top.regions:
             errors.add(("regions",), {}, "at least one region is required")
         if "location" in top.defaults:
@@ -83,7 +104,7 @@ class _Parser:
         for key, overrides in top.regions.items():
             overrides = overrides or {}
             settings = self._region_settings(key, top, overrides)
-            if settings is None or agent is None or not is_region_key(key):
+            if settings is None or agent is None or not is_region_key(key) or key == GLOBAL_KEY:
                 continue
             names = ResourceNames.derive(agent.name, key)
             self._check_names(key, names)
@@ -98,8 +119,16 @@ class _Parser:
             regions[key] = Region(**dict(settings), key=key, names=names)
 
         errors.raise_if_any()
-        assert agent is not None and dispatch is not None
-        return Manifest(path=path, agent=agent, dispatch=dispatch, regions=regions)
+        assert agent and dispatch and global_ and rollout
+        return Manifest(
+            path=path,
+            agent=agent,
+            livekit_url=str(top.livekit_url),
+            global_=global_,
+            dispatch=dispatch,
+            rollout=rollout,
+            regions=regions,
+        )
 
     def _section(self, model: type[_S], data: dict[str, Any], name: str) -> _S | None:
         try:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.manifest.errors import ManifestError
-from infra.manifest.schema import AgentSettings, DispatchSection, RegionSettings
+from infra.manifest.schema import (
+    AgentSettings,
+    DispatchSection,
+    GlobalSettings,
+    RegionSettings,
+    RolloutSettings,
+)
 from meridian.contract import tagged_agent_name
+
+# The stack named `global` (or `<prefix>-global`) deploys the global layer; so no region may
+# use the key.
+GLOBAL_KEY = "global"
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,10 @@ class ResourceNames:
     app: str
     dispatch_app: str
     tagged_agent_name: str
+    # Front Door: the region's origin (in the shared group and in its own), and its own route.
+    origin: str
+    origin_group: str
+    route: str
 
     @classmethod
     def derive(cls, agent_name: str, region: str) -> ResourceNames:
@@ -34,6 +50,9 @@ class ResourceNames:
             app=tagged,
             dispatch_app=f"dispatch-{region}",
             tagged_agent_name=tagged,
+            origin=region,
+            origin_group=f"dispatch-{region}",
+            route=f"region-{region}",
         )
 
     def container_apps(self) -> dict[str, str]:
@@ -54,13 +73,65 @@ class Region(RegionSettings):
 
 
 @dataclass(frozen=True)
+class GlobalNames:
+    """Every name in the global stack. Registry, vault and storage names are global across Azure,
+    so they carry a short hash of the agent, the stack prefix and the LiveKit project URL."""
+
+    resource_group: str
+    registry: str
+    vault: str
+    fallback_storage: str
+    front_door: str
+    endpoint: str
+    origin_group: str
+    fallback_origin: str
+    route: str
+
+    @classmethod
+    def derive(cls, agent_name: str, prefix: str, livekit_url: str) -> GlobalNames:
+        digest = hashlib.sha256(f"{agent_name}|{prefix}|{livekit_url}".encode()).hexdigest()[:8]
+        alnum = re.sub(r"[^a-z0-9]", "", agent_name)
+        scope = f"{agent_name}-{prefix}-{GLOBAL_KEY}" if prefix else f"{agent_name}-{GLOBAL_KEY}"
+        return cls(
+            resource_group=f"rg-{scope}",
+            registry=f"{alnum[:30]}{re.sub(r'[^a-z0-9]', '', prefix)[:10]}{digest}",
+            vault=f"kv-{alnum[:11]}-{digest}",
+            fallback_storage=f"st{digest}{alnum}"[:24],
+            front_door=f"afd-{scope}",
+            endpoint=(f"{agent_name}-{prefix}" if prefix else agent_name)[:46].rstrip("-"),
+            origin_group="dispatch",
+            fallback_origin="fallback",
+            route="token",
+        )
+
+
+@dataclass(frozen=True)
 class Manifest:
-    """The whole manifest: the agent, the dispatch section, and every region in file order."""
+    """The whole manifest: the agent, the global layer, dispatch, rollout and every region in
+    file order."""
 
     path: Path
     agent: AgentSettings
+    # The manifest-wide LiveKit project URL; a region may override its own.
+    livekit_url: str
+    global_: GlobalSettings
     dispatch: DispatchSection
+    rollout: RolloutSettings
     regions: Mapping[str, Region]
+
+    def global_names(self, stack: str) -> GlobalNames:
+        """The global layer's names for a global stack (`global` or `<prefix>-global`)."""
+        prefix = stack[: -len(GLOBAL_KEY)].rstrip("-") if is_global_stack(stack) else ""
+        return GlobalNames.derive(self.agent.name, prefix, self.livekit_url)
+
+    @property
+    def rollout_waves(self) -> list[list[str]]:
+        """Region keys in release order: the canary alone, then waves of `rollout.wave_size`."""
+        keys = list(self.regions)
+        canary = self.rollout.canary or keys[0]
+        rest = [k for k in keys if k != canary]
+        size = self.rollout.wave_size
+        return [[canary], *(rest[i : i + size] for i in range(0, len(rest), size))]
 
     def region_for_stack(self, stack: str, configured: str | None = None) -> Region:
         """The region a stack deploys: config `meridian:region` if set, else the stack name's suffix."""
@@ -83,3 +154,15 @@ class Manifest:
                 ]
             )
         return self.regions[max(matches, key=len)]
+
+
+def is_global_stack(stack: str) -> bool:
+    """Whether a stack deploys the global layer: `global` or `<prefix>-global`."""
+    return stack == GLOBAL_KEY or stack.endswith(f"-{GLOBAL_KEY}")
+
+
+def global_stack_for(region_stack: str, region_key: str) -> str:
+    """The global stack a region stack reads: `prod-eu-west` reads `prod-global`."""
+    if region_stack.endswith(region_key):
+        return region_stack[: -len(region_key)] + GLOBAL_KEY
+    return GLOBAL_KEY

@@ -26,6 +26,7 @@ from meridian.contract import (
     TTS_PROVIDERS,
     is_agent_base_name,
 )
+from meridian.images import pinned_image
 from meridian.policy import DispatchPolicy
 
 _LIMITS = aca_limits()
@@ -47,17 +48,6 @@ GRACE_MARGIN_SECONDS = 30
 MAX_PROMPT_CHARS = 16_000
 MAX_URL_CHARS = 2048
 MAX_NAME_CHARS = 200
-
-ACR_ID = re.compile(
-    r"^/subscriptions/(?P<subscription>[0-9a-fA-F-]{36})/resourceGroups/[^/]+"
-    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})$"
-)
-IMAGE_REF = re.compile(
-    r"^(?P<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?$"
-)
-# Tags that name no particular build: every region could run something different.
-FLOATING_TAGS = ("latest", "stable", "main", "master", "dev", "edge", "nightly")
 
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS)]
 
@@ -293,14 +283,13 @@ class RegionSettings(_Model):
 
 
 class AgentSettings(_Model):
-    """The one agent: its base name, its image, and optionally the ACR the image comes from."""
+    """The one agent: its base name and the image every region runs by default."""
 
     name: Annotated[str, Field(max_length=AGENT_NAME_MAX_LENGTH)]
     # Only for trying things out: lets a floating tag such as :latest through. Declared before
     # image so the image check can see it.
     allow_floating_tag: bool = False
     image: Annotated[str, Field(max_length=512)]
-    registry: Annotated[str | None, Field(max_length=512)] = None
 
     @field_validator("name")
     @classmethod
@@ -315,46 +304,7 @@ class AgentSettings(_Model):
     @field_validator("image")
     @classmethod
     def _image(cls, value: str, info: ValidationInfo) -> str:
-        match = IMAGE_REF.fullmatch(value)
-        if not match:
-            raise ValueError(
-                "image must be a reference such as registry/repo:tag or registry/repo@sha256:<64 hex>"
-            )
-        if not match["tag"] and not match["digest"]:
-            raise ValueError(
-                "image must pin a tag or a digest, so every region runs the same build"
-            )
-        floating = match["tag"] in FLOATING_TAGS and not match["digest"]
-        if floating and not info.data.get("allow_floating_tag"):
-            raise ValueError(
-                f"image tag {match['tag']!r} moves between builds, so regions could run different"
-                " code; pin a version tag or a digest (or set agent.allow_floating_tag: true while"
-                " trying things out)"
-            )
-        return value
-
-    @field_validator("registry")
-    @classmethod
-    def _registry(cls, value: str | None) -> str | None:
-        if value is not None and not ACR_ID.fullmatch(value):
-            raise ValueError(
-                "registry must be an Azure Container Registry resource ID: /subscriptions/<id>"
-                "/resourceGroups/<rg>/providers/Microsoft.ContainerRegistry/registries/<name>"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _image_from_registry(self) -> AgentSettings:
-        if self.registry is not None:
-            server = self.registry_login_server
-            if not self.image.startswith(f"{server}/"):
-                raise ValueError(f"image must come from the configured registry {server}")
-        return self
-
-    @property
-    def registry_login_server(self) -> str | None:
-        match = ACR_ID.fullmatch(self.registry or "")
-        return f"{match['name'].lower()}.azurecr.io" if match else None
+        return pinned_image(value, allow_floating=bool(info.data.get("allow_floating_tag")))
 
 
 class DispatchSection(DispatchPolicy):
@@ -380,11 +330,52 @@ class DispatchSection(DispatchPolicy):
         )
 
 
+class FrontDoorProbe(_Model):
+    """How Front Door checks each region's dispatch `/healthz` and picks among healthy ones
+    (Azure's own ranges for an origin group)."""
+
+    interval_seconds: Annotated[int, Field(ge=5, le=255)] = 30
+    sample_size: Annotated[int, Field(ge=1, le=255)] = 4
+    successful_samples_required: Annotated[int, Field(ge=1, le=255)] = 3
+    # Regions within this many ms of the fastest one share traffic (latency-based routing).
+    additional_latency_ms: Annotated[int, Field(ge=0, le=1000)] = 50
+
+    @model_validator(mode="after")
+    def _samples(self) -> FrontDoorProbe:
+        if self.successful_samples_required > self.sample_size:
+            raise ValueError(
+                f"successful_samples_required ({self.successful_samples_required}) must not"
+                f" exceed sample_size ({self.sample_size})"
+            )
+        return self
+
+
+class GlobalSettings(_Model):
+    """The `global:` section: where the shared registry, vault and Front Door profile live."""
+
+    location: Annotated[str, Field(max_length=64)]
+    front_door: FrontDoorProbe = FrontDoorProbe()
+
+    @field_validator("location")
+    @classmethod
+    def _known_location(cls, value: str) -> str:
+        return known_location(value)
+
+
+class RolloutSettings(_Model):
+    """The `rollout:` section: the canary region goes first, then the rest in waves of this size."""
+
+    canary: Annotated[str | None, Field(max_length=64)] = None
+    wave_size: Annotated[int, Field(ge=1, le=100)] = 2
+
+
 class ManifestFile(_Model):
     """The top level of regions.yaml, before each section is validated on its own."""
 
     agent: dict[str, Any]
     livekit_url: Any
+    global_: dict[str, Any] = Field(alias="global")
     dispatch: dict[str, Any] = Field(default_factory=dict)
+    rollout: dict[str, Any] = Field(default_factory=dict)
     defaults: dict[str, Any]
     regions: dict[str, dict[str, Any] | None]

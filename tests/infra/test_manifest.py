@@ -221,20 +221,52 @@ BAD_MANIFESTS: list[tuple[str, Callable[[dict[str, Any]], None], str, str]] = [
         "pin a tag or a digest",
     ),
     (
-        "bad registry id",
-        lambda d: _set(d, "agent.registry", "myacr"),
-        "agent.registry",
-        "Container Registry resource ID",
+        "missing global section",
+        lambda d: _delete(d, "global"),
+        "global",
+        "required field is missing",
     ),
     (
-        "image outside registry",
-        lambda d: _set(
-            d,
-            "agent.registry",
-            "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/meridianacr",
-        ),
-        "agent",
-        "must come from the configured registry meridianacr.azurecr.io",
+        "misspelt global location",
+        lambda d: _set(d, "global.location", "westeurop"),
+        "global.location",
+        "did you mean westeurope",
+    ),
+    (
+        "front door probe interval out of range",
+        lambda d: _set(d, "global.front_door.interval_seconds", 2),
+        "global.front_door.interval_seconds",
+        "greater than or equal to 5",
+    ),
+    (
+        "more samples required than taken",
+        lambda d: _set(d, "global.front_door.successful_samples_required", 9),
+        "global.front_door",
+        "must not exceed sample_size (4)",
+    ),
+    (
+        "unknown front door key",
+        lambda d: _set(d, "global.front_door.interval", 10),
+        "global.front_door.interval",
+        "did you mean 'interval_seconds'",
+    ),
+    (
+        "region key reserved for the global stack",
+        lambda d: _set(d, "regions.global", {"location": "brazilsouth"}),
+        "regions.global",
+        "names the global stack",
+    ),
+    (
+        "canary outside the manifest",
+        lambda d: _set(d, "rollout.canary", "mars"),
+        "rollout.canary",
+        "the canary must be a region of this manifest",
+    ),
+    (
+        "zero wave size",
+        lambda d: _set(d, "rollout.wave_size", 0),
+        "rollout.wave_size",
+        "greater than or equal to 1",
     ),
     (
         "bad livekit url",
@@ -279,9 +311,15 @@ def test_every_error_is_reported_at_once(manifest_data, write_manifest) -> None:
 
 
 def test_error_names_the_line_of_the_bad_value(tmp_path: Path) -> None:
-    text = THREE_REGIONS.read_text().replace("location: westeurope", "location: westeurop")
+    text = THREE_REGIONS.read_text().replace(
+        "    location: westeurope\n", "    location: westeurop\n"
+    )
     (tmp_path / "regions.yaml").write_text(text)
-    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if "westeurop" in text_line)
+    line = next(
+        n
+        for n, text_line in enumerate(text.splitlines(), 1)
+        if text_line.endswith("location: westeurop")
+    )
     with pytest.raises(ManifestError) as caught:
         load_manifest(tmp_path / "regions.yaml")
     assert caught.value.errors[0].startswith(f"regions.yaml:{line}: regions.eu-west.location")

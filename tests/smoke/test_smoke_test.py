@@ -45,6 +45,7 @@ def manifest(tmp_path: Path) -> Path:
               name: support-agent
               image: ghcr.io/meridian-voice/agent:0.1.0
             livekit_url: wss://meridian.livekit.cloud
+            global: {location: westeurope}
             defaults:
               resources: {cpu: 2.0, memory: 4Gi}
               replicas: {min: 1, max: 10}
