@@ -15,6 +15,7 @@ from meridian.contract import (
     MODEL_STAGES,
     PROVIDER_SECRETS,
     Env,
+    region_route_prefix,
 )
 from meridian.policy import policy_env
 from meridian.region_table import RegionEntry, render_region_table
@@ -36,6 +37,15 @@ class SecretSpec:
     def secret_name(self) -> str:
         """The Container App secret name (lowercase letters, digits and hyphens)."""
         return re.sub(r"[^a-z0-9]+", "-", self.env.lower())
+
+
+@dataclass(frozen=True)
+class GlobalEntry:
+    """What a region's dispatch service knows of the global layer: the entry URL and the ID of the
+    Front Door profile whose requests it answers."""
+
+    url: str
+    front_door_id: str
 
 
 @dataclass(frozen=True)
@@ -84,27 +94,37 @@ def dispatch_secrets(manifest: Manifest) -> list[SecretSpec]:
     return [SecretSpec(name) for name in names]
 
 
-def region_table(manifest: Manifest) -> str:
-    """MERIDIAN_REGIONS: every region dispatch may send users to, as the service parses it."""
+def all_secrets(manifest: Manifest) -> list[SecretSpec]:
+    """Every secret any region's containers use: what the global stack puts in the Key Vault."""
+    specs = [s for region in manifest.regions.values() for s in agent_secrets(region)]
+    specs += dispatch_secrets(manifest)
+    return list(dict.fromkeys(specs))
+
+
+def region_table(manifest: Manifest, global_url: str) -> str:
+    """MERIDIAN_REGIONS: every region dispatch may send users to, as the service parses it. Peers
+    are probed through the global entry URL's per-region route unless a region names its own
+    dispatch_url, so no address has to be copied after a deploy."""
     return render_region_table(
         [
             RegionEntry(
                 region=r.key,
                 location=r.location,
                 livekit_url=r.livekit_url,
-                dispatch_url=r.dispatch_url,
+                dispatch_url=r.dispatch_url or f"{global_url}{region_route_prefix(r.key)}",
             )
             for r in manifest.regions.values()
         ]
     )
 
 
-def dispatch_env(manifest: Manifest, region: Region) -> list[EnvVar]:
+def dispatch_env(manifest: Manifest, region: Region, entry: GlobalEntry) -> list[EnvVar]:
     """The dispatch container's environment: its region, the region table and its policy."""
     plain: dict[str, str | None] = {
         Env.REGION: region.key,
         Env.AGENT_BASE_NAME: manifest.agent.name,
-        Env.REGIONS: region_table(manifest),
+        Env.REGIONS: region_table(manifest, entry.url),
+        Env.FRONT_DOOR_ID: entry.front_door_id,
         # Inside a Container Apps environment, http://<app name> reaches that app's internal ingress.
         Env.dispatch("worker_url"): f"http://{region.names.app}",
         **policy_env(manifest.dispatch.policy),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import runpy
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,14 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
-from infra.env import agent_secrets, dispatch_secrets
-from infra.manifest import DEFAULT_MANIFEST, Manifest
+from infra.env import all_secrets
+from infra.manifest import DEFAULT_MANIFEST, Manifest, global_stack_for, is_global_stack
 
 INFRA_DIR = Path(__file__).resolve().parent
 PROJECT = "meridian"
 SECRET_MASK = "[secret]"
 FAKE_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+FAKE_TENANT = "11111111-1111-1111-1111-111111111111"
 
 
 @dataclass(frozen=True)
@@ -51,10 +53,42 @@ class StackPlan:
         return found
 
 
-def synth_secrets(manifest: Manifest, region_key: str) -> dict[str, str]:
-    """Placeholder secret config for an offline run: obviously fake, never real credentials."""
-    needed = [*agent_secrets(manifest.regions[region_key]), *dispatch_secrets(manifest)]
-    return {secret.config_key: f"synth-placeholder-{secret.secret_name}" for secret in needed}
+def synth_secrets(manifest: Manifest) -> dict[str, str]:
+    """Placeholder secret config for the global stack in an offline run: obviously fake, never
+    real credentials. Region stacks hold no secrets; they reference the global Key Vault."""
+    return {s.config_key: f"synth-placeholder-{s.secret_name}" for s in all_secrets(manifest)}
+
+
+def plan_stacks(
+    manifest: Manifest,
+    stacks: list[str],
+    config: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+) -> dict[str, StackPlan]:
+    """Plan each stack the way a deploy runs them: a region stack reads the outputs of the global
+    stack it names, so that global stack is planned first (and shown when asked for). `secrets`
+    is the global stack's secret config (default: obvious placeholders)."""
+    plans: dict[str, StackPlan] = {}
+    globals_: dict[str, StackPlan] = {}
+
+    def global_plan(name: str) -> StackPlan:
+        if name not in globals_:
+            globals_[name] = plan_stack(
+                name,
+                manifest.path,
+                config=config,
+                secrets=synth_secrets(manifest) if secrets is None else secrets,
+            )
+        return globals_[name]
+
+    for stack in stacks:
+        if is_global_stack(stack):
+            plans[stack] = global_plan(stack)
+        else:
+            region = manifest.region_for_stack(stack)
+            outputs = global_plan(global_stack_for(stack, region.key)).outputs
+            plans[stack] = plan_stack(stack, manifest.path, config=config, global_outputs=outputs)
+    return plans
 
 
 def plan_stack(
@@ -62,16 +96,22 @@ def plan_stack(
     manifest_path: Path = DEFAULT_MANIFEST,
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
+    global_outputs: Mapping[str, Any] | None = None,
 ) -> StackPlan:
-    """Run infra/ for one stack under mocks; `config` and `secrets` are `meridian:` config values."""
+    """Run infra/ for one stack under mocks; `config` and `secrets` are `meridian:` config values,
+    `global_outputs` what the region's StackReference to the global stack returns."""
     # Pulumi keeps its runtime state in context variables: a fresh context is a fresh engine.
     return contextvars.Context().run(
-        _plan_in_context, stack, manifest_path, config or {}, secrets or {}
+        _plan_in_context, stack, manifest_path, config or {}, secrets or {}, global_outputs or {}
     )
 
 
 def _plan_in_context(
-    stack: str, manifest_path: Path, config: Mapping[str, str], secrets: Mapping[str, str]
+    stack: str,
+    manifest_path: Path,
+    config: Mapping[str, str],
+    secrets: Mapping[str, str],
+    global_outputs: Mapping[str, Any],
 ) -> StackPlan:
     plan = StackPlan(stack=stack)
     values = {f"{PROJECT}:manifest": str(manifest_path)}
@@ -83,12 +123,13 @@ def _plan_in_context(
     asyncio.set_event_loop(loop)
     try:
         settings.reset_options(project=PROJECT, stack=stack, preview=False)
+        azure = _AzureMocks(global_outputs)
         mocks.set_mocks(
-            _AzureMocks(),
+            azure,
             project=PROJECT,
             stack=stack,
             preview=False,
-            monitor=_RecordingMonitor(plan),
+            monitor=_RecordingMonitor(plan, azure),
         )
         # set_mocks installs a root stack; the real entry point makes its own, as `pulumi up` does.
         settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -104,12 +145,12 @@ def _plan_in_context(
 class _RecordingMonitor(mocks.MockMonitor):
     """A mock resource monitor that also records each registration with secrets masked."""
 
-    def __init__(self, plan: StackPlan) -> None:
-        super().__init__(_AzureMocks())
+    def __init__(self, plan: StackPlan, azure: _AzureMocks) -> None:
+        super().__init__(azure)
         self.plan = plan
 
     def RegisterResource(self, request: Any) -> Any:
-        if request.custom and not request.type.startswith("pulumi:providers:"):
+        if request.custom and not request.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
             inputs = _masked(json_format.MessageToDict(request.object))
             self.plan.resources.append(PlannedResource(request.type, request.name, inputs))
         return super().RegisterResource(request)
@@ -137,12 +178,22 @@ def _masked(value: Any) -> Any:
 
 
 class _AzureMocks(pulumi.runtime.Mocks):
-    """Outputs Azure would compute (IDs, principal IDs, keys), made up deterministically."""
+    """Outputs Azure would compute (IDs, principal IDs, keys, host names), made up
+    deterministically; a StackReference returns the given global stack outputs."""
+
+    def __init__(self, global_outputs: Mapping[str, Any] | None = None) -> None:
+        self.global_outputs = dict(global_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs.get("name", args.name)
+            return name, {"name": name, "outputs": self.global_outputs, "secretOutputNames": []}
         provider_type = args.typ.split(":")[1] if ":" in args.typ else args.typ
         rg = args.inputs.get("resourceGroupName", args.name)
-        resource_id = f"/subscriptions/{FAKE_SUBSCRIPTION}/resourceGroups/{rg}/providers/{provider_type}/{args.name}"
+        # Azure names a resource by its own name input (originGroupName, vaultName, ...), not by
+        # the Pulumi resource name.
+        name = args.inputs.get(_NAME_INPUTS.get(args.typ, ""), args.name)
+        resource_id = f"/subscriptions/{FAKE_SUBSCRIPTION}/resourceGroups/{rg}/providers/{provider_type}/{name}"
         state = dict(args.inputs)
         if "identity" in state:
             # Azure takes user-assigned identities as a list of IDs but returns them as a map.
@@ -151,7 +202,7 @@ class _AzureMocks(pulumi.runtime.Mocks):
                 **state["identity"],
                 "userAssignedIdentities": {i: {} for i in ids},
             }
-        state.setdefault("name", args.name)
+        state.setdefault("name", name)
         state |= {"id": resource_id}
         if args.typ == "azure-native:operationalinsights:Workspace":
             state["customerId"] = f"{args.name}-customer-id"
@@ -160,6 +211,7 @@ class _AzureMocks(pulumi.runtime.Mocks):
                 "principalId": f"{args.name}-principal-id",
                 "clientId": f"{args.name}-client-id",
             }
+        state |= _computed(args.typ, name, args.inputs)
         if args.typ == "azure-native:app:ContainerApp":
             env_domain = f"mock-env.{args.inputs.get('location', 'eastus')}.azurecontainerapps.io"
             state["latestRevisionFqdn"] = f"{args.name}.{env_domain}"
@@ -178,4 +230,54 @@ class _AzureMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[Any]]:
         if args.token == "azure-native:operationalinsights:getSharedKeys":
             return {"primarySharedKey": "mock-workspace-key", "secondarySharedKey": "mock"}, []
+        if args.token == "azure-native:authorization:getClientConfig":
+            return {
+                "clientId": "mock-client-id",
+                "objectId": "mock-object-id",
+                "subscriptionId": FAKE_SUBSCRIPTION,
+                "tenantId": FAKE_TENANT,
+            }, []
         return {}, []
+
+
+_NAME_INPUTS = {
+    "azure-native:resources:ResourceGroup": "resourceGroupName",
+    "azure-native:containerregistry:Registry": "registryName",
+    "azure-native:containerregistry:Replication": "replicationName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:keyvault:Secret": "secretName",
+    "azure-native:managedidentity:UserAssignedIdentity": "resourceName",
+    "azure-native:cdn:Profile": "profileName",
+    "azure-native:cdn:AFDEndpoint": "endpointName",
+    "azure-native:cdn:AFDOriginGroup": "originGroupName",
+    "azure-native:cdn:AFDOrigin": "originName",
+    "azure-native:cdn:Route": "routeName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:storage:Blob": "blobName",
+    "azure-native:operationalinsights:Workspace": "workspaceName",
+    "azure-native:app:ManagedEnvironment": "environmentName",
+    "azure-native:app:ContainerApp": "containerAppName",
+    "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+}
+
+
+def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The properties Azure computes for the global layer's resources."""
+    if typ == "azure-native:containerregistry:Registry":
+        return {"loginServer": f"{name}.azurecr.io"}
+    if typ == "azure-native:keyvault:Vault":
+        return {
+            "properties": {
+                **inputs.get("properties", {}),
+                "vaultUri": f"https://{name}.vault.azure.net/",
+            }
+        }
+    if typ == "azure-native:cdn:Profile":
+        return {"frontDoorId": str(uuid.uuid5(uuid.NAMESPACE_DNS, name))}
+    if typ == "azure-native:cdn:AFDEndpoint":
+        return {"hostName": f"{name}-mock.z01.azurefd.net"}
+    if typ == "azure-native:storage:StorageAccount":
+        return {"primaryEndpoints": {"web": f"https://{name}.z6.web.core.windows.net/"}}
+    if typ == "azure-native:app:ContainerApp":
+        return {"latestRevisionName": f"{name}--mock1"}
+    return {}

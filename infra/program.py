@@ -1,37 +1,100 @@
-"""The program behind every stack: pick the stack's region, build it, export what operators need."""
+"""The program behind every stack: the global layer for `global`/`<prefix>-global`, otherwise the
+stack's region, reading the global stack's outputs."""
 
 from __future__ import annotations
 
 import pulumi
 
-from infra.env import agent_secrets, dispatch_secrets
-from infra.manifest import DEFAULT_MANIFEST, ManifestError, Region, load_manifest
+from infra.env import all_secrets
+from infra.global_layer import GlobalLayer
+from infra.global_refs import GlobalOutput, GlobalRefs
+from infra.manifest import (
+    DEFAULT_MANIFEST,
+    Manifest,
+    ManifestError,
+    global_stack_for,
+    is_global_stack,
+    load_manifest,
+)
 from infra.regional_agent import RegionalAgent
+from meridian.images import pinned_image
+
+
+class RegionOutput:
+    """Output names of a region stack, which the release and status scripts read."""
+
+    REGION = "region"
+    LOCATION = "location"
+    RESOURCE_GROUP = "resourceGroup"
+    APP_NAME = "appName"
+    AGENT_NAME = "agentName"
+    IMAGE = "image"
+    LIVEKIT_URL = "livekitUrl"
+    DISPATCH_APP_NAME = "dispatchAppName"
+    DISPATCH_URL = "dispatchUrl"
+    LATEST_REVISION = "latestRevision"
+    GLOBAL_STACK = "globalStack"
+    GLOBAL_URL = "globalUrl"
 
 
 def main() -> None:
-    """Deploy the region selected by config `meridian:region` or the stack name."""
+    """Deploy the global layer or the region this stack names (config `meridian:region` wins)."""
     config = pulumi.Config("meridian")
+    stack = pulumi.get_stack()
     try:
         manifest = load_manifest(config.get("manifest") or DEFAULT_MANIFEST)
-        region = manifest.region_for_stack(pulumi.get_stack(), config.get("region"))
+        if is_global_stack(stack) and not config.get("region"):
+            _deploy_global(manifest, stack, config)
+        else:
+            _deploy_region(manifest, stack, config)
     except ManifestError as exc:
         # RunError is printed without a traceback, like any other deployment error.
         raise pulumi.RunError(str(exc)) from None
 
-    needed = [*agent_secrets(region), *dispatch_secrets(manifest)]
-    secrets = {secret.env: config.require_secret(secret.config_key) for secret in needed}
-    regional = RegionalAgent(manifest, region, secrets)
-    _export(region, manifest.agent.image, regional)
+
+def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
+    secrets = {spec: config.require_secret(spec.config_key) for spec in all_secrets(manifest)}
+    layer = GlobalLayer(manifest, manifest.global_names(stack), secrets)
+    pulumi.export(GlobalOutput.RESOURCE_GROUP, layer.resource_group.name)
+    pulumi.export(GlobalOutput.REGISTRY_LOGIN_SERVER, layer.registry.login_server)
+    pulumi.export(GlobalOutput.REGISTRY_ID, layer.registry.id)
+    pulumi.export(GlobalOutput.KEY_VAULT_URI, layer.vault.properties.vault_uri)
+    pulumi.export(GlobalOutput.KEY_VAULT_NAME, layer.vault.name)
+    pulumi.export(GlobalOutput.FRONT_DOOR_ID, layer.front_door.front_door_id)
+    pulumi.export(GlobalOutput.FRONT_DOOR_PROFILE, layer.front_door.name)
+    pulumi.export(GlobalOutput.FRONT_DOOR_ENDPOINT, layer.endpoint.name)
+    pulumi.export(GlobalOutput.ORIGIN_GROUP, layer.origin_group.name)
+    pulumi.export(GlobalOutput.GLOBAL_URL, layer.url)
+    pulumi.export(
+        GlobalOutput.IDENTITIES,
+        {
+            key: {"id": i.id, "clientId": i.client_id, "principalId": i.principal_id}
+            for key, i in layer.identities.items()
+        },
+    )
 
 
-def _export(region: Region, image: str, regional: RegionalAgent) -> None:
-    pulumi.export("region", region.key)
-    pulumi.export("location", region.location)
-    pulumi.export("resourceGroup", regional.resource_group.name)
-    pulumi.export("appName", regional.app.name)
-    pulumi.export("agentName", region.tagged_agent_name)
-    pulumi.export("image", image)
-    pulumi.export("livekitUrl", region.livekit_url)
-    pulumi.export("dispatchAppName", regional.dispatch.name)
-    pulumi.export("dispatchUrl", regional.dispatch_url)
+def _deploy_region(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
+    region = manifest.region_for_stack(stack, config.get("region"))
+    # A release sets meridian:image per stack (scripts/rollout.py); regions.yaml is the default.
+    image = config.get("image") or manifest.agent.image
+    try:
+        pinned_image(image, allow_floating=manifest.agent.allow_floating_tag)
+    except ValueError as exc:
+        raise pulumi.RunError(f"config meridian:image: {exc}") from None
+    global_stack = config.get("globalStack") or global_stack_for(stack, region.key)
+    refs = GlobalRefs.read(global_stack, region.key)
+    regional = RegionalAgent(manifest, region, image, refs)
+
+    pulumi.export(RegionOutput.REGION, region.key)
+    pulumi.export(RegionOutput.LOCATION, region.location)
+    pulumi.export(RegionOutput.RESOURCE_GROUP, regional.resource_group.name)
+    pulumi.export(RegionOutput.APP_NAME, regional.app.name)
+    pulumi.export(RegionOutput.AGENT_NAME, region.tagged_agent_name)
+    pulumi.export(RegionOutput.IMAGE, image)
+    pulumi.export(RegionOutput.LIVEKIT_URL, region.livekit_url)
+    pulumi.export(RegionOutput.DISPATCH_APP_NAME, regional.dispatch.name)
+    pulumi.export(RegionOutput.DISPATCH_URL, regional.dispatch_url)
+    pulumi.export(RegionOutput.LATEST_REVISION, regional.app.latest_revision_name)
+    pulumi.export(RegionOutput.GLOBAL_STACK, global_stack)
+    pulumi.export(RegionOutput.GLOBAL_URL, refs.global_url)

@@ -1,28 +1,28 @@
-"""RegionalAgent: everything one region needs to run the agent on Azure Container Apps."""
+"""RegionalAgent: one region's stamp. Its Container Apps environment, the agent and dispatch apps,
+and its place in the global Front Door; the identity, registry and secrets come from the global
+stack."""
 
 from __future__ import annotations
 
-import re
-import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
-from pulumi_azure_native import app, authorization, managedidentity, operationalinsights, resources
+from pulumi_azure_native import app, cdn, operationalinsights, resources
 
 from infra.env import (
     EnvVar,
+    GlobalEntry,
     SecretSpec,
     agent_env,
     agent_secrets,
     dispatch_env,
     dispatch_secrets,
 )
+from infra.global_layer import REGION_PRIORITY, origin_group_settings
+from infra.global_refs import GlobalRefs
 from infra.manifest import Manifest, Probe, Region, Resources
-from meridian.contract import AGENT_HEALTH_PORT, DISPATCH_PORT
+from meridian.contract import AGENT_HEALTH_PORT, DISPATCH_PORT, region_route_prefix
 
-# Azure's built-in AcrPull role: pull images, nothing else.
-ACR_PULL_ROLE = "7f951dda-4ed3-4680-a7ca-43fe172d538d"
 # dispatch answers /healthz from memory, so quick probes are cheap and catch a hung process fast.
 DISPATCH_PROBE = Probe(
     initial_delay_seconds=2, period_seconds=10, timeout_seconds=3, failure_threshold=3
@@ -32,17 +32,18 @@ DISPATCH_GRACE_SECONDS = 30
 
 
 class RegionalAgent(pulumi.ComponentResource):
-    """Resource group, Log Analytics, Container Apps environment, identity, agent and dispatch apps."""
+    """Resource group, Log Analytics, Container Apps environment, the agent and dispatch apps, and
+    the region's Front Door origins and route."""
 
     def __init__(
         self,
         manifest: Manifest,
         region: Region,
-        secrets: Mapping[str, pulumi.Output[str]],
+        image: str,
+        refs: GlobalRefs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:index:RegionalAgent", region.key, None, opts)
-        agent = manifest.agent
         names = region.names
         location = region.location
         tags = {
@@ -95,55 +96,23 @@ class RegionalAgent(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.identity = managedidentity.UserAssignedIdentity(
-            names.identity,
-            resource_name_=names.identity,
-            resource_group_name=rg_name,
-            location=location,
-            tags=tags,
-            opts=child,
-        )
-
-        app_depends_on: list[pulumi.Resource] = []
-        registries: list[app.RegistryCredentialsArgs] = []
-        if agent.registry and agent.registry_login_server:
-            # The app waits for this grant, so its first image pull is already authorised.
-            self.acr_pull = authorization.RoleAssignment(
-                f"{names.identity}-acrpull",
-                role_assignment_name=str(
-                    uuid.uuid5(uuid.NAMESPACE_URL, f"{agent.registry}/{names.identity}")
-                ),
-                principal_id=self.identity.principal_id,
-                principal_type="ServicePrincipal",
-                role_definition_id=_role_definition_id(agent.registry, ACR_PULL_ROLE),
-                scope=agent.registry,
-                opts=child,
-            )
-            app_depends_on.append(self.acr_pull)
-            registries.append(
-                app.RegistryCredentialsArgs(
-                    server=agent.registry_login_server, identity=self.identity.id
-                )
-            )
-
         shared = _AppShared(
             resource_group_name=rg_name,
             location=location,
             environment_id=self.environment.id,
-            identity_id=self.identity.id,
-            registries=registries,
-            secrets=secrets,
+            refs=refs,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=app_depends_on),
+            opts=child,
         )
 
-        # Workers dial out to LiveKit; the ingress is internal only, so that dispatch (and nothing
-        # outside the environment) can read the worker's status on /worker.
+        # Workers dial out to LiveKit. The ingress is internal only, so that dispatch (and nothing
+        # outside the environment) can read the worker's status on /worker; plain http is allowed
+        # inside the environment so that call is not redirected to an https name it cannot use.
         self.app = shared.container_app(
             names.app,
             container=app.ContainerArgs(
                 name="agent",
-                image=agent.image,
+                image=image,
                 command=["python", "-m", "agent"],
                 args=["start"],
                 env=_env_args(agent_env(region)),
@@ -155,7 +124,10 @@ class RegionalAgent(pulumi.ComponentResource):
             ),
             secrets=agent_secrets(region),
             ingress=app.IngressArgs(
-                external=False, target_port=AGENT_HEALTH_PORT, transport="http"
+                external=False,
+                target_port=AGENT_HEALTH_PORT,
+                transport="http",
+                allow_insecure=True,
             ),
             scale=app.ScaleArgs(
                 min_replicas=region.replicas.min,
@@ -177,13 +149,16 @@ class RegionalAgent(pulumi.ComponentResource):
         )
 
         dispatch = manifest.dispatch
+        entry = pulumi.Output.all(refs.global_url, refs.front_door_id).apply(
+            lambda values: GlobalEntry(url=values[0], front_door_id=values[1])
+        )
         self.dispatch = shared.container_app(
             names.dispatch_app,
             container=app.ContainerArgs(
                 name="dispatch",
-                image=agent.image,
+                image=image,
                 command=["python", "-m", "dispatch"],
-                env=_env_args(dispatch_env(manifest, region)),
+                env=entry.apply(lambda e: _env_args(dispatch_env(manifest, region, e))),
                 resources=_resources(dispatch.resources),
                 probes=[
                     _http_probe(kind, "/healthz", DISPATCH_PORT, DISPATCH_PROBE)
@@ -206,26 +181,75 @@ class RegionalAgent(pulumi.ComponentResource):
             ),
             grace_seconds=DISPATCH_GRACE_SECONDS,
         )
-        # The app's configuration output is secret (it holds the secrets); its public FQDN is not.
-        self.dispatch_url = pulumi.Output.unsecret(
+        # The app's configuration output is secret (it holds secret references); its FQDN is not.
+        self.dispatch_host = pulumi.Output.unsecret(
             self.dispatch.configuration.apply(
-                lambda c: f"https://{c.ingress.fqdn}" if c and c.ingress and c.ingress.fqdn else ""
+                lambda c: c.ingress.fqdn if c and c.ingress and c.ingress.fqdn else ""
             )
         )
-
+        self.dispatch_url = self.dispatch_host.apply(lambda host: f"https://{host}")
+        self._join_front_door(manifest, region, refs)
         self.register_outputs({"appName": self.app.name, "dispatchUrl": self.dispatch_url})
+
+    def _join_front_door(self, manifest: Manifest, region: Region, refs: GlobalRefs) -> None:
+        """The region's dispatch joins the shared latency-routed origin group, and gets its own
+        group and route (/regions/<key>/*) so that peers can probe exactly this region."""
+        names = region.names
+        child = pulumi.ResourceOptions(parent=self)
+
+        def origin(name: str, group: pulumi.Input[str]) -> cdn.AFDOrigin:
+            return cdn.AFDOrigin(
+                name,
+                origin_name=names.origin,
+                origin_group_name=group,
+                profile_name=refs.front_door_profile,
+                resource_group_name=refs.resource_group,
+                host_name=self.dispatch_host,
+                origin_host_header=self.dispatch_host,
+                http_port=80,
+                https_port=443,
+                priority=REGION_PRIORITY,
+                weight=1000,
+                enabled_state="Enabled",
+                enforce_certificate_name_check=True,
+                opts=child,
+            )
+
+        self.shared_origin = origin(f"afd-origin-{region.key}", refs.origin_group)
+        self.own_origin_group = cdn.AFDOriginGroup(
+            f"afd-{names.origin_group}",
+            origin_group_name=names.origin_group,
+            profile_name=refs.front_door_profile,
+            resource_group_name=refs.resource_group,
+            **origin_group_settings(manifest),
+            opts=child,
+        )
+        own_origin = origin(f"afd-{names.origin_group}-origin", self.own_origin_group.name)
+        self.route = cdn.Route(
+            f"afd-{names.route}",
+            route_name=names.route,
+            endpoint_name=refs.endpoint,
+            profile_name=refs.front_door_profile,
+            resource_group_name=refs.resource_group,
+            origin_group=cdn.ResourceReferenceArgs(id=self.own_origin_group.id),
+            patterns_to_match=[f"{region_route_prefix(region.key)}/*"],
+            supported_protocols=["Https"],
+            forwarding_protocol="HttpsOnly",
+            link_to_default_domain="Enabled",
+            enabled_state="Enabled",
+            # Azure creates a route only once its origin group has an enabled origin.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[own_origin]),
+        )
 
 
 @dataclass(frozen=True)
 class _AppShared:
-    """What every container app of a region shares: environment, identity, registry, tags."""
+    """What every container app of a region shares: environment, identity, registry, vault, tags."""
 
     resource_group_name: pulumi.Input[str]
     location: str
     environment_id: pulumi.Input[str]
-    identity_id: pulumi.Input[str]
-    registries: list[app.RegistryCredentialsArgs]
-    secrets: Mapping[str, pulumi.Output[str]]
+    refs: GlobalRefs
     tags: dict[str, str]
     opts: pulumi.ResourceOptions
 
@@ -238,6 +262,7 @@ class _AppShared:
         scale: app.ScaleArgs,
         grace_seconds: int,
     ) -> app.ContainerApp:
+        refs = self.refs
         return app.ContainerApp(
             name,
             container_app_name=name,
@@ -246,15 +271,26 @@ class _AppShared:
             managed_environment_id=self.environment_id,
             workload_profile_name="Consumption",
             identity=app.ManagedServiceIdentityArgs(
-                type="UserAssigned", user_assigned_identities=[self.identity_id]
+                type="UserAssigned", user_assigned_identities=[refs.identity_id]
             ),
             configuration=app.ConfigurationArgs(
                 active_revisions_mode="Single",
                 ingress=ingress,
+                # Secrets are Key Vault references read with the region's identity: the values
+                # live only in the vault, and a restart picks up a rotated one.
                 secrets=[
-                    app.SecretArgs(name=s.secret_name, value=self.secrets[s.env]) for s in secrets
+                    app.SecretArgs(
+                        name=s.secret_name,
+                        key_vault_url=refs.secret_url(s.secret_name),
+                        identity=refs.identity_id,
+                    )
+                    for s in secrets
                 ],
-                registries=self.registries or None,
+                registries=[
+                    app.RegistryCredentialsArgs(
+                        server=refs.registry_login_server, identity=refs.identity_id
+                    )
+                ],
             ),
             template=app.TemplateArgs(
                 containers=[container],
@@ -287,12 +323,4 @@ def _http_probe(kind: str, path: str, port: int, probe: Probe) -> app.ContainerA
         period_seconds=probe.period_seconds,
         timeout_seconds=probe.timeout_seconds,
         failure_threshold=probe.failure_threshold,
-    )
-
-
-def _role_definition_id(scope: str, role: str) -> str:
-    subscription = re.match(r"^/subscriptions/([^/]+)", scope)
-    assert subscription, "registry IDs are validated by the manifest"
-    return (
-        f"/subscriptions/{subscription[1]}/providers/Microsoft.Authorization/roleDefinitions/{role}"
     )

@@ -9,12 +9,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, load_manifest
-from infra.offline import StackPlan, plan_stack, synth_secrets
+from infra.manifest import (
+    DEFAULT_MANIFEST,
+    GLOBAL_KEY,
+    Manifest,
+    ManifestError,
+    is_global_stack,
+    load_manifest,
+)
+from infra.offline import StackPlan, plan_stacks
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Synthesize the chosen stacks (default: one per region) and print them."""
+    """Synthesize the chosen stacks (default: the global stack and one per region) and print them."""
     parser = argparse.ArgumentParser(
         prog="synth",
         description="Show every resource each stack of the manifest would create (offline).",
@@ -30,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         dest="stacks",
         metavar="NAME",
-        help="stack to synthesize; repeatable (default: every region)",
+        help="stack to synthesize; repeatable (default: global and every region)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a listing"
@@ -39,16 +46,16 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         manifest = load_manifest(args.manifest)
-        stacks = args.stacks or list(manifest.regions)
-        regions = {stack: manifest.region_for_stack(stack).key for stack in stacks}
+        stacks = args.stacks or [GLOBAL_KEY, *manifest.regions]
+        regions = {
+            stack: GLOBAL_KEY if is_global_stack(stack) else manifest.region_for_stack(stack).key
+            for stack in stacks
+        }
     except ManifestError as exc:
         print(exc, file=sys.stderr)
         return 2
 
-    plans = {
-        stack: plan_stack(stack, args.manifest, secrets=synth_secrets(manifest, regions[stack]))
-        for stack in stacks
-    }
+    plans = plan_stacks(manifest, stacks)
     if args.json:
         print(json.dumps(_as_json(plans, regions), indent=2))
     else:
@@ -74,10 +81,12 @@ def _as_json(plans: dict[str, StackPlan], regions: dict[str, str]) -> dict[str, 
 def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str, str]) -> str:
     lines: list[str] = []
     for stack, plan in plans.items():
-        region = manifest.regions[regions[stack]]
-        lines.append(
-            f"stack {stack}: region {region.key} in {region.location}, {len(plan.resources)} resources"
-        )
+        if regions[stack] == GLOBAL_KEY:
+            where = f"the global layer in {manifest.global_.location}"
+        else:
+            region = manifest.regions[regions[stack]]
+            where = f"region {region.key} in {region.location}"
+        lines.append(f"stack {stack}: {where}, {len(plan.resources)} resources")
         for resource in plan.resources:
             lines.append(f"  + {resource.type}  {resource.name}")
             lines += [f"      {path}: {value}" for path, value in _flatten(resource.inputs)]

@@ -17,6 +17,16 @@ DISPATCH_PORT: Final = 8080
 REGION_ATTRIBUTE: Final = "meridian.region"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
+# Front Door stamps every request it forwards with its profile's ID, and the caller's address.
+FRONT_DOOR_ID_HEADER: Final = "X-Azure-FDID"
+FRONT_DOOR_CLIENT_IP_HEADER: Final = "X-Azure-ClientIP"
+
+
+def region_route_prefix(region: str) -> str:
+    """The path under the global entry URL that reaches one region's dispatch service only, e.g.
+    ``/regions/eu-west``; peers probe ``<global URL>/regions/<region>/healthz``."""
+    return f"/regions/{region}"
+
 
 # Region keys are DNS labels: they end up in resource, app and agent names.
 REGION_KEY_MAX_LENGTH: Final = 20
@@ -76,6 +86,8 @@ class Env:
     REGIONS: Final = "MERIDIAN_REGIONS"
     DISPATCH_PREFIX: Final = "MERIDIAN_DISPATCH_"
     DISPATCH_SHARED_SECRET: Final = "MERIDIAN_DISPATCH_SHARED_SECRET"
+    # The Front Door profile ID token requests must carry (FRONT_DOOR_ID_HEADER); unset: no check.
+    FRONT_DOOR_ID: Final = "MERIDIAN_FRONT_DOOR_ID"
 
     @staticmethod
     def model_stage(stage: str, setting: str) -> str:

@@ -18,9 +18,11 @@ class RegionEntry(BaseModel):
     region: str
     location: Annotated[str, Field(pattern=r"^[a-z0-9]+$", max_length=64)]
     livekit_url: Annotated[str, Field(pattern=r"^wss://[^\s/@]+(/\S*)?$", max_length=2048)]
-    dispatch_url: Annotated[str | None, Field(pattern=r"^https://[^\s/@]+$", max_length=2048)] = (
-        None
-    )
+    # An origin, or an origin and path prefix: a region behind the global Front Door is reached
+    # at <global URL>/regions/<key>.
+    dispatch_url: Annotated[
+        str | None, Field(pattern=r"^https://[^\s/@]+(/[^\s@?#]*[^\s@?#/])?$", max_length=2048)
+    ] = None
 
     @field_validator("region")
     @classmethod

@@ -26,7 +26,8 @@ def test_agent_parses_what_infra_renders(region_key: str) -> None:
     settings = load_settings(rendered(region_key))
     assert settings.region == region.key
     assert settings.location == region.location
-    assert settings.worker.agent_name == region.agent_name
+    assert settings.worker.agent_name == MANIFEST.agent.name
+    assert settings.worker.tagged_agent_name == region.tagged_agent_name
     assert settings.worker.livekit_url == region.livekit_url
     assert settings.worker.drain_seconds == region.drain_seconds
     assert settings.worker.load_threshold == region.worker.load_threshold
@@ -62,5 +63,5 @@ def test_in_region_azure_models_reach_the_agent(manifest_data, write_manifest) -
     assert settings.stt.language == "en-SG"
     assert (
         settings.llm.api_key is not None
-        and settings.llm.api_key.reveal() == "value-of-AZURE_OPENAI_API_KEY"
+        and settings.llm.api_key.get_secret_value() == "value-of-AZURE_OPENAI_API_KEY"
     )

@@ -7,7 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from infra.global_refs import GlobalOutput
 from infra.manifest import ROOT
+from tests.manifests import THREE_REGIONS
+
+OUTPUT_NAMES = [v for k, v in vars(GlobalOutput).items() if k.isupper()]
 
 # A bare Pulumi mock harness: no project module is imported before runpy runs infra/.
 PROGRAM = """
@@ -24,6 +28,10 @@ class Mocks(pulumi.runtime.Mocks):
     types = []
     def new_resource(self, args):
         self.types.append(args.typ)
+        if args.typ == "pulumi:pulumi:StackReference":
+            ids = {"id": "/identity", "clientId": "c", "principalId": "p"}
+            outputs = {k: f"https://mock-{k.lower()}" for k in GLOBAL_OUTPUTS} | {"identities": {"eu-west": ids}}
+            return "global", {"name": "global", "outputs": outputs, "secretOutputNames": []}
         state = dict(args.inputs)
         if "identity" in state:
             state["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {}}
@@ -31,7 +39,8 @@ class Mocks(pulumi.runtime.Mocks):
     def call(self, args):
         return {"primarySharedKey": "k"}, []
 
-set_all_config({"meridian:livekitApiKey": "k", "meridian:livekitApiSecret": "s"}, ["meridian:livekitApiKey", "meridian:livekitApiSecret"])
+GLOBAL_OUTPUTS = json.loads(sys.argv[3])
+set_all_config({"meridian:manifest": sys.argv[2]}, [])
 loop = asyncio.new_event_loop()
 asyncio.set_event_loop(loop)
 m = Mocks()
@@ -46,7 +55,14 @@ def test_program_runs_from_project_root_without_it_on_sys_path(tmp_path: Path) -
     script = tmp_path / "harness.py"
     script.write_text(PROGRAM)
     result = subprocess.run(
-        [sys.executable, "-P", str(script), str(ROOT)],
+        [
+            sys.executable,
+            "-P",
+            str(script),
+            str(ROOT),
+            str(THREE_REGIONS),
+            json.dumps(OUTPUT_NAMES),
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -33,8 +33,9 @@ def synth_json() -> dict:
     return json.loads(result.stdout)
 
 
-def test_json_has_one_stack_per_region(synth_json: dict) -> None:
+def test_json_has_the_global_stack_and_one_stack_per_region(synth_json: dict) -> None:
     assert {k: v["region"] for k, v in synth_json["stacks"].items()} == {
+        "global": "global",
         "us-east": "us-east",
         "eu-west": "eu-west",
         "ap-southeast": "ap-southeast",
@@ -52,12 +53,12 @@ def test_json_resources_carry_type_tokens_names_and_wire_inputs(synth_json: dict
 def test_json_masks_secrets_only(synth_json: dict) -> None:
     text = json.dumps(synth_json)
     assert "synth-placeholder" not in text
-    app = next(
+    vault_secrets = [
         r
-        for r in synth_json["stacks"]["us-east"]["resources"]
-        if r["type"] == "azure-native:app:ContainerApp"
-    )
-    assert {s["value"] for s in app["inputs"]["configuration"]["secrets"]} == {"[secret]"}
+        for r in synth_json["stacks"]["global"]["resources"]
+        if r["type"] == "azure-native:keyvault:Secret"
+    ]
+    assert {s["inputs"]["properties"]["value"] for s in vault_secrets} == {"[secret]"}
     assert synth_json["stacks"]["us-east"]["outputs"]["agentName"] == "support-agent-us-east"
 
 
@@ -67,7 +68,16 @@ def test_text_lists_every_resource_of_the_chosen_stack() -> None:
     assert result.stdout.startswith("stack prod-ap-southeast: region ap-southeast in southeastasia")
     assert "+ azure-native:app:ContainerApp  support-agent-ap-southeast" in result.stdout
     assert "env[LIVEKIT_API_SECRET]: secretRef livekit-api-secret" in result.stdout
+    assert "secrets[livekit-api-secret].keyVaultUrl: https://kv-" in result.stdout
     assert "synth-placeholder" not in result.stdout
+    assert "stack prod-global" not in result.stdout
+
+
+def test_text_shows_the_global_layer_first() -> None:
+    result = run_synth("--manifest", str(THREE_REGIONS))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("stack global: the global layer in westeurope")
+    assert "+ azure-native:cdn:Route  support-agent-token" in result.stdout
 
 
 def test_manifest_error_exits_2_with_messages_on_stderr(tmp_path: Path) -> None:
@@ -88,10 +98,11 @@ def test_unknown_stack_exits_2_with_the_region_list() -> None:
     assert "us-east, eu-west, ap-southeast" in result.stderr
 
 
-def test_the_shipped_manifest_synthesizes_one_stack_per_region() -> None:
+def test_the_shipped_manifest_synthesizes_the_global_stack_and_its_regions() -> None:
     # regions.yaml is the user's file: whatever regions it holds, each gets a stack.
     result = run_synth("--json")
     assert result.returncode == 0, result.stderr
     stacks = json.loads(result.stdout)["stacks"]
-    assert stacks
+    assert "global" in stacks
+    assert len(stacks) >= 2
     assert all(plan["resources"] for plan in stacks.values())

@@ -1,0 +1,288 @@
+"""GlobalLayer: what every region shares, deployed once, before any region.
+
+One registry replicated to every region, one Key Vault holding every secret, one managed identity
+per region already granted pull and read rights, and one Front Door entry URL whose shared origin
+group each region stack joins with its own dispatch service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+from pulumi_azure_native import (
+    authorization,
+    cdn,
+    containerregistry,
+    keyvault,
+    managedidentity,
+    resources,
+    storage,
+)
+
+from geo.regions import azure_regions
+from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
+from infra.env import SecretSpec
+from infra.manifest import GlobalNames, Manifest
+
+# The paths the shared route serves: the token endpoint (POST / or /token), health and the
+# region table. /regions/<key>/* belongs to each region's own route.
+ENTRY_PATHS = ["/", "/token", "/healthz", "/regions"]
+# Front Door answers from this last-resort origin only when no region is healthy, and its
+# existence lets the route be created before the first region joins the origin group.
+FALLBACK_PRIORITY = 5
+REGION_PRIORITY = 1
+FALLBACK_BODY = '{"error": "unavailable", "message": "no Meridian region is deployed and healthy; try again later"}'
+FALLBACK_DOCUMENT = "unavailable.json"
+
+
+def zone_redundancy(location: str) -> str:
+    """Zone redundancy where the location has availability zones, else Disabled."""
+    zones = azure_regions()[location].availability_zones or 0
+    return "Enabled" if zones > 1 else "Disabled"
+
+
+class GlobalLayer(pulumi.ComponentResource):
+    """Registry with a replica per region, Key Vault with the secrets, per-region identities with
+    their grants, and the Front Door profile, endpoint, shared origin group and route."""
+
+    def __init__(
+        self,
+        manifest: Manifest,
+        names: GlobalNames,
+        secrets: Mapping[SecretSpec, pulumi.Output[str]],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("meridian:index:GlobalLayer", names.resource_group, None, opts)
+        location = manifest.global_.location
+        tags = {
+            "meridian-scope": "global",
+            "meridian-agent": manifest.agent.name,
+            "managed-by": "meridian",
+        }
+        child = pulumi.ResourceOptions(parent=self)
+        client = authorization.get_client_config_output()
+
+        self.resource_group = resources.ResourceGroup(
+            names.resource_group,
+            resource_group_name=names.resource_group,
+            location=location,
+            tags=tags,
+            opts=child,
+        )
+        rg = self.resource_group.name
+
+        # --- one registry, a replica next to every region ------------------------------------
+        self.registry = containerregistry.Registry(
+            names.registry,
+            registry_name=names.registry,
+            resource_group_name=rg,
+            location=location,
+            sku=containerregistry.SkuArgs(name="Premium"),
+            admin_user_enabled=False,
+            anonymous_pull_enabled=False,
+            zone_redundancy=zone_redundancy(location),
+            tags=tags,
+            opts=child,
+        )
+        # The registry's home location is already a replica; Azure refuses a second one there.
+        self.replications = {
+            region.key: containerregistry.Replication(
+                f"{names.registry}-{region.location}",
+                replication_name=region.location,
+                registry_name=self.registry.name,
+                resource_group_name=rg,
+                location=region.location,
+                region_endpoint_enabled=True,
+                zone_redundancy=zone_redundancy(region.location),
+                tags=tags,
+                opts=child,
+            )
+            for region in manifest.regions.values()
+            if region.location != location
+        }
+
+        # --- secrets, set once ----------------------------------------------------------------
+        self.vault = keyvault.Vault(
+            names.vault,
+            vault_name=names.vault,
+            resource_group_name=rg,
+            location=location,
+            properties=keyvault.VaultPropertiesArgs(
+                tenant_id=client.tenant_id,
+                sku=keyvault.SkuArgs(family="A", name="standard"),
+                enable_rbac_authorization=True,
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=90,
+                enable_purge_protection=True,
+            ),
+            tags=tags,
+            opts=child,
+        )
+        self.secrets = {
+            spec: keyvault.Secret(
+                f"{names.vault}-{spec.secret_name}",
+                secret_name=spec.secret_name,
+                vault_name=self.vault.name,
+                resource_group_name=rg,
+                properties=keyvault.SecretPropertiesArgs(value=value),
+                opts=child,
+            )
+            for spec, value in secrets.items()
+        }
+
+        # --- one identity per region, granted before its region deploys -----------------------
+        # Role assignments take minutes to propagate. Made here, they have propagated by the time
+        # the region stack's first revision pulls its image and reads its secrets.
+        self.identities: dict[str, managedidentity.UserAssignedIdentity] = {}
+        for region in manifest.regions.values():
+            identity_name = region.names.identity
+            identity = managedidentity.UserAssignedIdentity(
+                identity_name,
+                resource_name_=identity_name,
+                resource_group_name=rg,
+                location=region.location,
+                tags={**tags, "meridian-region": region.key},
+                opts=child,
+            )
+            self.identities[region.key] = identity
+            for role, scope, scope_name, suffix in (
+                (ACR_PULL, self.registry.id, names.registry, "acrpull"),
+                (KEY_VAULT_SECRETS_USER, self.vault.id, names.vault, "secrets"),
+            ):
+                grant(
+                    f"{identity_name}-{suffix}",
+                    role=role,
+                    scope=scope,
+                    scope_name=scope_name,
+                    principal_id=identity.principal_id,
+                    principal_name=identity_name,
+                    subscription_id=client.subscription_id,
+                    opts=child,
+                )
+
+        # --- one entry URL ----------------------------------------------------------------------
+        self.front_door = cdn.Profile(
+            names.front_door,
+            profile_name=names.front_door,
+            resource_group_name=rg,
+            location="global",
+            sku=cdn.SkuArgs(name="Standard_AzureFrontDoor"),
+            origin_response_timeout_seconds=30,
+            tags=tags,
+            opts=child,
+        )
+        self.endpoint = cdn.AFDEndpoint(
+            names.endpoint,
+            endpoint_name=names.endpoint,
+            profile_name=self.front_door.name,
+            resource_group_name=rg,
+            location="global",
+            enabled_state="Enabled",
+            tags=tags,
+            opts=child,
+        )
+        self.origin_group = cdn.AFDOriginGroup(
+            f"{names.front_door}-{names.origin_group}",
+            origin_group_name=names.origin_group,
+            profile_name=self.front_door.name,
+            resource_group_name=rg,
+            **origin_group_settings(manifest),
+            opts=child,
+        )
+        fallback = self._fallback_origin(names, location, rg, tags, child)
+        self.route = cdn.Route(
+            f"{names.endpoint}-{names.route}",
+            route_name=names.route,
+            endpoint_name=self.endpoint.name,
+            profile_name=self.front_door.name,
+            resource_group_name=rg,
+            origin_group=cdn.ResourceReferenceArgs(id=self.origin_group.id),
+            patterns_to_match=ENTRY_PATHS,
+            supported_protocols=["Http", "Https"],
+            https_redirect="Enabled",
+            forwarding_protocol="HttpsOnly",
+            link_to_default_domain="Enabled",
+            enabled_state="Enabled",
+            # Azure creates a route only once its origin group has an enabled origin.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[fallback]),
+        )
+        self.url = pulumi.Output.concat("https://", self.endpoint.host_name)
+        self.register_outputs({"globalUrl": self.url})
+
+    def _fallback_origin(
+        self,
+        names: GlobalNames,
+        location: str,
+        rg: pulumi.Output[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+    ) -> cdn.AFDOrigin:
+        account = storage.StorageAccount(
+            names.fallback_storage,
+            account_name=names.fallback_storage,
+            resource_group_name=rg,
+            location=location,
+            kind="StorageV2",
+            sku=storage.SkuArgs(name="Standard_LRS"),
+            allow_blob_public_access=False,
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            tags=tags,
+            opts=child,
+        )
+        website = storage.StorageAccountStaticWebsite(
+            f"{names.fallback_storage}-website",
+            account_name=account.name,
+            resource_group_name=rg,
+            error404_document=FALLBACK_DOCUMENT,
+            opts=child,
+        )
+        storage.Blob(
+            f"{names.fallback_storage}-{FALLBACK_DOCUMENT}",
+            blob_name=FALLBACK_DOCUMENT,
+            account_name=account.name,
+            container_name=website.container_name,
+            resource_group_name=rg,
+            content_type="application/json",
+            source=pulumi.StringAsset(FALLBACK_BODY),
+            opts=child,
+        )
+        web_host = account.primary_endpoints.apply(
+            lambda e: (e.web or "").removeprefix("https://").rstrip("/")
+        )
+        return cdn.AFDOrigin(
+            f"{names.front_door}-{names.fallback_origin}",
+            origin_name=names.fallback_origin,
+            origin_group_name=self.origin_group.name,
+            profile_name=self.front_door.name,
+            resource_group_name=rg,
+            host_name=web_host,
+            origin_host_header=web_host,
+            http_port=80,
+            https_port=443,
+            priority=FALLBACK_PRIORITY,
+            weight=1000,
+            enabled_state="Enabled",
+            enforce_certificate_name_check=True,
+            opts=child,
+        )
+
+
+def origin_group_settings(manifest: Manifest) -> dict[str, object]:
+    """Health probe and latency settings of every Meridian origin group, from `global.front_door`."""
+    probe = manifest.global_.front_door
+    return {
+        "health_probe_settings": cdn.HealthProbeParametersArgs(
+            probe_path="/healthz",
+            probe_protocol="Https",
+            probe_request_type="GET",
+            probe_interval_in_seconds=probe.interval_seconds,
+        ),
+        "load_balancing_settings": cdn.LoadBalancingSettingsParametersArgs(
+            sample_size=probe.sample_size,
+            successful_samples_required=probe.successful_samples_required,
+            additional_latency_in_milliseconds=probe.additional_latency_ms,
+        ),
+        "session_affinity_state": "Disabled",
+    }
