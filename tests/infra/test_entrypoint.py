@@ -1,10 +1,12 @@
-"""`pulumi up` runs infra/ with runpy from the project root, which is not on sys.path."""
+"""`pulumi up` runs infra/ with runpy from the project root, which is not on the import path."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 from infra.global_refs import GlobalOutput
@@ -20,9 +22,6 @@ import pulumi
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
-
-# The editable install puts the root on sys.path; a plain `pip install -r` toolchain would not.
-sys.path[:] = [p for p in sys.path if p not in ("", ".", sys.argv[1])]
 
 class Mocks(pulumi.runtime.Mocks):
     types = []
@@ -51,19 +50,25 @@ print(json.dumps(sorted(set(m.types))))
 """
 
 
-def test_program_runs_from_project_root_without_it_on_sys_path(tmp_path: Path) -> None:
+def test_program_runs_from_project_root_without_it_on_the_import_path(tmp_path: Path) -> None:
     script = tmp_path / "harness.py"
     script.write_text(PROGRAM)
+    # -S skips site, so the editable install's .pth does not add the root (a venv built without
+    # installing the project, as `uv sync --no-install-project` does, has no such .pth); -P
+    # keeps the working directory off the path. Only the dependencies stay importable.
+    env = {**os.environ, "PYTHONPATH": sysconfig.get_paths()["purelib"]}
     result = subprocess.run(
         [
             sys.executable,
             "-P",
+            "-S",
             str(script),
             str(ROOT),
             str(THREE_REGIONS),
             json.dumps(OUTPUT_NAMES),
         ],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
