@@ -19,12 +19,11 @@ from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from meridian.contract import (
     LLM_PROVIDERS,
     PROVIDER_SECRETS,
-    REGION_KEY_RULE,
     STT_PROVIDERS,
     TTS_PROVIDERS,
     Env,
+    RegionKey,
     is_agent_base_name,
-    is_region_key,
     tagged_agent_name,
 )
 from meridian.env_settings import EnvSettings, SettingsError, read_env
@@ -151,7 +150,7 @@ _HttpsEndpoint = Annotated[str | None, _url("https")]
 class AgentEnvironment(EnvSettings):
     """The agent container's environment, variable by variable (see docs/agent.md)."""
 
-    region: str = _var(Env.REGION, "the region key, e.g. 'eu-west'")
+    region: RegionKey = _var(Env.REGION, "the region key, e.g. 'eu-west'")
     location: Annotated[str, Field(pattern=r"^[a-z0-9]+$")] = _var(
         Env.LOCATION, "an Azure location name such as 'westeurope'"
     )
@@ -204,13 +203,6 @@ class AgentEnvironment(EnvSettings):
         validation_alias=Env.AUDIO_CACHE_MB,
         description="a whole number >= 0",
     )
-
-    @field_validator("region")
-    @classmethod
-    def _region_key(cls, value: str) -> str:
-        if not is_region_key(value):
-            raise ValueError(f"expected a region key: {REGION_KEY_RULE}")
-        return value
 
     @field_validator("tagged_agent_name")
     @classmethod

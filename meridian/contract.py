@@ -7,7 +7,9 @@ them back. Changing a name here changes both sides together.
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Annotated, Final
+
+from pydantic import AfterValidator
 
 # Ports inside the containers: the agent worker's health server, and the dispatch token endpoint.
 AGENT_HEALTH_PORT: Final = 8081
@@ -45,6 +47,16 @@ def is_region_key(key: str) -> bool:
         and _REGION_KEY.fullmatch(key) is not None
         and "--" not in key
     )
+
+
+def _region_key(value: str) -> str:
+    if not is_region_key(value):
+        raise ValueError(f"expected a region key: {REGION_KEY_RULE}")
+    return value
+
+
+# A pydantic field type that holds only valid region keys.
+RegionKey = Annotated[str, AfterValidator(_region_key)]
 
 
 def is_agent_base_name(name: str) -> bool:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from meridian.contract import REGION_KEY_RULE, is_region_key
+from meridian.contract import RegionKey
 
 
 class RegionEntry(BaseModel):
@@ -15,7 +15,7 @@ class RegionEntry(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    region: str
+    region: RegionKey
     location: Annotated[str, Field(pattern=r"^[a-z0-9]+$", max_length=64)]
     livekit_url: Annotated[str, Field(pattern=r"^wss://[^\s/@]+(/\S*)?$", max_length=2048)]
     # An origin, or an origin and path prefix: a region behind the global Front Door is reached
@@ -23,13 +23,6 @@ class RegionEntry(BaseModel):
     dispatch_url: Annotated[
         str | None, Field(pattern=r"^https://[^\s/@]+(/[^\s@?#]*[^\s@?#/])?$", max_length=2048)
     ] = None
-
-    @field_validator("region")
-    @classmethod
-    def _region_key(cls, value: str) -> str:
-        if not is_region_key(value):
-            raise ValueError(f"region keys are {REGION_KEY_RULE}")
-        return value
 
 
 RegionTable = TypeAdapter(tuple[RegionEntry, ...])
