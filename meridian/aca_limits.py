@@ -1,5 +1,5 @@
-"""Azure Container Apps limits and Consumption prices, from the data file shipped with the package
-(`meridian/data/aca_limits.json`; each entry names its source in `meridian/data/SOURCES.md`)."""
+"""Azure Container Apps limits and Consumption prices, and the global layer's list prices, from the data
+files shipped with the package (`meridian/data/`; each entry names its source, see SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,15 @@ from typing import Any
 
 @cache
 def aca_limits() -> dict[str, Any]:
-    """The parsed limits file; read once per process."""
-    text = resources.files("meridian").joinpath("data", "aca_limits.json").read_text("utf-8")
-    return json.loads(text)
+    """The parsed Container Apps limits file; read once per process."""
+    return _data("aca_limits.json")
+
+
+@cache
+def global_prices() -> dict[str, Any]:
+    """The parsed list prices of the registry, Front Door, Key Vault and fallback storage."""
+    return _data("global_prices.json")
+
+
+def _data(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("meridian").joinpath("data", name).read_text("utf-8"))

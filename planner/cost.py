@@ -1,4 +1,5 @@
-"""Monthly Azure Container Apps (Consumption) cost of running the agent in a set of regions."""
+"""Monthly cost of running the agent in a set of regions: the Container Apps (Consumption) agent apps,
+and the global layer (registry replicas, Front Door, Key Vault) that every region set also pays."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from meridian.aca_limits import aca_limits
+from meridian.aca_limits import aca_limits, global_prices
 
 HOURS_PER_MONTH = 730
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
 
 @dataclass(frozen=True)
@@ -36,11 +38,50 @@ class RegionFootprint:
 
 @dataclass(frozen=True)
 class MonthlyCost:
-    """USD per month with min replicas idle, min replicas active, and max replicas active."""
+    """USD per month of the agent apps with min replicas idle, min replicas active, and max
+    replicas active; and of the global layer, which does not scale with load."""
 
     idle_floor_usd: float
     min_active_usd: float
     max_active_usd: float
+    global_layer_usd: float
+
+
+@dataclass(frozen=True)
+class GlobalLayerCost:
+    """USD per month of the global stack for a set of regions, by part."""
+
+    registry_usd: float
+    front_door_usd: float
+    key_vault_usd: float
+    fallback_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.registry_usd + self.front_door_usd + self.key_vault_usd + self.fallback_usd
+
+
+def global_layer_cost(
+    locations: int,
+    token_requests_per_month: float = 0.0,
+    prices: Mapping[str, Any] | None = None,
+) -> GlobalLayerCost:
+    """The global layer's monthly list price for regions in `locations` distinct Azure locations
+    (the registry's home is one of them), serving `token_requests_per_month` through Front Door.
+    Front Door's own health probes count as requests too: one per origin per interval."""
+    p = global_prices() if prices is None else prices
+    fd = p["front_door_standard"]
+    return GlobalLayerCost(
+        registry_usd=p["container_registry_premium"]["usd_per_day"] * DAYS_PER_MONTH * locations,
+        front_door_usd=fd["base_usd_per_month"]
+        + token_requests_per_month / 10_000 * fd["requests_usd_per_10k"],
+        # Secret reads on revision start and refresh: a few thousand a month per region.
+        key_vault_usd=locations
+        * 5_000
+        / 10_000
+        * p["key_vault_standard"]["usd_per_10k_operations"],
+        fallback_usd=p["storage_static_website"]["usd_per_month"],
+    )
 
 
 def load_prices(limits: Mapping[str, Any] | None = None) -> ConsumptionPrices:
@@ -84,6 +125,7 @@ def monthly_cost(
     min_vcpu, min_gib = totals([f.min_replicas for f in footprints])
     max_vcpu, max_gib = totals([f.max_replicas for f in footprints])
     return MonthlyCost(
+        global_layer_usd=global_layer_cost(len(footprints)).total_usd,
         idle_floor_usd=_usd(
             min_vcpu,
             min_gib,

@@ -27,6 +27,7 @@ def _case_rows(plan_: Plan, with_cost: bool) -> list[list[str]]:
                 f"{case.cost.idle_floor_usd:,.0f}",
                 f"{case.cost.min_active_usd:,.0f}",
                 f"{case.cost.max_active_usd:,.0f}",
+                f"{case.cost.global_layer_usd:,.0f}",
             ]
         rows.append(row)
     return rows
@@ -38,7 +39,7 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
     with_cost = plan_.cases[0].cost is not None
     headers = ["case", "regions", "mean", "p50", "p95", *(f"<{t} ms" for t in THRESHOLDS_MS)]
     if with_cost:
-        headers += ["$/mo idle floor", "$/mo min active", "$/mo max active"]
+        headers += ["$/mo idle floor", "$/mo min active", "$/mo max active", "$/mo global"]
     k = plan_.best_k_for_continents
     continent_rows = [
         [
@@ -75,8 +76,10 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
     ]
     if with_cost:
         parts.append(
-            "cost: agent apps only, Consumption plan, 730 h/month, free grant taken off once; "
-            "regions outside the manifest priced like its most common region"
+            "cost: agent apps on the Consumption plan, 730 h/month, free grant taken off once;"
+            " regions outside the manifest priced like its most common region; global: registry"
+            " replicas, Front Door base fee, Key Vault and the fallback origin at list price"
+            " (meridian/data/global_prices.json), before per-request charges"
         )
     return "\n".join(parts) + "\n"
 

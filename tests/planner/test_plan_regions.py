@@ -17,7 +17,7 @@ import pytest
 from geo.latency import Location
 from meridian.stats import weighted_percentile
 from planner import cli as plan_regions
-from planner.cost import RegionFootprint, load_prices, monthly_cost
+from planner.cost import RegionFootprint, global_layer_cost, load_prices, monthly_cost
 from planner.plan import candidate_regions, plan
 from planner.population import (
     PopulationError,
@@ -275,3 +275,23 @@ def test_script_runs_from_the_repo_root_as_documented(customers: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert "current manifest" in completed.stdout
+
+
+def test_the_global_layer_costs_a_registry_per_location_and_one_front_door() -> None:
+    one, three = global_layer_cost(1), global_layer_cost(3)
+    assert three.registry_usd == pytest.approx(3 * one.registry_usd)
+    assert three.front_door_usd == one.front_door_usd == 35.0
+    # Premium at $1.667/day over a 730-hour month.
+    assert one.registry_usd == pytest.approx(1.667 * 730 / 24)
+
+
+def test_front_door_requests_add_to_its_base_fee() -> None:
+    assert global_layer_cost(
+        3, token_requests_per_month=10_000_000
+    ).front_door_usd == pytest.approx(35.0 + 1000 * 0.009)
+
+
+def test_each_case_carries_the_global_layer_cost() -> None:
+    prices = load_prices()
+    cost = monthly_cost([RegionFootprint(1, 10, cpu=2.0, memory_gib=4.0)] * 3, prices)
+    assert cost.global_layer_usd == pytest.approx(global_layer_cost(3).total_usd)
