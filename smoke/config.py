@@ -10,11 +10,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra.manifest import Manifest, load_manifest
-from meridian.contract import LIVEKIT_SECRETS, Env
-from smoke.run import DEFAULT_SECRET_HEADER, Credentials, Limits, Target
+from meridian.contract import LIVEKIT_SECRETS, Env, region_route_prefix
+from smoke.run import Credentials, Limits, Target
 
-# Overrides the header that carries the dispatch shared secret (a proxy in front may rename it).
-SECRET_HEADER_ENV = "MERIDIAN_DISPATCH_SECRET_HEADER"
 _REGION_URL = re.compile(r"^(?P<region>[a-z0-9-]+)=(?P<url>\S+)$")
 _URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
 
@@ -84,19 +82,17 @@ def configure(
 
 
 def credentials_from_env(env: Mapping[str, str]) -> Credentials:
-    """The LiveKit key pair and the dispatch service's optional shared secret and header."""
+    """The LiveKit key pair and the dispatch service's optional shared secret."""
     missing = [n for n in LIVEKIT_SECRETS if not env.get(n, "").strip()]
     if missing:
         raise ConfigError(
             f"environment variable(s) {' and '.join(missing)} must be set to a LiveKit API key pair"
             " with room admin rights (LiveKit Cloud: Settings > API keys)"
         )
-    header = env.get(SECRET_HEADER_ENV, "").strip() or DEFAULT_SECRET_HEADER
     return Credentials(
         api_key=env[Env.LIVEKIT_API_KEY].strip(),
         api_secret=env[Env.LIVEKIT_API_SECRET].strip(),
         dispatch_secret=env.get(Env.DISPATCH_SHARED_SECRET, "").strip() or None,
-        dispatch_secret_header=header,
     )
 
 
@@ -150,6 +146,14 @@ def _read_stack_outputs(path: Path, manifest: Manifest, stdin: TextIO) -> tuple[
             f"--stack-outputs {name}: output 'region' is {region!r}, not a region in"
             f" {manifest.path.name}; allowed: {', '.join(manifest.regions)}"
         )
+    # Behind the global Front Door, a region's dispatch answers token requests only through it:
+    # its own route on the global URL reaches exactly this region.
+    global_url = outputs.get("globalUrl")
+    if global_url is not None:
+        if not isinstance(global_url, str):
+            raise ConfigError(f"--stack-outputs {name}: output 'globalUrl' must be a URL string")
+        url = _http_url(f"--stack-outputs {name}: output 'globalUrl'", global_url)
+        return region, f"{url}{region_route_prefix(region)}"
     url = outputs.get("dispatchUrl")
     if url is None:
         return region, None

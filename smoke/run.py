@@ -35,7 +35,6 @@ STEPS: tuple[tuple[str, str], ...] = (
 TITLES = dict(STEPS)
 # If clean-up itself fails, LiveKit still closes the room this long after everyone left.
 ROOM_EMPTY_TIMEOUT_S = 60
-DEFAULT_SECRET_HEADER = DISPATCH_KEY_HEADER
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,6 @@ class Credentials:
     api_key: str
     api_secret: str = field(repr=False)
     dispatch_secret: str | None = field(default=None, repr=False)
-    dispatch_secret_header: str = DEFAULT_SECRET_HEADER
 
 
 @dataclass(frozen=True)
@@ -380,7 +378,7 @@ class SmokeRun:
         site = site_location(self.target.location)
         headers = {}
         if self.credentials.dispatch_secret:
-            headers[self.credentials.dispatch_secret_header] = self.credentials.dispatch_secret
+            headers[DISPATCH_KEY_HEADER] = self.credentials.dispatch_secret
         # Coordinates only: deployments may refuse the standard fields, never these hints.
         payload = {"latitude": site.latitude, "longitude": site.longitude}
         status, body = await _post_json(http, f"{url}/", payload, headers)

@@ -25,8 +25,10 @@ from dispatch.health import HealthBoard, ProbeResult
 from dispatch.settings import DispatchSettings, RegionEntry
 from meridian.policy import DispatchPolicy
 from smoke import cli as smoke_test
+from smoke.config import configure
 from smoke.media import AgentPresence, ReplyTiming, load_clip
 from smoke.run import Credentials, SmokeRun, Target
+from tests.manifests import THREE_REGIONS
 from tests.smoke.fake_livekit import Failure, FakeLiveKit, LoopbackServer
 from tests.smoke.fake_participant import NEVER, FakeParticipant, Script
 
@@ -274,6 +276,30 @@ def test_the_dispatch_url_can_come_from_pulumi_stack_outputs(
     assert code == 0
     assert region["dispatch_url"] == dispatch_url
     assert statuses(region)["dispatch"] == "passed"
+
+
+def test_behind_front_door_the_region_is_reached_through_its_route_on_the_global_url(
+    tmp_path: Path,
+) -> None:
+    # Direct calls to a region's dispatch are refused behind Front Door; /regions/<key> on the
+    # global URL reaches exactly that region.
+    outputs = tmp_path / "eu-west.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "region": "eu-west",
+                "dispatchUrl": "https://dispatch-eu-west.example.azurecontainerapps.io",
+                "globalUrl": "https://support-agent-x1.z01.azurefd.net",
+            }
+        )
+    )
+    targets, _, _ = configure(
+        THREE_REGIONS,
+        "eu-west",
+        {"LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s"},
+        stack_outputs=[outputs],
+    )
+    assert targets[0].dispatch_url == "https://support-agent-x1.z01.azurefd.net/regions/eu-west"
 
 
 def test_the_people_table_names_every_step_and_the_verdict(cli: Cli, dispatch_url: str) -> None:
