@@ -6,11 +6,12 @@ with one clear JSON error and never a 500.
 
 from __future__ import annotations
 
-import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
+from dispatch import jsonsafe
 from dispatch.settings import DispatchSettings
 from geo.latency import Location
 from meridian.contract import REGION_ATTRIBUTE
@@ -36,7 +37,15 @@ HINT_LATITUDE = "meridian.latitude"
 HINT_LONGITUDE = "meridian.longitude"
 EXTRA_FIELDS = ("region", "latitude", "longitude")
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Bidirectional formatting characters: an identity or name holding U+202E renders reversed (and
+# can pose as another user's); they, and every control character (C0, DEL and C1 such as U+0085),
+# are refused in names and identities.
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAKS = frozenset("\u2028\u2029")
+# Coordinates as strings: a plain decimal, as JavaScript's Number#toString writes them; float()
+# alone would also take "1_0", " 1", "inf" and "nan".
+_DECIMAL = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+MAX_COORDINATE_LENGTH = 32
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -76,8 +85,14 @@ def _livekit_name(value: object, name: str, max_length: int) -> str:
         raise RequestError(400, name, "must not be empty")
     if len(text) > max_length:
         raise RequestError(400, name, f"must be at most {max_length} characters")
-    if _CONTROL.search(text):
-        raise RequestError(400, name, "must not contain control characters")
+    for char in text:
+        if unicodedata.category(char) == "Cc" or char in _BIDI or char in _LINE_BREAKS:
+            raise RequestError(
+                400,
+                name,
+                f"must not contain control or bidirectional formatting characters"
+                f" (found U+{ord(char):04X})",
+            )
     if text != text.strip():
         raise RequestError(400, name, "must not start or end with whitespace")
     return text
@@ -108,10 +123,9 @@ def _attributes(value: object) -> dict[str, str]:
 
 def _coordinate(value: object, name: str) -> float:
     if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise RequestError(400, name, "must be a number") from None
+        if len(value) > MAX_COORDINATE_LENGTH or not _DECIMAL.fullmatch(value):
+            raise RequestError(400, name, "must be a number such as 48.85 (digits, '.', '-')")
+        value = float(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RequestError(400, name, "must be a number")
     try:
@@ -174,9 +188,9 @@ def parse_token_request(body: bytes, settings: DispatchSettings) -> TokenRequest
         data: dict[str, object] = {}
     else:
         try:
-            parsed = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise RequestError(400, "body", "is not valid JSON") from None
+            parsed = jsonsafe.loads(body)
+        except jsonsafe.JsonError as exc:
+            raise RequestError(400, exc.field, exc.message) from None
         if not isinstance(parsed, dict):
             raise RequestError(400, "body", "must be a JSON object")
         data = {k: v for k, v in parsed.items() if v is not None}

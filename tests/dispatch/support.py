@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -55,3 +56,35 @@ async def start_stub(app: web.Application) -> TestServer:
     server = TestServer(app)
     await server.start_server()
     return server
+
+
+async def raw_http(
+    client, request: bytes, timeout: float = 5.0
+) -> tuple[int, dict[str, str], bytes]:
+    """Send exact bytes to the test server (aiohttp's client would refuse some of them) and
+    return the status, the headers and the body of the answer (the request must close)."""
+    host, port = client.server.host, client.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    return int(lines[0].split()[1]), headers, body
+
+
+def http_request(
+    path: str, body: bytes = b"", headers: dict[str, bytes] | None = None, method: str = "POST"
+) -> bytes:
+    """A raw HTTP/1.1 request that closes the connection; header values are raw bytes."""
+    lines = [f"{method} {path} HTTP/1.1".encode(), b"Host: dispatch.test", b"Connection: close"]
+    lines += [name.encode() + b": " + value for name, value in (headers or {}).items()]
+    lines.append(f"Content-Length: {len(body)}".encode())
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
