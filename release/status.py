@@ -19,6 +19,7 @@ from release.orchestrate import EXIT_FAILED, EXIT_OK, preview
 from release.plan import Deployer, PreviewOutcome, StackNames, StackState
 
 HTTP_TIMEOUT_S = 5.0
+PEER_UNREACHABLE = "unknown (peer unreachable)"
 REPLICAS_NOTE = (
     "running replicas are not a stack output; see `az containerapp replica list -g {rg} -n {app}`"
 )
@@ -263,7 +264,7 @@ def _peer_views(key: str, regions: Sequence[RegionStatus]) -> dict[str, str]:
         if peer.region == key or not peer.dispatch_url:
             continue
         if peer.view is None or not peer.view.ok or not isinstance(peer.view.body, dict):
-            views[peer.region] = "unknown (peer unreachable)"
+            views[peer.region] = PEER_UNREACHABLE
             continue
         rows = peer.view.body.get("regions")
         row = (
@@ -282,7 +283,7 @@ def _judge(report: StatusReport) -> None:
     if not report.global_deployed:
         report.problems.append(f"global stack {report.global_stack} does not exist")
     if report.global_probe is not None and not _serving(report.global_probe):
-        report.problems.append(f"global entry /healthz: {report.global_probe.why()}")
+        report.problems.append(f"global entry /healthz: {_not_serving(report.global_probe)}")
     if report.global_drift is not None:
         report.problems += _drift_problems(report.global_drift)
     for status in report.regions:
@@ -298,9 +299,10 @@ def _judge(report: StatusReport) -> None:
                 reason = (status.worker or {}).get("reason") or "no reason given"
                 problems.append(f"worker not up: {reason}")
         if status.via_global is not None and not _serving(status.via_global):
-            problems.append(f"via the global entry: {status.via_global.why()}")
+            problems.append(f"via the global entry: {_not_serving(status.via_global)}")
         for peer, state in status.peers.items():
-            if state != "up":
+            # An unreachable peer is that peer's problem, reported on its own row.
+            if state != "up" and state != PEER_UNREACHABLE:
                 problems.append(f"{peer} sees it {state}")
         if status.drift is not None:
             problems += _drift_problems(status.drift)
@@ -310,6 +312,13 @@ def _serving(probe: Probe) -> bool:
     """A dispatch /healthz that answers and whose own worker is up."""
     body = probe.body if isinstance(probe.body, dict) else {}
     return probe.ok and body.get("status") == "ok"
+
+
+def _not_serving(probe: Probe) -> str:
+    if not probe.ok:
+        return probe.why()
+    body = probe.body if isinstance(probe.body, dict) else {}
+    return f"answers status {body.get('status')!r}"
 
 
 def _drift_problems(drift: PreviewOutcome) -> list[str]:
