@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hmac
 import json
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 
+from dispatch.clientip import client_address
 from dispatch.health import HealthBoard, Prober
 from dispatch.ratelimit import RateLimiter
 from dispatch.request import MAX_BODY_BYTES, RequestError, TokenRequest, parse_token_request
@@ -18,7 +20,7 @@ from dispatch.routing import ClientHints, NoHealthyRegion, choose_region
 from dispatch.settings import DispatchSettings
 from dispatch.tokens import mint_join_token
 from geo.latency import country_location
-from meridian.contract import DISPATCH_KEY_HEADER
+from meridian.contract import DISPATCH_KEY_HEADER, FRONT_DOOR_ID_HEADER, region_route_prefix
 
 log = structlog.get_logger("dispatch")
 
@@ -27,8 +29,22 @@ BOARD_KEY = web.AppKey("board", HealthBoard)
 PROBER_KEY = web.AppKey("prober", Prober)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-# Container Apps ingress appends one X-Forwarded-For entry: the client address is the last one.
-TRUSTED_PROXY_HOPS = 1
+# A token request is at most 16 KiB; a client that has not sent it within this many seconds is
+# holding a connection open, not uploading.
+BODY_READ_TIMEOUT_SECONDS = 10.0
+FRONT_DOOR_REQUIRED = "requests must come through the Meridian Front Door entry URL"
+
+
+def header_bytes(value: str) -> bytes:
+    """A header value as the bytes that were sent (aiohttp decodes them as UTF-8 with
+    surrogateescape, so a byte such as 0xFF survives the round trip instead of raising)."""
+    return value.encode("utf-8", "surrogateescape")
+
+
+def health_paths(region: str) -> tuple[str, str]:
+    """Where this service answers health: ``/healthz`` and, for Front Door's per-region route,
+    ``/regions/<region>/healthz``."""
+    return "/healthz", f"{region_route_prefix(region)}/healthz"
 
 
 def _json(
@@ -62,6 +78,18 @@ class DispatchService:
         self.board = board
         self.limiter = limiter
         self._known_regions = {e.region for e in settings.regions}
+        self._health_paths = health_paths(settings.region)
+
+    @staticmethod
+    def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
+        allow = exc.headers.get("Allow")
+        if exc.status == 405 and allow is not None:
+            response = _error(
+                405, "method", f"{request.method} is not allowed here; allowed: {allow}"
+            )
+            response.headers["Allow"] = allow
+            return response
+        return _error(exc.status, None, exc.reason)
 
     # --- CORS and client identity -------------------------------------------------------
 
@@ -78,20 +106,30 @@ class DispatchService:
         }
 
     def client_key(self, request: web.Request) -> str:
-        """The client address, trusting only the ingress's proxy hop."""
-        hops = TRUSTED_PROXY_HOPS
-        forwarded = request.headers.get("X-Forwarded-For")
-        if hops and forwarded:
-            chain = [part.strip() for part in forwarded.split(",") if part.strip()]
-            if len(chain) >= hops:
-                return chain[-hops]
-        return request.remote or "unknown"
+        """The client address the rate limit counts against (see dispatch.clientip)."""
+        return client_address(
+            request.headers,
+            request.remote,
+            behind_front_door=self.settings.front_door_id is not None,
+            trusted_hops=self.settings.policy.trusted_proxy_hops,
+        )
+
+    def _from_front_door(self, request: web.Request) -> bool:
+        expected = self.settings.front_door_id
+        if expected is None:
+            return True
+        values = request.headers.getall(FRONT_DOOR_ID_HEADER, [])
+        # compare_digest on bytes: constant time, and no error for non-ASCII input
+        return len(values) == 1 and hmac.compare_digest(header_bytes(values[0]), expected.encode())
 
     # --- middleware ---------------------------------------------------------------------
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        """Answer every failure as JSON, and apply CORS to the token endpoint."""
+        """Refuse what did not come through Front Door (health excepted), answer every failure as
+        JSON, and apply CORS to the token endpoint."""
+        if request.path not in self._health_paths and not self._from_front_door(request):
+            return _error(403, FRONT_DOOR_ID_HEADER, FRONT_DOOR_REQUIRED)
         origin = request.headers.get("Origin")
         is_token = request.path in TOKEN_PATHS
         if is_token and origin is not None and not self._origin_allowed(origin):
@@ -99,7 +137,7 @@ class DispatchService:
         try:
             response = await handler(request)
         except web.HTTPException as exc:
-            response = _error(exc.status, None, exc.reason)
+            response = self._http_error(request, exc)
         except Exception:
             log.exception("unhandled_error", path=request.path)
             response = _error(500, None, "internal error")
@@ -130,7 +168,9 @@ class DispatchService:
         where = None
         header = self.settings.policy.country_header
         if header and parsed.region is None and parsed.location is None:
-            code = request.headers.get(header, "").strip().upper()
+            code = request.headers.get(header, "").strip()
+            # ASCII letters only, checked before upper(): "ß".upper() is "SS".
+            code = code.upper() if code.isascii() and code.isalpha() else ""
             # Edge networks send placeholders (XX unknown, T1 Tor); those mean "no location".
             where = country_location(code) if len(code) == 2 else None
             country = code if where is not None else None
@@ -153,14 +193,11 @@ class DispatchService:
             )
         secret = self.settings.shared_secret
         if secret is not None:
-            given = request.headers.get(DISPATCH_KEY_HEADER, "")
-            if not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+            given = header_bytes(request.headers.get(DISPATCH_KEY_HEADER, ""))
+            if not hmac.compare_digest(given, secret.get_secret_value().encode()):
                 return _error(401, DISPATCH_KEY_HEADER, "missing or wrong shared secret")
         try:
-            try:
-                body = await request.read()
-            except web.HTTPRequestEntityTooLarge:
-                raise RequestError(413, "body", f"must be at most {MAX_BODY_BYTES} bytes") from None
+            body = await self._read_body(request)
             parsed = parse_token_request(body, self.settings)
         except RequestError as exc:
             return _error(exc.status, exc.field, exc.message)
@@ -201,6 +238,23 @@ class DispatchService:
             },
         )
 
+    async def _read_body(self, request: web.Request) -> bytes:
+        """The request body, within the size limit and the read timeout."""
+        try:
+            async with asyncio.timeout(BODY_READ_TIMEOUT_SECONDS):
+                return await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise RequestError(413, "body", f"must be at most {MAX_BODY_BYTES} bytes") from None
+        except TimeoutError:
+            log.info("body_read_timeout", client=self.client_key(request))
+            raise RequestError(
+                408, "body", f"was not received within {BODY_READ_TIMEOUT_SECONDS:g} seconds"
+            ) from None
+        except asyncio.CancelledError:
+            # aiohttp cancels the handler when the client goes away mid-body: one line, no trace.
+            log.info("client_aborted", client=self.client_key(request))
+            raise
+
     def _states(self) -> dict[str, str]:
         return {region: self.board.get(region).state for region in self.board.regions()}
 
@@ -229,6 +283,7 @@ class DispatchService:
                     "location": entry.location,
                     "state": health.state,
                     "last_check": _iso(health.last_check),
+                    # probe reasons are fixed phrases: nothing a worker or peer sent
                     "reason": health.reason if probed else "not probed: no dispatch_url",
                 }
             )
@@ -249,14 +304,16 @@ def create_app(
         down_after=policy.probes.down_after_failures,
         up_after=policy.probes.up_after_successes,
     )
-    limiter = limiter or RateLimiter(policy.rate_per_minute, policy.rate_burst)
+    if limiter is None:
+        limiter = RateLimiter(policy.rate_per_minute, policy.rate_burst)
     service = DispatchService(settings, board, limiter)
     app = web.Application(middlewares=[service.middleware], client_max_size=MAX_BODY_BYTES)
     app[BOARD_KEY] = board
     for path in TOKEN_PATHS:
         app.router.add_post(path, service.token)
         app.router.add_route("OPTIONS", path, service.preflight)
-    app.router.add_get("/healthz", service.healthz, allow_head=True)
+    for path in health_paths(settings.region):
+        app.router.add_get(path, service.healthz, allow_head=True)
     app.router.add_get("/regions", service.regions)
 
     if policy.country_header:

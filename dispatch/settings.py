@@ -8,6 +8,7 @@ one `MERIDIAN_DISPATCH_<FIELD>` variable per field, JSON for lists and `probes`,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -34,6 +35,8 @@ HOST = "0.0.0.0"
 # The service's own worker status server in a local run; infra sets the region's worker URL.
 DEFAULT_WORKER_URL = f"http://127.0.0.1:{AGENT_HEALTH_PORT}"
 MIN_SHARED_SECRET_LENGTH = 16
+# Front Door profile IDs are GUIDs; anything else in MERIDIAN_FRONT_DOOR_ID is a rendering mistake.
+_FRONT_DOOR_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 
 class DispatchEnvironment(EnvSettings):
@@ -66,6 +69,11 @@ class DispatchEnvironment(EnvSettings):
     port: Annotated[int, Field(ge=1, le=65535)] = Field(
         DISPATCH_PORT, validation_alias=Env.dispatch("port"), description="a port in 1..65535"
     )
+    front_door_id: str | None = Field(
+        None,
+        validation_alias=Env.FRONT_DOOR_ID,
+        description="the global Front Door profile's ID (its X-Azure-FDID header value)",
+    )
 
     @field_validator("region")
     @classmethod
@@ -91,6 +99,16 @@ class DispatchEnvironment(EnvSettings):
         if not sep or scheme not in ("http", "https") or not rest.strip("/"):
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("front_door_id")
+    @classmethod
+    def _front_door_id(cls, value: str | None) -> str | None:
+        if value is not None and not _FRONT_DOOR_ID.fullmatch(value):
+            raise ValueError(
+                "expected a Front Door profile ID such as 0c4f1a2b-...: up to 64 letters, digits"
+                " and hyphens"
+            )
+        return value
 
 
 class PolicyEnvironment(DispatchPolicy, EnvSettings):
@@ -125,6 +143,8 @@ class DispatchSettings:
     shared_secret: SecretStr | None = None
     worker_url: str = DEFAULT_WORKER_URL
     port: int = DISPATCH_PORT
+    # When set, only requests carrying this X-Azure-FDID are answered (health probes excepted).
+    front_door_id: str | None = None
 
     def entry(self, region: str) -> RegionEntry:
         """The table entry for a region key (KeyError if it is not deployed)."""
@@ -191,6 +211,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> DispatchSettings:
         shared_secret=env.shared_secret,
         worker_url=env.worker_url,
         port=env.port,
+        front_door_id=env.front_door_id,
     )
 
 

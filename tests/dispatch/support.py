@@ -62,21 +62,22 @@ async def raw_http(
     client, request: bytes, timeout: float = 5.0
 ) -> tuple[int, dict[str, str], bytes]:
     """Send exact bytes to the test server (aiohttp's client would refuse some of them) and
-    return the status, the headers and the body of the answer (the request must close)."""
+    return the status, the headers and the body of the answer (read by its Content-Length)."""
     host, port = client.server.host, client.server.port
     reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(request)
         await writer.drain()
-        data = await asyncio.wait_for(reader.read(), timeout)
+        async with asyncio.timeout(timeout):
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").strip().split("\r\n")
+            headers = {}
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                headers[name.strip()] = value.strip()
+            body = await reader.readexactly(int(headers.get("Content-Length", "0")))
     finally:
         writer.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.partition(":")
-        headers[name.strip()] = value.strip()
     return int(lines[0].split()[1]), headers, body
 
 

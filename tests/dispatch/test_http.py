@@ -239,18 +239,18 @@ async def test_rate_limit_answers_429_with_retry_after(serve, settings):
     assert resp.headers["Retry-After"] == "1"
 
 
-async def test_rate_limit_is_per_client_address(serve, settings):
+async def test_rate_limit_is_per_client_address(serve, make_settings):
     limiter = RateLimiter(per_minute=60, burst=1, clock=lambda: 0.0)
-    client = await serve(settings, limiter=limiter)
+    client = await serve(make_settings(MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS="1"), limiter=limiter)
     first = await post(client, headers={"X-Forwarded-For": "203.0.113.1"})
     second = await post(client, headers={"X-Forwarded-For": "203.0.113.2"})
     again = await post(client, headers={"X-Forwarded-For": "203.0.113.1"})
     assert (first.status, second.status, again.status) == (201, 201, 429)
 
 
-async def test_spoofed_forwarded_for_prefix_does_not_evade_the_limit(serve, settings):
+async def test_spoofed_forwarded_for_prefix_does_not_evade_the_limit(serve, make_settings):
     limiter = RateLimiter(per_minute=60, burst=1, clock=lambda: 0.0)
-    client = await serve(settings, limiter=limiter)
+    client = await serve(make_settings(MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS="1"), limiter=limiter)
     first = await post(client, headers={"X-Forwarded-For": "1.1.1.1, 203.0.113.9"})
     second = await post(client, headers={"X-Forwarded-For": "2.2.2.2, 203.0.113.9"})
     assert (first.status, second.status) == (201, 429)
