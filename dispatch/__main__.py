@@ -9,8 +9,10 @@ from typing import TextIO
 import structlog
 from aiohttp import web
 
+from dispatch.aiohttp_logs import route_aiohttp_logs
 from dispatch.app import create_app
 from dispatch.settings import HOST, DispatchSettings, SettingsError, load_settings
+from meridian.contract import Env
 from meridian.logs import configure_logging
 
 
@@ -19,6 +21,7 @@ def configure_dispatch_logging(settings: DispatchSettings, stream: TextIO | None
     events (token_issued) are debug and stay out of production logs."""
     configure_logging(settings.secrets(), stream)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.INFO))
+    route_aiohttp_logs()
 
 
 def main() -> int:
@@ -35,7 +38,18 @@ def main() -> int:
         regions=[e.region for e in settings.regions],
         port=settings.port,
     )
-    web.run_app(create_app(settings), host=HOST, port=settings.port, access_log=None, print=None)
+    try:
+        web.run_app(
+            create_app(settings), host=HOST, port=settings.port, access_log=None, print=None
+        )
+    except OSError as exc:
+        # e.g. the port is taken or needs privileges: one line, like any other bad setting
+        print(
+            f"dispatch: cannot listen on {HOST}:{settings.port}"
+            f" ({Env.dispatch('port')}): {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

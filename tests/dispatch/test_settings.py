@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -39,6 +40,7 @@ def test_the_policy_infra_renders_is_read_back_unchanged():
         rate_per_minute=60,
         rate_burst=20,
         require_shared_secret=True,
+        trusted_proxy_hops=2,
         probes=ProbePolicy(interval_seconds=10, down_after_failures=5),
     )
     env = base_env(**policy_env(policy), MERIDIAN_DISPATCH_SHARED_SECRET="s" * 16)
@@ -77,6 +79,10 @@ def test_secrets_never_appear_in_repr(settings):
             "MERIDIAN_DISPATCH_PROBES.interval_seconds",
         ),
         ({"MERIDIAN_AGENT_NAME": "Support_Agent"}, "MERIDIAN_AGENT_NAME"),
+        ({"MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS": "6"}, "MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS"),
+        ({"MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS": "-1"}, "MERIDIAN_DISPATCH_TRUSTED_PROXY_HOPS"),
+        ({"MERIDIAN_FRONT_DOOR_ID": "id with spaces"}, "MERIDIAN_FRONT_DOOR_ID"),
+        ({"MERIDIAN_FRONT_DOOR_ID": "x" * 65}, "MERIDIAN_FRONT_DOOR_ID"),
         ({"MERIDIAN_DISPATCH_WORKER_URL": "support-agent-eu-west"}, "MERIDIAN_DISPATCH_WORKER_URL"),
         (
             {"MERIDIAN_DISPATCH_ALLOW_REGION_OVERRIDE": "maybe"},
@@ -127,3 +133,32 @@ def test_python_m_dispatch_exits_2_with_one_line_on_bad_config():
         "dispatch: environment variable MERIDIAN_AGENT_NAME is not set;"
         " expected the base agent name, e.g. 'support-agent'"
     ]
+
+
+def test_defaults_trust_no_proxy_and_no_front_door(settings):
+    assert (settings.policy.trusted_proxy_hops, settings.front_door_id) == (0, None)
+
+
+def test_the_front_door_id_is_read_from_its_variable():
+    fdid = "6f1c3a52-0d4e-4b7a-9a43-5a8e2b1f7c10"
+    assert load_settings(base_env(MERIDIAN_FRONT_DOOR_ID=fdid)).front_door_id == fdid
+
+
+def test_python_m_dispatch_exits_2_with_one_line_when_the_port_is_taken():
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "dispatch"],
+            env={**base_env(), "PATH": "", "MERIDIAN_DISPATCH_PORT": str(port)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(
+        f"dispatch: cannot listen on 0.0.0.0:{port} (MERIDIAN_DISPATCH_PORT): "
+    )
