@@ -48,6 +48,7 @@ class RegionReport:
     seconds: float | None = None
     detail: str | None = None
     rollback: str | None = None
+    rollback_image: str | None = None
     up_changes: str | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -66,6 +67,7 @@ class RegionReport:
             "seconds": None if self.seconds is None else round(self.seconds, 1),
             "detail": self.detail,
             "rollback": self.rollback,
+            "rollback_image": self.rollback_image,
         }
 
 
@@ -303,9 +305,10 @@ class Release:
                 note = f"rollback to {target.image} FAILED: {outcome.error}"
             say(f"{key}: {note}")
         report.rollbacks.append(f"{key}: {note}")
+        image = target.image if target else None
         for i, row in enumerate(report.regions):
             if row.region == key:
-                report.regions[i] = replace(row, rollback=note)
+                report.regions[i] = replace(row, rollback=note, rollback_image=image)
 
 
 def _rollout_order(all_waves: Sequence[Wave]) -> list[str]:

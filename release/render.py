@@ -39,7 +39,7 @@ def render_release(report: ReleaseReport, markdown: bool = False) -> str:
             r.smoke,
             fmt_ms(r.reply_latency_ms),
             "-" if r.seconds is None else f"{r.seconds:.0f}",
-            r.rollback or "-",
+            _short_note(r.rollback, r.rollback_image),
         )
         for r in report.regions
     ]
@@ -59,6 +59,12 @@ def render_release(report: ReleaseReport, markdown: bool = False) -> str:
         lines.append(f"FAILED at {report.failed_step}")
         lines += [f"  {r}" for r in report.rollbacks]
     return "\n".join(lines)
+
+
+def _short_note(note: str | None, image: str | None) -> str:
+    if not note:
+        return "-"
+    return note.replace(image, short_image(image)) if image else note
 
 
 def render_preview(report: PreviewReport, markdown: bool = False) -> str:
