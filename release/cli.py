@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.manifest import DEFAULT_MANIFEST, ROOT, ManifestError, load_manifest
-from release.orchestrate import EXIT_USAGE, Progress, Release, preview
+from release.orchestrate import EXIT_FAILED, EXIT_USAGE, Progress, Release, preview
 from release.plan import Deployer, Gate, Log, PlanError, StackNames, release_image, waves
 from release.render import render_drift, render_preview, render_release, render_status, to_json
 from release.status import HTTP_TIMEOUT_S, check_drift, collect
@@ -100,9 +100,6 @@ def rollout_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="how long the agent may take to join a smoke room",
     )
-    parser.add_argument(
-        "--verbose", action="store_true", help="print every resource operation as it happens"
-    )
     _common(parser)
     return parser
 
@@ -134,7 +131,8 @@ def rollout_main(
             raise PlanError("--image is required (a digest: <registry>/<repo>@sha256:<64 hex>)")
         names = StackNames(args.stack_prefix, args.org)
         progress = Progress(log)
-        deployer = deployer_factory(log if args.verbose else _quiet)
+        # Every resource operation is a progress line too, while `up` runs.
+        deployer = deployer_factory(progress)
         if args.preview:
             report = preview(
                 manifest, names, deployer, image, only_wave=args.wave, progress=progress
@@ -162,6 +160,9 @@ def rollout_main(
     except ManifestError as exc:
         print(exc, file=err)
         return EXIT_USAGE
+    except RuntimeError as exc:  # pulumi could not read or tag a stack (DeployerError)
+        print(f"rollout: {exc}", file=err)
+        return EXIT_FAILED
     print(to_json(report) if args.json else text, file=out)
     return report.exit_code
 
@@ -204,11 +205,15 @@ def status_main(
         return EXIT_USAGE
     names = StackNames(args.stack_prefix, args.org)
     deployer = deployer_factory(_quiet)
-    if args.drift_only:
-        drift = check_drift(manifest, names, deployer)
-        print(to_json(drift) if args.json else render_drift(drift, args.markdown), file=out)
-        return drift.exit_code
-    report = collect(manifest, names, deployer, drift=not args.no_drift, timeout=args.timeout)
+    try:
+        if args.drift_only:
+            drift = check_drift(manifest, names, deployer)
+            print(to_json(drift) if args.json else render_drift(drift, args.markdown), file=out)
+            return drift.exit_code
+        report = collect(manifest, names, deployer, drift=not args.no_drift, timeout=args.timeout)
+    except RuntimeError as exc:  # pulumi could not read a stack (DeployerError)
+        print(f"status: {exc}", file=err)
+        return EXIT_FAILED
     print(to_json(report) if args.json else render_status(report, args.markdown), file=out)
     return report.exit_code
 

@@ -9,6 +9,7 @@ the program never reads.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -33,6 +34,10 @@ from release.plan import (
 
 # How many lines of a failed command's error output a report quotes.
 ERROR_LINES = 6
+
+
+class DeployerError(RuntimeError):
+    """Pulumi failed while reading or tagging a stack; str() quotes what it said."""
 
 
 class PulumiDeployer:
@@ -73,8 +78,13 @@ class PulumiDeployer:
             selected = self.select(stack)
         except auto.StackNotFoundError:
             return StackState(stack, exists=False)
-        outputs = {k: v.value for k, v in selected.outputs().items() if not v.secret}
-        tags = {k: v for k, v in selected.list_tags().items() if v}
+        except auto.CommandError as exc:
+            raise DeployerError(f"reading stack {stack}: {error_text(exc)}") from None
+        try:
+            outputs = {k: v.value for k, v in selected.outputs().items() if not v.secret}
+            tags = {k: v for k, v in selected.list_tags().items() if v}
+        except auto.CommandError as exc:
+            raise DeployerError(f"reading stack {stack}: {error_text(exc)}") from None
         return StackState(
             stack,
             outputs=outputs,
@@ -127,10 +137,13 @@ class PulumiDeployer:
         return PreviewOutcome(stack, True, dict(result.change_summary), tuple(resources))
 
     def record_good(self, stack: str, image: str, previous: str | None) -> None:
-        selected = self.select(stack)
-        selected.set_tag(LAST_GOOD_TAG, image)
-        if previous and previous != image:
-            selected.set_tag(PREVIOUS_GOOD_TAG, previous)
+        try:
+            selected = self.select(stack)
+            selected.set_tag(LAST_GOOD_TAG, image)
+            if previous and previous != image:
+                selected.set_tag(PREVIOUS_GOOD_TAG, previous)
+        except auto.CommandError as exc:
+            raise DeployerError(f"tagging stack {stack}: {error_text(exc)}") from None
 
     # --- helpers -----------------------------------------------------------------------------
 
@@ -178,8 +191,11 @@ def resource_change(event: EngineEvent) -> ResourceChange | None:
 
 def error_text(exc: auto.CommandError) -> str:
     """The last lines of a failed command's error output: what `pulumi` said went wrong."""
-    result = getattr(exc, "command_result", None)
-    text = (result.stderr if result is not None else "") or str(exc)
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    # str(CommandError) is "code: N / stdout: … / stderr: …", one per line.
+    lines = []
+    for line in str(exc).splitlines():
+        line = re.sub(r"^\s*(stdout|stderr):\s*", "", line).strip()
+        if line and not re.fullmatch(r"code: -?\d+", line):
+            lines.append(line)
     errors = [line for line in lines if "error" in line.lower()] or lines
     return " | ".join(errors[-ERROR_LINES:]) or type(exc).__name__

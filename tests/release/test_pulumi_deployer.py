@@ -180,3 +180,39 @@ def test_the_workspace_passes_its_environment_to_every_command() -> None:
     cli = FakePulumiCLI({"eu-west": CLIStack()})
     deployer(cli).state("eu-west")
     assert all(env.get("X") == "1" for env in cli.envs)
+
+
+def test_a_stack_pulumi_cannot_read_stops_the_release_with_its_error() -> None:
+    import io
+
+    from release.cli import rollout_main
+    from tests.manifests import THREE_REGIONS
+
+    class Broken(FakePulumiCLI):
+        def run(self, args, cwd, additional_env, on_output=None, on_error=None):  # type: ignore[no-untyped-def]
+            if args[:3] == ["stack", "tag", "ls"]:
+                return self._fail("error: failed to load checkpoint: blob not found")
+            return super().run(args, cwd, additional_env, on_output, on_error)
+
+    cli = Broken({k: CLIStack() for k in ("global", "us-east", "eu-west", "ap-southeast")})
+    err = io.StringIO()
+    code = rollout_main(
+        ["--manifest", str(THREE_REGIONS), "--image", NEW],
+        env={},
+        deployer_factory=lambda log: PulumiDeployer(ROOT, pulumi_command=cli, log=log),
+        gate_factory=lambda *a: None,  # type: ignore[arg-type,return-value]
+        stdout=io.StringIO(),
+        stderr=err,
+    )
+    assert code == 1
+    assert "rollout: reading stack us-east: error: failed to load checkpoint" in err.getvalue()
+    assert not cli.by_verb("up")
+
+
+def test_the_command_line_builds_the_real_deployer_on_the_project() -> None:
+    from release.cli import real_deployer
+
+    d = real_deployer(lambda line: None)
+    assert isinstance(d, PulumiDeployer)
+    assert d.project_dir == ROOT
+    assert d._workspace is None  # nothing runs until a stack is read
