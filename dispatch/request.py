@@ -36,6 +36,7 @@ HINT_REGION = REGION_ATTRIBUTE
 HINT_LATITUDE = "meridian.latitude"
 HINT_LONGITUDE = "meridian.longitude"
 EXTRA_FIELDS = ("region", "latitude", "longitude")
+MAX_FIELD_NAME_ECHO = 64
 
 # Bidirectional formatting characters: an identity or name holding U+202E renders reversed (and
 # can pose as another user's); they, and every control character (C0, DEL and C1 such as U+0085),
@@ -197,7 +198,10 @@ def parse_token_request(body: bytes, settings: DispatchSettings) -> TokenRequest
 
     for key in data:
         if key not in STANDARD_FIELDS and key not in EXTRA_FIELDS:
-            raise RequestError(400, key, "is not a token request field")
+            if not key:
+                raise RequestError(400, "body", "has a field with an empty name")
+            # the name is echoed back, so only so much of it
+            raise RequestError(400, key[:MAX_FIELD_NAME_ECHO], "is not a token request field")
         if key in STANDARD_FIELDS and key not in settings.policy.client_fields:
             raise RequestError(403, key, "is not configurable by clients in this deployment")
 
