@@ -35,6 +35,10 @@ HOST = "0.0.0.0"
 # The service's own worker status server in a local run; infra sets the region's worker URL.
 DEFAULT_WORKER_URL = f"http://127.0.0.1:{AGENT_HEALTH_PORT}"
 MIN_SHARED_SECRET_LENGTH = 16
+# Join tokens are HS256 JWTs signed with the API secret: RFC 7518 (3.2) wants a key of at least 256
+# bits, and livekit-server logs "secret is too short, should be at least 32 characters" below
+# this. Generated LiveKit secrets are longer base62 strings.
+MIN_API_SECRET_LENGTH = 32
 # Front Door profile IDs are GUIDs; anything else in MERIDIAN_FRONT_DOOR_ID is a rendering mistake.
 _FRONT_DOOR_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
@@ -50,11 +54,12 @@ class DispatchEnvironment(EnvSettings):
         description="the base agent name, e.g. 'support-agent'",
     )
     regions: str = Field(validation_alias=Env.REGIONS, description="the region table JSON")
-    api_key: SecretStr = Field(
+    api_key: Annotated[SecretStr, Field(min_length=1)] = Field(
         validation_alias=Env.LIVEKIT_API_KEY, description="the LiveKit API key"
     )
-    api_secret: SecretStr = Field(
-        validation_alias=Env.LIVEKIT_API_SECRET, description="the LiveKit API secret"
+    api_secret: Annotated[SecretStr, Field(min_length=MIN_API_SECRET_LENGTH)] = Field(
+        validation_alias=Env.LIVEKIT_API_SECRET,
+        description=f"the LiveKit API secret, at least {MIN_API_SECRET_LENGTH} characters",
     )
     shared_secret: Annotated[SecretStr, Field(min_length=MIN_SHARED_SECRET_LENGTH)] | None = Field(
         None,

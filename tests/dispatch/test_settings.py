@@ -65,6 +65,9 @@ def test_secrets_never_appear_in_repr(settings):
     [
         ({"MERIDIAN_REGION": ""}, "MERIDIAN_REGION"),
         ({"LIVEKIT_API_SECRET": ""}, "LIVEKIT_API_SECRET"),
+        ({"LIVEKIT_API_SECRET": "x"}, "LIVEKIT_API_SECRET"),
+        ({"LIVEKIT_API_SECRET": "s" * 31}, "LIVEKIT_API_SECRET"),
+        ({"LIVEKIT_API_KEY": " "}, "LIVEKIT_API_KEY"),
         ({"MERIDIAN_REGIONS": "{not json"}, "MERIDIAN_REGIONS"),
         ({"MERIDIAN_REGION": "mars"}, "MERIDIAN_REGIONS"),
         ({"MERIDIAN_DISPATCH_TOKEN_TTL_SECONDS": "901"}, "MERIDIAN_DISPATCH_TOKEN_TTL_SECONDS"),
@@ -162,3 +165,11 @@ def test_python_m_dispatch_exits_2_with_one_line_when_the_port_is_taken():
     assert lines[0].startswith(
         f"dispatch: cannot listen on 0.0.0.0:{port} (MERIDIAN_DISPATCH_PORT): "
     )
+
+
+def test_a_short_api_secret_is_refused_without_being_shown():
+    with pytest.raises(SettingsError) as excinfo:
+        load_settings(base_env(LIVEKIT_API_SECRET="tooShortButSecret"))
+    assert "tooShortButSecret" not in str(excinfo.value)
+    assert "at least 32 characters" in str(excinfo.value)
+    assert load_settings(base_env(LIVEKIT_API_SECRET="s" * 32)).api_secret.get_secret_value()
