@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,12 +54,16 @@ class SmokeGate:
         self.runner = runner
 
     def check(self, region: str, outputs: Mapping[str, Any]) -> GateOutcome:
-        url = outputs.get(RegionOutput.DISPATCH_URL)
+        # The outputs go through smoke's own `--stack-outputs -` reader, so the gate reaches the
+        # region exactly as `smoke_test.py --stack-outputs` would: through its route on the
+        # global URL when there is one (dispatch answers only Front Door), else its dispatchUrl.
+        given = {RegionOutput.REGION: region, **outputs}
         targets, credentials, limits = configure(
             self.manifest_path,
             region,
             self.env,
-            dispatch_urls=[f"{region}={url}"] if isinstance(url, str) and url else [],
+            stack_outputs=[Path("-")],
+            stdin=io.StringIO(json.dumps(given, default=str)),
             limits=self.limits,
         )
         [result] = self.runner(targets, credentials, self.clip, self.media_factory, limits)

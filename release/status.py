@@ -20,6 +20,8 @@ from release.plan import Deployer, PreviewOutcome, StackNames, StackState
 
 HTTP_TIMEOUT_S = 5.0
 PEER_UNREACHABLE = "unknown (peer unreachable)"
+# Behind Front Door a dispatch answers /regions only to requests that came through it.
+PEER_FRONT_DOOR_ONLY = "unknown (its /regions answers only through Front Door)"
 REPLICAS_NOTE = (
     "running replicas are not a stack output; see `az containerapp replica list -g {rg} -n {app}`"
 )
@@ -246,27 +248,42 @@ async def _probe_all(
                 status.via_global = await get_json(http, f"{global_url}{prefix}/healthz")
 
         tasks = [own(r) for r in regions] + [routed(r) for r in regions]
-        global_probe = get_json(http, f"{global_url}/healthz") if global_url else None
-        if global_probe is not None:
-            probe, *_ = await asyncio.gather(global_probe, *tasks)
+        probe: Probe | None = None
+        entry_view: Probe | None = None
+        if global_url:
+            probe, entry_view, *_ = await asyncio.gather(
+                get_json(http, f"{global_url}/healthz"),
+                get_json(http, f"{global_url}/regions"),
+                *tasks,
+            )
         else:
             await asyncio.gather(*tasks)
-            probe = None
     for status in regions:
-        status.peers = _peer_views(status.region, regions)
+        status.peers = _peer_views(status.region, regions, entry_view)
     return probe
 
 
-def _peer_views(key: str, regions: Sequence[RegionStatus]) -> dict[str, str]:
-    """Each other deployed region's view of `key`, from its dispatch's /regions answer."""
+def _peer_views(
+    key: str, regions: Sequence[RegionStatus], entry_view: Probe | None
+) -> dict[str, str]:
+    """Each other deployed region's view of `key`, from its dispatch's /regions answer; behind
+    Front Door, where only the global entry may ask, the serving region's answer through it."""
     views: dict[str, str] = {}
     for peer in regions:
         if peer.region == key or not peer.dispatch_url:
             continue
-        if peer.view is None or not peer.view.ok or not isinstance(peer.view.body, dict):
+        view = peer.view
+        if view is not None and view.status == 403 and entry_view is not None:
+            body = entry_view.body if entry_view.ok else None
+            served = isinstance(body, dict) and body.get("serving_region") == peer.region
+            if not served:
+                views[peer.region] = PEER_FRONT_DOOR_ONLY
+                continue
+            view = entry_view
+        if view is None or not view.ok or not isinstance(view.body, dict):
             views[peer.region] = PEER_UNREACHABLE
             continue
-        rows = peer.view.body.get("regions")
+        rows = view.body.get("regions")
         row = (
             next(
                 (r for r in rows if isinstance(r, dict) and r.get("region") == key),
@@ -302,7 +319,7 @@ def _judge(report: StatusReport) -> None:
             problems.append(f"via the global entry: {_not_serving(status.via_global)}")
         for peer, state in status.peers.items():
             # An unreachable peer is that peer's problem, reported on its own row.
-            if state != "up" and state != PEER_UNREACHABLE:
+            if state not in ("up", PEER_UNREACHABLE, PEER_FRONT_DOOR_ONLY):
                 problems.append(f"{peer} sees it {state}")
         if status.drift is not None:
             problems += _drift_problems(status.drift)

@@ -82,3 +82,16 @@ def test_the_real_gate_loads_the_committed_question() -> None:
     gate = real_gate(THREE_REGIONS, ENV, Limits())
     assert isinstance(gate, SmokeGate)
     assert gate.clip.duration_s > 1  # type: ignore[attr-defined]
+
+
+def test_behind_front_door_the_gate_goes_through_the_regions_route_on_the_global_url() -> None:
+    runner = Runner()
+    gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]
+    outputs = {
+        "region": "ap-southeast",
+        "dispatchUrl": "https://dispatch-ap-southeast.example.test",
+        "globalUrl": "https://support-agent.z01.azurefd.net",
+    }
+    assert gate.check("ap-southeast", outputs).ok
+    [(targets, _)] = runner.calls
+    assert targets[0].dispatch_url == "https://support-agent.z01.azurefd.net/regions/ap-southeast"

@@ -33,6 +33,8 @@ class Dispatch:
     worker_reason: str = "worker reachable"
     # Its view of every region's state.
     view: dict[str, str] = field(default_factory=lambda: dict.fromkeys(KEYS, "up"))
+    # Like dispatch with MERIDIAN_FRONT_DOOR_ID set: only health paths answer direct requests.
+    front_door_only: bool = False
 
     def healthz(self) -> dict[str, Any]:
         worker: dict[str, Any] = {
@@ -47,16 +49,21 @@ class Dispatch:
         status = "ok" if self.worker_state == "up" else "degraded"
         return {"status": status, "region": self.region, "worker": worker}
 
+    def regions(self) -> dict[str, Any]:
+        rows = [
+            {"region": k, "location": "x", "state": s, "last_check": None, "reason": "r"}
+            for k, s in self.view.items()
+        ]
+        return {"serving_region": self.region, "regions": rows}
+
     def app(self) -> web.Application:
         async def healthz(_: web.Request) -> web.Response:
             return web.json_response(self.healthz())
 
-        async def regions(_: web.Request) -> web.Response:
-            rows = [
-                {"region": k, "location": "x", "state": s, "last_check": None, "reason": "r"}
-                for k, s in self.view.items()
-            ]
-            return web.json_response({"serving_region": self.region, "regions": rows})
+        async def regions(request: web.Request) -> web.Response:
+            if self.front_door_only and "X-Azure-FDID" not in request.headers:
+                return web.json_response({"error": "through Front Door"}, status=403)
+            return web.json_response(self.regions())
 
         app = web.Application()
         app.router.add_get("/healthz", healthz)
@@ -76,8 +83,12 @@ def global_entry(dispatches: dict[str, Dispatch]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response(dispatches["eu-west"].healthz())
 
+    async def regions(_: web.Request) -> web.Response:
+        return web.json_response(dispatches["eu-west"].regions())
+
     app = web.Application()
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/regions", regions)
     app.router.add_get("/regions/{key}/healthz", region_healthz)
     return app
 
@@ -299,3 +310,23 @@ def test_a_region_never_deployed(loopback: Loopback) -> None:
     code, out = status(deployer, "--no-drift")
     assert code == 1
     assert "ap-southeast: not deployed (no stack or no outputs)" in out
+
+
+def test_behind_front_door_the_nearest_peers_view_comes_through_the_global_entry(
+    loopback: Loopback,
+) -> None:
+    dispatches = {k: Dispatch(k, front_door_only=True) for k in KEYS}
+    dispatches["eu-west"].view["ap-southeast"] = "down"
+    deployer = setup(loopback, dispatches)
+    code, out = status(deployer, "--no-drift", "--json")
+    body = json.loads(out)
+    regions = {r["region"]: r for r in body["regions"]}
+    # The global entry is served by eu-west, so eu-west's view is known; the others' are not.
+    assert regions["us-east"]["peers"] == {
+        "eu-west": "up",
+        "ap-southeast": "unknown (its /regions answers only through Front Door)",
+    }
+    assert regions["ap-southeast"]["peers"]["eu-west"] == "down"
+    assert regions["ap-southeast"]["problems"] == ["eu-west sees it down"]
+    assert regions["us-east"]["healthy"] is True
+    assert code == 1
