@@ -145,7 +145,8 @@ def _status_row(r: RegionStatus) -> tuple[str, ...]:
     if worker is None:
         workers = "-"
     else:
-        workers = f"{worker.get('agent_name', '?')} {worker.get('state', '?')}"
+        state = str(worker.get("state", "?"))
+        workers = f"{worker['agent_name']} {state}" if worker.get("agent_name") else state
         if "active_jobs" in worker:
             workers += f", {worker['active_jobs']} jobs, load {worker.get('worker_load', 0):.2f}"
     peers = ", ".join(f"{k}: {v}" for k, v in r.peers.items()) or "-"
