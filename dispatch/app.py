@@ -47,6 +47,20 @@ def health_paths(region: str) -> tuple[str, str]:
     return "/healthz", f"{region_route_prefix(region)}/healthz"
 
 
+def token_paths(region: str) -> tuple[str, ...]:
+    """Where this service answers token requests: ``/`` and ``/token``, and the same under its
+    per-region route (``/regions/<region>/token``), which the smoke test uses to reach exactly
+    this region through Front Door."""
+    prefix = region_route_prefix(region)
+    return (*TOKEN_PATHS, f"{prefix}/", f"{prefix}/token")
+
+
+def table_paths(region: str) -> tuple[str, str]:
+    """Where this service answers its view of every region: ``/regions``, and
+    ``/regions/<region>/regions`` so that each region's view can be read through Front Door."""
+    return "/regions", f"{region_route_prefix(region)}/regions"
+
+
 def _json(
     status: int, body: dict[str, object], headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -79,6 +93,7 @@ class DispatchService:
         self.limiter = limiter
         self._known_regions = {e.region for e in settings.regions}
         self._health_paths = health_paths(settings.region)
+        self._token_paths = token_paths(settings.region)
 
     @staticmethod
     def _http_error(request: web.Request, exc: web.HTTPException) -> web.Response:
@@ -131,7 +146,7 @@ class DispatchService:
         if request.path not in self._health_paths and not self._from_front_door(request):
             return _error(403, FRONT_DOOR_ID_HEADER, FRONT_DOOR_REQUIRED)
         origin = request.headers.get("Origin")
-        is_token = request.path in TOKEN_PATHS
+        is_token = request.path in self._token_paths
         if is_token and origin is not None and not self._origin_allowed(origin):
             return _error(403, "Origin", "origin not allowed")
         try:
@@ -309,12 +324,13 @@ def create_app(
     service = DispatchService(settings, board, limiter)
     app = web.Application(middlewares=[service.middleware], client_max_size=MAX_BODY_BYTES)
     app[BOARD_KEY] = board
-    for path in TOKEN_PATHS:
+    for path in token_paths(settings.region):
         app.router.add_post(path, service.token)
         app.router.add_route("OPTIONS", path, service.preflight)
     for path in health_paths(settings.region):
         app.router.add_get(path, service.healthz, allow_head=True)
-    app.router.add_get("/regions", service.regions)
+    for path in table_paths(settings.region):
+        app.router.add_get(path, service.regions)
 
     if policy.country_header:
         country_location("US")  # load the country table before the first request, not during it

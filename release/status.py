@@ -20,8 +20,6 @@ from release.plan import Deployer, PreviewOutcome, StackNames, StackState
 
 HTTP_TIMEOUT_S = 5.0
 PEER_UNREACHABLE = "unknown (peer unreachable)"
-# Behind Front Door a dispatch answers /regions only to requests that came through it.
-PEER_FRONT_DOOR_ONLY = "unknown (its /regions answers only through Front Door)"
 REPLICAS_NOTE = (
     "running replicas are not a stack output; see `az containerapp replica list -g {rg} -n {app}`"
 )
@@ -236,10 +234,15 @@ async def _probe_all(
     async with aiohttp.ClientSession(timeout=client_timeout) as http:
 
         async def own(status: RegionStatus) -> None:
+            # /healthz is always open; behind Front Door a region's view of the others is read
+            # through its own route on the global URL, since it answers only Front Door.
+            if global_url:
+                table = f"{global_url}{region_route_prefix(status.region)}/regions"
+            else:
+                table = f"{status.dispatch_url}/regions"
             if status.dispatch_url:
                 status.own, status.view = await asyncio.gather(
-                    get_json(http, f"{status.dispatch_url}/healthz"),
-                    get_json(http, f"{status.dispatch_url}/regions"),
+                    get_json(http, f"{status.dispatch_url}/healthz"), get_json(http, table)
                 )
 
         async def routed(status: RegionStatus) -> None:
@@ -249,37 +252,22 @@ async def _probe_all(
 
         tasks = [own(r) for r in regions] + [routed(r) for r in regions]
         probe: Probe | None = None
-        entry_view: Probe | None = None
         if global_url:
-            probe, entry_view, *_ = await asyncio.gather(
-                get_json(http, f"{global_url}/healthz"),
-                get_json(http, f"{global_url}/regions"),
-                *tasks,
-            )
+            probe, *_ = await asyncio.gather(get_json(http, f"{global_url}/healthz"), *tasks)
         else:
             await asyncio.gather(*tasks)
     for status in regions:
-        status.peers = _peer_views(status.region, regions, entry_view)
+        status.peers = _peer_views(status.region, regions)
     return probe
 
 
-def _peer_views(
-    key: str, regions: Sequence[RegionStatus], entry_view: Probe | None
-) -> dict[str, str]:
-    """Each other deployed region's view of `key`, from its dispatch's /regions answer; behind
-    Front Door, where only the global entry may ask, the serving region's answer through it."""
+def _peer_views(key: str, regions: Sequence[RegionStatus]) -> dict[str, str]:
+    """Each other deployed region's view of `key`, from its dispatch's /regions answer."""
     views: dict[str, str] = {}
     for peer in regions:
         if peer.region == key or not peer.dispatch_url:
             continue
         view = peer.view
-        if view is not None and view.status == 403 and entry_view is not None:
-            body = entry_view.body if entry_view.ok else None
-            served = isinstance(body, dict) and body.get("serving_region") == peer.region
-            if not served:
-                views[peer.region] = PEER_FRONT_DOOR_ONLY
-                continue
-            view = entry_view
         if view is None or not view.ok or not isinstance(view.body, dict):
             views[peer.region] = PEER_UNREACHABLE
             continue
@@ -319,7 +307,7 @@ def _judge(report: StatusReport) -> None:
             problems.append(f"via the global entry: {_not_serving(status.via_global)}")
         for peer, state in status.peers.items():
             # An unreachable peer is that peer's problem, reported on its own row.
-            if state not in ("up", PEER_UNREACHABLE, PEER_FRONT_DOOR_ONLY):
+            if state not in ("up", PEER_UNREACHABLE):
                 problems.append(f"{peer} sees it {state}")
         if status.drift is not None:
             problems += _drift_problems(status.drift)

@@ -120,6 +120,26 @@ async def test_the_per_region_health_path_answers_like_healthz(serve, settings):
     assert (await client.get("/regions/us-east/healthz")).status == 404
 
 
+@pytest.mark.parametrize("path", ["/regions/eu-west/", "/regions/eu-west/token"])
+async def test_the_per_region_route_serves_tokens_for_this_region_through_front_door(
+    serve, front_door, path
+):
+    # The smoke test reaches exactly one region as <global URL>/regions/<region>/.
+    client = await serve(front_door)
+    resp = await client.post(path, data=b"{}", headers=FD)
+    body = await resp.json()
+    assert (resp.status, body["region"]) == (201, "eu-west")
+    assert (await client.post(path, data=b"{}")).status == 403
+    assert (await client.post("/regions/us-east/token", data=b"{}", headers=FD)).status == 404
+
+
+async def test_each_regions_view_can_be_read_through_its_route(serve, front_door):
+    client = await serve(front_door)
+    resp = await client.get("/regions/eu-west/regions", headers=FD)
+    assert (resp.status, (await resp.json())["serving_region"]) == (200, "eu-west")
+    assert (await client.get("/regions/eu-west/regions")).status == 403
+
+
 # --- the rate-limit key -------------------------------------------------------------------
 
 

@@ -32,7 +32,7 @@ def env_of(resource: PlannedResource) -> dict[str, dict[str, str]]:
     return {v["name"]: {k: x for k, x in v.items() if k != "name"} for v in container["env"]}
 
 
-def parsed(manifest=MANIFEST, region: str = "eu-west", secret: str = "secret-value-for-test"):
+def parsed(manifest=MANIFEST, region: str = "eu-west", secret: str = "secret-value-for-test-0123456789abcdef"):
     env = {
         v.name: v.value or secret for v in dispatch_env(manifest, manifest.regions[region], ENTRY)
     }
@@ -120,7 +120,7 @@ def test_a_regions_own_dispatch_url_wins_over_the_derived_one(
         "country_header": "CF-IPCountry",
     }
     settings = parsed(
-        load_manifest(write_manifest(manifest_data)), secret="shared-secret-at-least-16"
+        load_manifest(write_manifest(manifest_data)), secret="shared-secret-at-least-16-and-32-long"
     )
     assert settings.entry("us-east").dispatch_url == "https://dispatch.us.example.com"
     assert settings.entry("eu-west").dispatch_url == f"{ENTRY.url}/regions/eu-west"

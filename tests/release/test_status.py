@@ -83,13 +83,16 @@ def global_entry(dispatches: dict[str, Dispatch]) -> web.Application:
     async def healthz(_: web.Request) -> web.Response:
         return web.json_response(dispatches["eu-west"].healthz())
 
-    async def regions(_: web.Request) -> web.Response:
-        return web.json_response(dispatches["eu-west"].regions())
+    async def region_table(request: web.Request) -> web.Response:
+        d = dispatches.get(request.match_info["key"])
+        if d is None:
+            return web.json_response({"error": "origin unreachable"}, status=502)
+        return web.json_response(d.regions())
 
     app = web.Application()
     app.router.add_get("/healthz", healthz)
-    app.router.add_get("/regions", regions)
     app.router.add_get("/regions/{key}/healthz", region_healthz)
+    app.router.add_get("/regions/{key}/regions", region_table)
     return app
 
 
@@ -312,7 +315,7 @@ def test_a_region_never_deployed(loopback: Loopback) -> None:
     assert "ap-southeast: not deployed (no stack or no outputs)" in out
 
 
-def test_behind_front_door_the_nearest_peers_view_comes_through_the_global_entry(
+def test_behind_front_door_each_peers_view_comes_through_its_route_on_the_global_url(
     loopback: Loopback,
 ) -> None:
     dispatches = {k: Dispatch(k, front_door_only=True) for k in KEYS}
@@ -321,11 +324,8 @@ def test_behind_front_door_the_nearest_peers_view_comes_through_the_global_entry
     code, out = status(deployer, "--no-drift", "--json")
     body = json.loads(out)
     regions = {r["region"]: r for r in body["regions"]}
-    # The global entry is served by eu-west, so eu-west's view is known; the others' are not.
-    assert regions["us-east"]["peers"] == {
-        "eu-west": "up",
-        "ap-southeast": "unknown (its /regions answers only through Front Door)",
-    }
+    # Direct /regions calls are refused; <global>/regions/<key>/regions reaches each region.
+    assert regions["us-east"]["peers"] == {"eu-west": "up", "ap-southeast": "up"}
     assert regions["ap-southeast"]["peers"]["eu-west"] == "down"
     assert regions["ap-southeast"]["problems"] == ["eu-west sees it down"]
     assert regions["us-east"]["healthy"] is True
