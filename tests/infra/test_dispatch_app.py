@@ -32,7 +32,11 @@ def env_of(resource: PlannedResource) -> dict[str, dict[str, str]]:
     return {v["name"]: {k: x for k, x in v.items() if k != "name"} for v in container["env"]}
 
 
-def parsed(manifest=MANIFEST, region: str = "eu-west", secret: str = "secret-value-for-test-0123456789abcdef"):
+def parsed(
+    manifest=MANIFEST,
+    region: str = "eu-west",
+    secret: str = "secret-value-for-test-0123456789abcdef",
+):
     env = {
         v.name: v.value or secret for v in dispatch_env(manifest, manifest.regions[region], ENTRY)
     }
