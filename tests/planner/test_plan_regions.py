@@ -32,6 +32,7 @@ from planner.selection import (
     mean_rtt,
     rtt_matrix,
 )
+from tests.manifests import THREE_REGIONS
 from tests.planner.population_samples import write_customer_cities
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -48,6 +49,9 @@ def brute_force_best(matrix: np.ndarray, weights: np.ndarray, k: int) -> tuple[i
 
 
 def run(args: list[str]) -> tuple[int, str, str]:
+    # The fixture manifest, not the user's regions.yaml, unless a test names another.
+    if "--manifest" not in args:
+        args = [*args, "--manifest", str(THREE_REGIONS)]
     out, err = io.StringIO(), io.StringIO()
     code = plan_regions.main(args, stdout=out, stderr=err)
     return code, out.getvalue(), err.getvalue()
