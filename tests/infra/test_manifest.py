@@ -1,4 +1,4 @@
-"""regions.yaml is parsed only by infra/manifest.py, and every mistake is caught before a deploy."""
+"""regions.yaml is parsed only by infra/manifest/, and every mistake is caught before a deploy."""
 
 from __future__ import annotations
 
