@@ -21,8 +21,11 @@ from meridian.tables import render_table
 
 TARGET_RPS = 2000
 TARGET_P99_MS = 10.0
-# The shipped manifest's regions, rendered exactly as infra hands them to dispatch.
-REGIONS = region_table(load_manifest())
+# The shipped manifest's regions, rendered exactly as infra hands them to dispatch. Peers are not
+# probed here (probe=False), so their addresses under the global URL are never called.
+MANIFEST = load_manifest()
+SERVING_REGION = next(iter(MANIFEST.regions))
+REGIONS = region_table(MANIFEST, global_url="https://entry.example.net")
 # Users spread over the world so every request runs the full routing path.
 USERS = [
     (40.71, -74.01),
@@ -57,8 +60,8 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     settings = load_settings(
         {
-            Env.REGION: "eu-west",
-            Env.AGENT_BASE_NAME: "support-agent",
+            Env.REGION: SERVING_REGION,
+            Env.AGENT_BASE_NAME: MANIFEST.agent.name,
             Env.REGIONS: REGIONS,
             Env.LIVEKIT_API_KEY: "APIbenchmark",
             Env.LIVEKIT_API_SECRET: "benchmark-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
