@@ -15,7 +15,7 @@ from tests.manifests import THREE_REGIONS
 
 @pytest.fixture
 def manifest_data() -> dict[str, Any]:
-    """The shipped regions.yaml as plain data, safe to mutate."""
+    """The fixture manifest as plain data, safe to mutate."""
     return copy.deepcopy(yaml.safe_load(THREE_REGIONS.read_text()))
 
 
