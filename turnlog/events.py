@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from meridian.contract import TURN_EVENT, TURN_TIMING_FIELDS
+from meridian.contract import TURN_EVENT, TURN_GATE_FIELDS, TURN_GATE_VERDICTS, TURN_TIMING_FIELDS
 
 # Console-log columns of the two Container Apps tables: the legacy custom-log table
 # ContainerAppConsoleLogs_CL (Log_s) and the newer ContainerAppConsoleLogs (Log).
@@ -22,7 +22,13 @@ UNKNOWN_REGION = "unknown"
 
 @dataclass(frozen=True)
 class TurnEvent:
-    """One agent turn: its region and the stage timings in seconds (None when not measured)."""
+    """One agent turn: its region, the stage timings in seconds (None when not measured), and how
+    the turn gate ended it.
+
+    Logs from before the turn gate have no gate fields: `gate_logged` is then False and the gate
+    values are None, so such turns are left out of the gate statistics rather than counted as
+    turns the gate did not end (a logged null `gate_verdict`).
+    """
 
     region: str
     eou_delay: float | None
@@ -31,6 +37,11 @@ class TurnEvent:
     tts_ttfb: float | None
     e2e_latency: float | None
     cache_hit: bool | None
+    gate_logged: bool = False
+    gate_verdict: str | None = None
+    gate_score: float | None = None
+    endpointing_delay: float | None = None
+    resumed: bool | None = None
 
 
 @dataclass
@@ -100,6 +111,25 @@ def _timing(event: dict[str, Any], name: str) -> float | None:
     return seconds
 
 
+def _gate_verdict(event: dict[str, Any]) -> str | None:
+    verdict = event.get("gate_verdict")
+    if verdict is not None and verdict not in TURN_GATE_VERDICTS:
+        raise _Malformed("gate_verdict is not a known verdict")
+    return verdict
+
+
+def _gate_score(event: dict[str, Any]) -> float | None:
+    value = event.get("gate_score")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _Malformed("gate_score is not a number")
+    score = float(value)
+    if not 0.0 <= score <= 1.0:  # also rejects NaN
+        raise _Malformed("gate_score is outside 0..1")
+    return score
+
+
 def turn_from_event(event: dict[str, Any]) -> TurnEvent:
     """Build a TurnEvent from one decoded `turn` event; raises ValueError naming the bad field."""
     region = event.get("region")
@@ -108,6 +138,9 @@ def turn_from_event(event: dict[str, Any]) -> TurnEvent:
     cache_hit = event.get("cache_hit")
     if cache_hit is not None and not isinstance(cache_hit, bool):
         raise _Malformed("cache_hit is not true/false")
+    resumed = event.get("resumed")
+    if resumed is not None and not isinstance(resumed, bool):
+        raise _Malformed("resumed is not true/false")
     return TurnEvent(
         region=region or UNKNOWN_REGION,
         eou_delay=_timing(event, "eou_delay"),
@@ -116,6 +149,11 @@ def turn_from_event(event: dict[str, Any]) -> TurnEvent:
         tts_ttfb=_timing(event, "tts_ttfb"),
         e2e_latency=_timing(event, "e2e_latency"),
         cache_hit=cache_hit,
+        gate_logged=any(name in event for name in TURN_GATE_FIELDS),
+        gate_verdict=_gate_verdict(event),
+        gate_score=_gate_score(event),
+        endpointing_delay=_timing(event, "endpointing_delay"),
+        resumed=resumed,
     )
 
 
@@ -186,17 +224,28 @@ def _take_row(result: ParseResult, source: str, row: dict[str, Any]) -> None:
     _take_event(result, source, _columns_as_event(row))
 
 
+# Fields a projected export holds as strings; an empty cell is null, or absent for a gate field.
+_BOOL_COLUMNS = ("cache_hit", "resumed")
+_JSON_COLUMNS = (*TURN_TIMING_FIELDS, *TURN_GATE_FIELDS, "cache_hit")
+
+
 def _columns_as_event(row: dict[str, Any]) -> dict[str, Any]:
     # A query that projects the fields (CSV) hands over strings: turn them back into JSON values.
     event: dict[str, Any] = {}
     for key, value in row.items():
-        if isinstance(value, str) and key in (*TURN_TIMING_FIELDS, "cache_hit"):
+        if isinstance(value, str) and key in _JSON_COLUMNS:
             text = value.strip()
             if text == "":
-                event[key] = None
+                # An old line projected through a query that names the gate columns has empty
+                # cells there: absent, not null, so it does not count as a turn the gate skipped.
+                if key not in TURN_GATE_FIELDS:
+                    event[key] = None
+                continue
+            if key == "gate_verdict":
+                event[key] = text
                 continue
             try:
-                event[key] = json.loads(text.lower() if key == "cache_hit" else text)
+                event[key] = json.loads(text.lower() if key in _BOOL_COLUMNS else text)
             except json.JSONDecodeError:
                 event[key] = value
         else:

@@ -1,0 +1,133 @@
+"""Specification of the latency report's turn-gate statistics: the `turn` event's gate fields
+(gate_verdict, gate_score, endpointing_delay, resumed), per region, in every output format."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from turnlog.events import parse_text
+
+
+def turn(region: str = "eu-west", **fields: Any) -> str:
+    """One `turn` log line as the agent writes it, with the given fields on top."""
+    return json.dumps({"event": "turn", "region": region, "e2e_latency": 1.0, **fields})
+
+
+def gated(
+    verdict: str | None,
+    delay: float | None = 0.4,
+    *,
+    region: str = "eu-west",
+    score: float | None = 0.5,
+    resumed: bool = False,
+    e2e: float | None = 1.0,
+) -> str:
+    """A `turn` line from an agent with the turn gate: all four gate fields present."""
+    return json.dumps(
+        {
+            "event": "turn",
+            "region": region,
+            "e2e_latency": e2e,
+            "gate_verdict": verdict,
+            "gate_score": score,
+            "endpointing_delay": delay,
+            "resumed": resumed,
+        }
+    )
+
+
+# --- parsing ---
+
+
+def test_gate_fields_are_read_from_a_turn_event() -> None:
+    line = gated("unsure", 0.6, score=0.42, resumed=True)
+    (parsed,) = parse_text(line, "log").turns
+    assert (parsed.gate_logged, parsed.gate_verdict, parsed.gate_score) == (True, "unsure", 0.42)
+    assert (parsed.endpointing_delay, parsed.resumed) == (0.6, True)
+
+
+def test_old_lines_without_gate_fields_still_parse_with_no_gate_info() -> None:
+    result = parse_text(turn(cache_hit=True), "log")
+    (parsed,) = result.turns
+    assert result.malformed == 0
+    assert parsed.gate_logged is False
+    assert (parsed.gate_verdict, parsed.gate_score, parsed.endpointing_delay, parsed.resumed) == (
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+def test_a_null_verdict_is_a_logged_turn_the_gate_did_not_end() -> None:
+    (parsed,) = parse_text(gated(None, None, score=None), "log").turns
+    assert parsed.gate_logged is True
+    assert parsed.gate_verdict is None
+
+
+@pytest.mark.parametrize("verdict", ["maybe", "FINISHED", "", 1, True, ["finished"]])
+def test_an_unknown_verdict_makes_the_record_malformed(verdict: object) -> None:
+    result = parse_text(turn(gate_verdict=verdict), "log")
+    assert result.turns == []
+    assert result.malformed_reasons == {"gate_verdict is not a known verdict": 1}
+
+
+@pytest.mark.parametrize("score", [1.5, -0.01, math.nan, math.inf])
+def test_a_gate_score_outside_0_to_1_makes_the_record_malformed(score: float) -> None:
+    result = parse_text(turn(gate_verdict="finished", gate_score=score), "log")
+    assert result.turns == []
+    assert result.malformed_reasons == {"gate_score is outside 0..1": 1}
+
+
+@pytest.mark.parametrize("score", ["0.9", True])
+def test_a_gate_score_that_is_not_a_number_makes_the_record_malformed(score: object) -> None:
+    result = parse_text(turn(gate_verdict="finished", gate_score=score), "log")
+    assert result.malformed_reasons == {"gate_score is not a number": 1}
+
+
+def test_a_negative_endpointing_delay_makes_the_record_malformed() -> None:
+    result = parse_text(turn(gate_verdict="finished", endpointing_delay=-0.3), "log")
+    assert result.turns == []
+    assert result.malformed_reasons == {"endpointing_delay is negative or not finite": 1}
+
+
+@pytest.mark.parametrize("resumed", ["yes", 1, 0])
+def test_resumed_that_is_not_true_or_false_makes_the_record_malformed(resumed: object) -> None:
+    result = parse_text(turn(gate_verdict="finished", resumed=resumed), "log")
+    assert result.malformed_reasons == {"resumed is not true/false": 1}
+
+
+def test_a_bad_gate_line_is_skipped_and_the_good_lines_around_it_are_kept() -> None:
+    lines = [gated("finished"), turn(gate_verdict="done"), gated("unsure")]
+    result = parse_text("\n".join(lines), "log")
+    assert [t.gate_verdict for t in result.turns] == ["finished", "unsure"]
+    assert result.malformed == 1
+
+
+def test_projected_csv_columns_carry_the_gate_fields() -> None:
+    text = (
+        "event,region,e2e_latency,gate_verdict,gate_score,endpointing_delay,resumed\n"
+        "turn,eu-west,1.1,unfinished,0.08,1.2,True\n"
+    )
+    (parsed,) = parse_text(text, "export.csv").turns
+    assert (parsed.gate_verdict, parsed.gate_score, parsed.endpointing_delay, parsed.resumed) == (
+        "unfinished",
+        0.08,
+        1.2,
+        True,
+    )
+
+
+def test_projected_csv_with_empty_gate_cells_is_an_old_line_not_an_ungated_turn() -> None:
+    text = (
+        "event,region,e2e_latency,gate_verdict,gate_score,endpointing_delay,resumed\n"
+        "turn,eu-west,1.1,,,,\n"
+        "turn,eu-west,1.3,,,,false\n"
+    )
+    old, ungated = parse_text(text, "export.csv").turns
+    assert (old.gate_logged, old.gate_verdict) == (False, None)
+    assert (ungated.gate_logged, ungated.gate_verdict, ungated.resumed) == (True, None, False)
