@@ -1,10 +1,12 @@
-"""Per-region latency statistics of agent turns: percentiles, median breakdown, cache effect."""
+"""Per-region latency statistics of agent turns: percentiles, median breakdown, cache effect, and
+how the turn gate ended the turns."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from meridian.contract import TURN_GATE_VERDICTS
 from meridian.stats import median, percentiles
 from turnlog.events import TurnEvent
 
@@ -42,6 +44,10 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("network_livekit", "network, LiveKit & agent overhead"),
 )
 
+# The turn gate's outcomes: its verdicts, then the turns it did not end (a null gate_verdict).
+NOT_GATED = "not_gated"
+GATE_OUTCOMES: tuple[str, ...] = (*TURN_GATE_VERDICTS, NOT_GATED)
+
 
 @dataclass(frozen=True)
 class Percentiles:
@@ -63,6 +69,34 @@ class Breakdown:
 
 
 @dataclass(frozen=True)
+class GateOutcome:
+    """Turns with one gate outcome (or all turns with gate fields): how many, their share of the
+    turns with gate fields, the wait the gate chose and e2e in ms, and how many were resumed."""
+
+    turns: int
+    share: float | None
+    endpointing_delay: Percentiles
+    e2e: Percentiles
+    resumed_known: int
+    resumed: int
+
+    @property
+    def resumed_rate(self) -> float | None:
+        """Share of these turns (those that say) in which the caller resumed speaking."""
+        return self.resumed / self.resumed_known if self.resumed_known else None
+
+
+@dataclass(frozen=True)
+class GateStats:
+    """How the turn gate ended one region's turns. Turns logged before the gate (no gate fields)
+    are only counted in `unlogged`; shares are of the turns with gate fields."""
+
+    unlogged: int
+    total: GateOutcome
+    outcomes: dict[str, GateOutcome]
+
+
+@dataclass(frozen=True)
 class RegionLatency:
     """Everything the report says about one region (or all regions together)."""
 
@@ -74,6 +108,7 @@ class RegionLatency:
     cache_hits: int
     e2e_cache_hit: Percentiles
     e2e_cache_miss: Percentiles
+    gate: GateStats
 
     @property
     def cache_hit_rate(self) -> float | None:
@@ -125,6 +160,34 @@ def breakdown(turns: Sequence[TurnEvent]) -> Breakdown:
     return Breakdown(segments_ms=segments, shares=shares, total_ms=total)
 
 
+def _gate_outcome(turns: Sequence[TurnEvent], logged: int) -> GateOutcome:
+    resumed = [t.resumed for t in turns if t.resumed is not None]
+    return GateOutcome(
+        turns=len(turns),
+        share=len(turns) / logged if logged else None,
+        endpointing_delay=percentiles_ms(
+            [t.endpointing_delay for t in turns if t.endpointing_delay is not None]
+        ),
+        e2e=percentiles_ms([t.e2e_latency for t in turns if t.e2e_latency is not None]),
+        resumed_known=len(resumed),
+        resumed=sum(resumed),
+    )
+
+
+def gate_stats(turns: Sequence[TurnEvent]) -> GateStats:
+    """Count, share, chosen wait, e2e and resumed turns per gate outcome, over the turns that
+    carry gate fields."""
+    logged = [t for t in turns if t.gate_logged]
+    by_outcome: dict[str, list[TurnEvent]] = {outcome: [] for outcome in GATE_OUTCOMES}
+    for turn in logged:
+        by_outcome[turn.gate_verdict or NOT_GATED].append(turn)
+    return GateStats(
+        unlogged=len(turns) - len(logged),
+        total=_gate_outcome(logged, len(logged)),
+        outcomes={name: _gate_outcome(group, len(logged)) for name, group in by_outcome.items()},
+    )
+
+
 def region_latency(region: str, turns: Sequence[TurnEvent]) -> RegionLatency:
     """Statistics of one region's turns."""
     components = {
@@ -145,6 +208,7 @@ def region_latency(region: str, turns: Sequence[TurnEvent]) -> RegionLatency:
         e2e_cache_miss=percentiles_ms(
             [t.e2e_latency for t in known if not t.cache_hit and t.e2e_latency is not None]
         ),
+        gate=gate_stats(turns),
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from turnlog.events import parse_text
+from turnlog.stats import RegionLatency, by_region
 
 
 def turn(region: str = "eu-west", **fields: Any) -> str:
@@ -38,6 +39,11 @@ def gated(
             "resumed": resumed,
         }
     )
+
+
+def regions(*lines: str) -> dict[str, RegionLatency]:
+    """The report's per-region statistics of these log lines, by region name."""
+    return {r.region: r for r in by_region(parse_text("\n".join(lines), "log").turns)}
 
 
 # --- parsing ---
@@ -131,3 +137,98 @@ def test_projected_csv_with_empty_gate_cells_is_an_old_line_not_an_ungated_turn(
     old, ungated = parse_text(text, "export.csv").turns
     assert (old.gate_logged, old.gate_verdict) == (False, None)
     assert (ungated.gate_logged, ungated.gate_verdict, ungated.resumed) == (True, None, False)
+
+
+# --- per-region statistics ---
+
+
+def test_verdicts_are_counted_per_region() -> None:
+    stats = regions(
+        gated("finished", region="eu-west"),
+        gated("finished", region="eu-west"),
+        gated("unsure", region="eu-west"),
+        gated("unfinished", region="us-east"),
+        gated("no_text_model", region="us-east"),
+    )
+    counts = {
+        name: {o: stats[name].gate.outcomes[o].turns for o in ("finished", "unsure", "unfinished")}
+        for name in ("eu-west", "us-east")
+    }
+    assert counts == {
+        "eu-west": {"finished": 2, "unsure": 1, "unfinished": 0},
+        "us-east": {"finished": 0, "unsure": 0, "unfinished": 1},
+    }
+    assert stats["us-east"].gate.outcomes["no_text_model"].turns == 1
+
+
+def test_the_all_entry_counts_every_regions_verdicts() -> None:
+    stats = regions(gated("finished", region="eu-west"), gated("finished", region="us-east"))
+    assert stats["all"].gate.outcomes["finished"].turns == 2
+
+
+def test_verdict_shares_are_of_the_regions_turns_with_gate_fields() -> None:
+    gate = regions(gated("finished"), gated("finished"), gated("finished"), gated("unsure"))[
+        "eu-west"
+    ].gate
+    assert gate.outcomes["finished"].share == pytest.approx(0.75)
+    assert gate.outcomes["unsure"].share == pytest.approx(0.25)
+    assert gate.outcomes["unfinished"].share == 0.0
+    assert gate.total.share == 1.0
+
+
+def test_turns_the_gate_did_not_end_are_their_own_outcome_with_a_share() -> None:
+    gate = regions(gated("finished"), gated(None, None, score=None))["eu-west"].gate
+    assert gate.outcomes["not_gated"].turns == 1
+    assert gate.outcomes["not_gated"].share == pytest.approx(0.5)
+
+
+def test_old_lines_are_counted_apart_and_leave_the_shares_alone() -> None:
+    gate = regions(turn(), turn(), gated("finished"), gated("unsure"))["eu-west"].gate
+    assert gate.unlogged == 2
+    assert gate.total.turns == 2
+    assert gate.outcomes["not_gated"].turns == 0
+    assert gate.outcomes["finished"].share == pytest.approx(0.5)
+
+
+def test_a_region_with_only_old_lines_has_no_gate_shares() -> None:
+    gate = regions(turn(), turn())["eu-west"].gate
+    assert (gate.unlogged, gate.total.turns) == (2, 0)
+    assert gate.outcomes["finished"].share is None
+    assert gate.total.resumed_rate is None
+
+
+def test_resumed_turns_are_counted_with_their_share_per_region() -> None:
+    gate = regions(
+        gated("finished", resumed=True), gated("unsure"), gated("unsure"), gated("unsure")
+    )["eu-west"].gate
+    assert (gate.total.resumed, gate.total.resumed_known) == (1, 4)
+    assert gate.total.resumed_rate == pytest.approx(0.25)
+
+
+def test_resumed_turns_are_also_counted_per_verdict() -> None:
+    gate = regions(gated("finished", resumed=True), gated("unsure"))["eu-west"].gate
+    assert gate.outcomes["finished"].resumed == 1
+    assert gate.outcomes["unsure"].resumed == 0
+
+
+def test_the_median_chosen_wait_is_reported_per_verdict_in_ms() -> None:
+    gate = regions(gated("finished", 0.2), gated("finished", 0.4), gated("unfinished", 1.2))[
+        "eu-west"
+    ].gate
+    assert gate.outcomes["finished"].endpointing_delay.p50 == pytest.approx(300)
+    assert gate.outcomes["unfinished"].endpointing_delay.p50 == pytest.approx(1200)
+    assert gate.outcomes["unsure"].endpointing_delay.p50 is None
+
+
+def test_e2e_p50_is_reported_per_verdict() -> None:
+    gate = regions(
+        gated("finished", e2e=0.6), gated("finished", e2e=0.8), gated("unsure", e2e=1.1)
+    )["eu-west"].gate
+    assert gate.outcomes["finished"].e2e.p50 == pytest.approx(700)
+    assert gate.outcomes["unsure"].e2e.p50 == pytest.approx(1100)
+
+
+def test_a_verdict_without_e2e_has_no_e2e_p50() -> None:
+    gate = regions(gated("finished", e2e=None))["eu-west"].gate
+    assert gate.outcomes["finished"].turns == 1
+    assert gate.outcomes["finished"].e2e.p50 is None
