@@ -1,4 +1,5 @@
-"""The agent's `turn` log events: reading them, their per-region statistics, and the report."""
+"""The agent's `turn` log events: reading them, their per-region statistics (latency, cache and turn
+gate), and the report."""
 
 from turnlog.events import (
     ParseResult,
@@ -9,15 +10,27 @@ from turnlog.events import (
     read_inputs,
 )
 from turnlog.render import plot_breakdown, render_json, render_text
-from turnlog.stats import Percentiles, RegionLatency, by_region, percentiles_ms, region_latency
+from turnlog.stats import (
+    GateOutcome,
+    GateStats,
+    Percentiles,
+    RegionLatency,
+    by_region,
+    gate_stats,
+    percentiles_ms,
+    region_latency,
+)
 
 __all__ = [
+    "GateOutcome",
+    "GateStats",
     "ParseResult",
     "Percentiles",
     "RegionLatency",
     "ReportError",
     "TurnEvent",
     "by_region",
+    "gate_stats",
     "parse_inputs",
     "parse_text",
     "percentiles_ms",

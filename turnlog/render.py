@@ -1,4 +1,4 @@
-"""The latency report's output: three tables (terminal text or Markdown), JSON, and a bar chart."""
+"""The latency report's output: four tables (terminal text or Markdown), JSON, and a bar chart."""
 
 from __future__ import annotations
 
@@ -10,7 +10,26 @@ from typing import Any
 
 from meridian.tables import fmt_ms, fmt_pct, render_table
 from turnlog.events import ParseResult
-from turnlog.stats import COMPONENTS, GROUPS, SEGMENTS, RegionLatency
+from turnlog.stats import (
+    COMPONENTS,
+    GATE_OUTCOMES,
+    GROUPS,
+    NOT_GATED,
+    SEGMENTS,
+    GateOutcome,
+    RegionLatency,
+)
+
+GATE_HEADERS = (
+    "region",
+    "verdict",
+    "turns",
+    "share",
+    "wait p50",
+    "e2e p50",
+    "resumed",
+    "resumed %",
+)
 
 
 def _percentile_rows(regions: Sequence[RegionLatency]) -> list[list[str]]:
@@ -54,6 +73,51 @@ def _cache_rows(regions: Sequence[RegionLatency]) -> list[list[str]]:
     ]
 
 
+def _gate_row(region: str, verdict: str, o: GateOutcome) -> list[str]:
+    return [
+        region,
+        verdict,
+        str(o.turns),
+        fmt_pct(o.share),
+        fmt_ms(o.endpointing_delay.p50),
+        fmt_ms(o.e2e.p50),
+        str(o.resumed),
+        fmt_pct(o.resumed_rate),
+    ]
+
+
+def _gate_rows(regions: Sequence[RegionLatency]) -> list[list[str]]:
+    # The verdicts always (a zero is news), the turns the gate did not end only when there are any.
+    shown = [
+        o for o in GATE_OUTCOMES if o != NOT_GATED or any(r.gate.outcomes[o].turns for r in regions)
+    ]
+    rows = []
+    for r in regions:
+        if not r.gate.total.turns:
+            rows.append([r.region, "no gate fields", "0", *["-"] * 5])
+            continue
+        rows.extend(_gate_row(r.region, o, r.gate.outcomes[o]) for o in shown)
+        rows.append(_gate_row(r.region, "total", r.gate.total))
+    return rows
+
+
+def _gate_section(
+    regions: Sequence[RegionLatency], parsed: ParseResult, markdown: bool
+) -> list[str]:
+    title = "Turn gate: verdicts, chosen wait and e2e (ms), resumed turns"
+    title = f"### {title}" if markdown else title
+    if not any(t.gate_logged for t in parsed.turns):
+        return [title, "no turn carries the gate fields (logged before the turn gate)"]
+    parts = [title, render_table(GATE_HEADERS, _gate_rows(regions), markdown)]
+    unlogged = sum(1 for t in parsed.turns if not t.gate_logged)
+    if unlogged:
+        turns = "turn" if unlogged == 1 else "turns"
+        parts.append(
+            f"{unlogged} {turns} without gate fields (logged before the turn gate) left out"
+        )
+    return parts
+
+
 def _input_note(parsed: ParseResult) -> str:
     note = (
         f"{len(parsed.turns)} turns from {parsed.lines_read} records "
@@ -68,7 +132,7 @@ def _input_note(parsed: ParseResult) -> str:
 
 
 def render_text(regions: Sequence[RegionLatency], parsed: ParseResult, markdown: bool) -> str:
-    """The three report tables, as terminal text or Markdown."""
+    """The four report tables, as terminal text or Markdown."""
     heading = "### {}" if markdown else "{}"
     parts = [
         heading.format("Latency per stage (ms)"),
@@ -105,9 +169,23 @@ def render_text(regions: Sequence[RegionLatency], parsed: ParseResult, markdown:
             markdown,
         ),
         "",
+        *_gate_section(regions, parsed, markdown),
+        "",
         _input_note(parsed),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _gate_json(o: GateOutcome) -> dict[str, Any]:
+    return {
+        "turns": o.turns,
+        "share": o.share,
+        "endpointing_delay_ms": asdict(o.endpointing_delay),
+        "e2e_ms": asdict(o.e2e),
+        "turns_with_resumed_info": o.resumed_known,
+        "resumed": o.resumed,
+        "resumed_rate": o.resumed_rate,
+    }
 
 
 def render_json(regions: Sequence[RegionLatency], parsed: ParseResult) -> str:
@@ -126,6 +204,11 @@ def render_json(regions: Sequence[RegionLatency], parsed: ParseResult) -> str:
                     "hit_rate": r.cache_hit_rate,
                     "e2e_hit_ms": asdict(r.e2e_cache_hit),
                     "e2e_miss_ms": asdict(r.e2e_cache_miss),
+                },
+                "gate": {
+                    "turns_without_gate_info": r.gate.unlogged,
+                    **{k: v for k, v in _gate_json(r.gate.total).items() if k != "share"},
+                    "verdicts": {o: _gate_json(r.gate.outcomes[o]) for o in GATE_OUTCOMES},
                 },
             }
             for r in regions

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from typing import Any
 
 import pytest
 
+from turnlog import cli
 from turnlog.events import parse_text
 from turnlog.stats import RegionLatency, by_region
 
@@ -44,6 +46,23 @@ def gated(
 def regions(*lines: str) -> dict[str, RegionLatency]:
     """The report's per-region statistics of these log lines, by region name."""
     return {r.region: r for r in by_region(parse_text("\n".join(lines), "log").turns)}
+
+
+def report(*args: str, lines: list[str]) -> str:
+    """The report's standard output for these log lines on stdin."""
+    out = io.StringIO()
+    code = cli.main(["-", *args], stdin=io.StringIO("\n".join(lines)), stdout=out)
+    assert code == 0
+    return out.getvalue()
+
+
+GATE_LOG = [
+    gated("finished", 0.3, region="eu-west", e2e=0.9),
+    gated("finished", 0.3, region="eu-west", e2e=0.9),
+    gated("unsure", 0.6, region="eu-west", e2e=1.2, resumed=True),
+    gated("unfinished", 1.2, region="eu-west", e2e=1.8),
+    gated("no_text_model", 0.8, region="us-east", score=None, e2e=1.4),
+]
 
 
 # --- parsing ---
@@ -232,3 +251,58 @@ def test_a_verdict_without_e2e_has_no_e2e_p50() -> None:
     gate = regions(gated("finished", e2e=None))["eu-west"].gate
     assert gate.outcomes["finished"].turns == 1
     assert gate.outcomes["finished"].e2e.p50 is None
+
+
+# --- the report ---
+
+
+def test_terminal_report_has_a_turn_gate_table_with_a_row_per_region_and_verdict() -> None:
+    out = report(lines=GATE_LOG)
+    table = out[out.index("Turn gate") :]
+    header = "region   verdict        turns  share  wait p50  e2e p50  resumed  resumed %"
+    assert header in table
+    assert "eu-west  finished           2    50%       300      900        0         0%" in table
+    assert "eu-west  unsure             1    25%       600     1200        1       100%" in table
+    assert "eu-west  total              4   100%       450     1050        1        25%" in table
+    assert "us-east  no_text_model      1   100%       800     1400        0         0%" in table
+
+
+def test_markdown_report_has_the_turn_gate_table_in_markdown() -> None:
+    out = report("--markdown", lines=GATE_LOG)
+    assert "### Turn gate: verdicts, chosen wait and e2e (ms), resumed turns" in out
+    assert "| region | verdict | turns | share | wait p50 | e2e p50 | resumed | resumed % |" in out
+    assert "| all | unfinished | 1 | 20% | 1200 | 1800 | 0 | 0% |" in out
+
+
+def test_the_not_gated_row_appears_only_when_some_turn_was_not_ended_by_the_gate() -> None:
+    assert "not_gated" not in report(lines=GATE_LOG)
+    assert "eu-west  not_gated" in report(lines=[*GATE_LOG, gated(None, None, score=None)])
+
+
+def test_old_lines_are_named_under_the_gate_table_as_left_out() -> None:
+    out = report(lines=[*GATE_LOG, turn(), turn()])
+    assert "2 turns without gate fields (logged before the turn gate) left out" in out
+
+
+def test_a_log_from_before_the_gate_says_so_instead_of_an_empty_table() -> None:
+    out = report(lines=[turn(), turn(region="us-east")])
+    assert "no turn carries the gate fields (logged before the turn gate)" in out
+    assert "wait p50" not in out
+
+
+def test_json_report_holds_the_gate_numbers_per_region() -> None:
+    document = json.loads(report("--json", lines=[*GATE_LOG, turn()]))
+    gate = {r["region"]: r["gate"] for r in document["regions"]}["eu-west"]
+    assert (gate["turns"], gate["turns_without_gate_info"]) == (4, 1)
+    assert (gate["resumed"], gate["resumed_rate"]) == (1, 0.25)
+    finished = gate["verdicts"]["finished"]
+    assert (finished["turns"], finished["share"]) == (2, 0.5)
+    assert finished["endpointing_delay_ms"]["p50"] == pytest.approx(300)
+    assert finished["e2e_ms"]["p50"] == pytest.approx(900)
+    assert set(gate["verdicts"]) == {
+        "finished",
+        "unsure",
+        "unfinished",
+        "no_text_model",
+        "not_gated",
+    }
