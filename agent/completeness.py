@@ -1,0 +1,262 @@
+"""How likely a transcript is to be a finished English sentence, from the words alone.
+
+Audio end-of-turn models hear prosody, which synthetic and noisy speech bend; the transcript says
+directly whether the words so far can end a sentence ("My order number is" cannot). The score
+combines a generic English trigram model's probability of the sentence ending after the last two
+words with a few facts of English grammar that a trigram cannot see, in a logistic model fitted
+on the benchmark's "fit" clips (python -m benchmarks.fit_gate; docs/benchmarks.md).
+
+The trigram model is CMU Sphinx's generic US English model (en-us.lm.bin, BSD-style licence),
+shipped inside the pocketsphinx wheel: nothing downloads at run time.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pocketsphinx import NGramModel, get_model_path, set_loglevel
+
+# pocketsphinx reports log probabilities in base 1.0001
+_LOG10_PER_UNIT = math.log10(1.0001)
+# log10 P below this is "never" for the model; clamping keeps one rare pair from dominating
+_LOG10_FLOOR = -4.0
+# Words no English sentence ends on: articles, possessive determiners, coordinating and
+# subordinating conjunctions, nominative pronouns and hesitation fillers. A caller who stops
+# on one of them is thinking, not finished ("I'd like to return the ...").
+DANGLING = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "my",
+        "your",
+        "our",
+        "their",
+        "his",
+        "its",
+        "every",
+        "each",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "because",
+        "if",
+        "whether",
+        "although",
+        "though",
+        "unless",
+        "than",
+        "while",
+        "whereas",
+        "i",
+        "we",
+        "they",
+        "he",
+        "she",
+        "um",
+        "uh",
+        "er",
+        "erm",
+    ]
+)
+# Prepositions may end a wh-question ("Who should I talk to?") but not a statement or a yes/no
+# question ("Can you send the invoice to ...").
+PREPOSITIONS = frozenset(
+    [
+        "about",
+        "above",
+        "across",
+        "after",
+        "against",
+        "along",
+        "among",
+        "around",
+        "at",
+        "before",
+        "behind",
+        "below",
+        "beneath",
+        "beside",
+        "between",
+        "beyond",
+        "by",
+        "despite",
+        "down",
+        "during",
+        "except",
+        "for",
+        "from",
+        "in",
+        "inside",
+        "into",
+        "like",
+        "near",
+        "of",
+        "off",
+        "on",
+        "onto",
+        "out",
+        "outside",
+        "over",
+        "past",
+        "since",
+        "through",
+        "to",
+        "toward",
+        "towards",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "via",
+        "with",
+        "within",
+        "without",
+    ]
+)
+AUXILIARIES = frozenset(
+    [
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "can",
+        "could",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "may",
+        "might",
+        "must",
+        "'s",
+        "'re",
+        "'m",
+    ]
+)
+WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "where", "when", "why", "how"])
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words, punctuation dropped: an STT's punctuation at a pause is a guess."""
+    return _WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+@dataclass(frozen=True)
+class Features:
+    """What the score is computed from, logged with every verdict."""
+
+    lm_log10_end: float
+    dangling: bool
+    preposition_final: bool
+    auxiliary_final: bool
+    wh_question: bool
+
+    def vector(self) -> tuple[float, ...]:
+        """The model's inputs, in CompletenessWeights order."""
+        stranded = self.preposition_final and self.wh_question
+        return (
+            self.lm_log10_end,
+            float(self.preposition_final and not stranded),
+            float(stranded),
+            float(self.auxiliary_final),
+        )
+
+
+FEATURE_NAMES = ("lm_log10_end", "preposition_final", "stranded_preposition", "auxiliary_final")
+
+
+@dataclass(frozen=True)
+class CompletenessWeights:
+    """Logistic weights over Features.vector() (FEATURE_NAMES order), fitted by
+    benchmarks/fit_gate.py."""
+
+    bias: float
+    coefficients: tuple[float, ...]
+
+    def logit(self, x: tuple[float, ...]) -> float:
+        """The linear score for one feature vector."""
+        return self.bias + sum(w * xi for w, xi in zip(self.coefficients, x, strict=True))
+
+
+# Fitted on the "fit" half of benchmarks/data (python -m benchmarks.fit_gate).
+DEFAULT_WEIGHTS = CompletenessWeights(bias=4.0, coefficients=(3.0, -2.0, 1.0, -1.0))
+
+
+class EnglishTrigram:
+    """P(sentence ends | last two words) from the generic US English trigram model."""
+
+    def __init__(self, path: Path) -> None:
+        set_loglevel("FATAL")
+        self._lm = NGramModel.readfile(str(path))
+
+    @classmethod
+    @cache
+    def shipped(cls) -> EnglishTrigram:
+        """The model inside the pocketsphinx wheel, loaded once per process (about 50 ms)."""
+        return cls(Path(get_model_path()) / "en-us" / "en-us.lm.bin")
+
+    def log10_end(self, words: list[str]) -> float:
+        """log10 P(</s> | the last two words); an unknown word shortens the history."""
+        last = words[-1]
+        prev = words[-2] if len(words) > 1 else "<s>"
+        if not self._known(last):
+            # a name, number or code the model has never seen: no history it could use
+            history: list[str] = []
+        elif prev != "<s>" and not self._known(prev):
+            history = [last]
+        else:
+            history = [last, prev]  # most recent first, as pocketsphinx takes it
+        units = self._lm.prob(["</s>", *history])
+        return max(units * _LOG10_PER_UNIT, _LOG10_FLOOR)
+
+    def _known(self, word: str) -> bool:
+        return self._lm.prob([word]) > -(2**28)
+
+
+class TextCompleteness:
+    """Scores a transcript in [0, 1]: how likely the caller's sentence is finished."""
+
+    def __init__(
+        self, lm: EnglishTrigram | None = None, weights: CompletenessWeights = DEFAULT_WEIGHTS
+    ) -> None:
+        self._lm = lm or EnglishTrigram.shipped()
+        self.weights = weights
+
+    def features(self, text: str) -> Features | None:
+        """The features of a transcript, or None when it has no words."""
+        words = words_of(text)
+        if not words:
+            return None
+        last = words[-1]
+        wh = words[0] in WH_WORDS and len(words) > 1 and words[1] not in DANGLING
+        return Features(
+            lm_log10_end=self._lm.log10_end(words),
+            dangling=last in DANGLING,
+            preposition_final=last in PREPOSITIONS,
+            auxiliary_final=last in AUXILIARIES or last.endswith(("'s", "'re", "'m")),
+            wh_question=wh,
+        )
+
+    def score(self, features: Features) -> float:
+        """P(finished) for these features; a dangling last word is never finished."""
+        if features.dangling:
+            return 0.0
+        z = self.weights.logit(features.vector())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
