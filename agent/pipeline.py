@@ -13,7 +13,9 @@ from livekit.agents.voice import ModelSettings
 from agent.faq import FaqEntry
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from agent.response_cache import ResponseCache
-from agent.telemetry import CACHE_MARK
+from agent.resumption import ResumeWatch, fold_resumed_turn
+from agent.telemetry import CACHE_MARK, TurnNote
+from agent.turn_gate import GateTurnDetector
 from agent.turn_handling import DEFAULT_TURN_SETTINGS, TurnSettings
 
 
@@ -45,11 +47,33 @@ def _normalised(text: str) -> str:
 class MeridianAgent(Agent):
     """The region's agent: streams LLM text into TTS, and short-circuits FAQ turns."""
 
-    def __init__(self, *, instructions: str, cache: ResponseCache | None) -> None:
+    def __init__(
+        self,
+        *,
+        instructions: str,
+        cache: ResponseCache | None,
+        resume: ResumeWatch | None = None,
+        gate: GateTurnDetector | None = None,
+    ) -> None:
         super().__init__(instructions=instructions)
         self._cache = cache
+        self._resume = resume
+        self._gate = gate
         # FAQ answers that llm_node produced and tts_node has not yet voiced, by entry id
         self._unvoiced: dict[str, FaqEntry] = {}
+        self.turn_note: TurnNote | None = None
+
+    async def on_user_turn_completed(
+        self, turn_ctx: llm.ChatContext, new_message: llm.ChatMessage
+    ) -> None:
+        """Answer a resumed question whole: fold the first part in and drop the reply to it."""
+        resumed = self._resume.committed() if self._resume is not None else False
+        if resumed:
+            folded = fold_resumed_turn(self.chat_ctx, turn_ctx, new_message)
+            if folded is not None:
+                await self.update_chat_ctx(folded)
+        decision = self._gate.last if self._gate is not None else None
+        self.turn_note = TurnNote(decision=decision, resumed=resumed)
 
     async def llm_node(
         self,
@@ -166,7 +190,15 @@ def build_session(
         tts=tts,
         vad=vad,
         turn_handling=settings.turn.options(turn_detector),
+        aec_warmup_duration=settings.turn.aec_warmup,
         session_close_transcript_timeout=settings.close_transcript_timeout,
     )
-    agent = MeridianAgent(instructions=settings.system_prompt, cache=cache)
+    gate = turn_detector if isinstance(turn_detector, GateTurnDetector) else None
+    if gate is not None:
+        gate.bind(session)
+    resume = ResumeWatch(settings.turn.resume_window)
+    resume.attach(session)
+    agent = MeridianAgent(
+        instructions=settings.system_prompt, cache=cache, resume=resume, gate=gate
+    )
     return session, agent

@@ -9,6 +9,7 @@ import livekit.local_inference as local_inference
 import structlog
 from livekit.agents import AgentServer, JobContext, JobProcess, JobRequest
 
+from agent.completeness import EnglishTrigram
 from agent.pipeline import PipelineSettings, build_session
 from agent.providers import build_models
 from agent.response_cache import ResponseCache
@@ -23,9 +24,11 @@ _CACHE = "meridian.response_cache"
 
 
 def load_local_models() -> None:
-    """Load the local VAD and end-of-turn weights (they ship in livekit-local-inference)."""
+    """Load the local VAD and end-of-turn weights (they ship in livekit-local-inference) and
+    the turn gate's English trigram model (it ships in pocketsphinx)."""
     local_inference.init_vad()
     local_inference.init_eot()
+    EnglishTrigram.shipped()
 
 
 def prewarm(settings: AgentSettings, proc: JobProcess) -> None:
@@ -54,10 +57,10 @@ async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
         llm=models.llm,
         tts=models.tts,
         vad=ctx.proc.userdata[_VAD],
-        turn_detector=turn.build_turn_detector(),
+        turn_detector=turn.build_turn_detector(stt_language=settings.stt.language),
         cache=ctx.proc.userdata[_CACHE],
     )
-    telemetry.attach(session)
+    telemetry.attach(session, notes=lambda: agent.turn_note)
 
     async def _log_session_end(reason: str) -> None:
         telemetry.log_session_end(session, reason)

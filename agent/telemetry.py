@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,8 @@ from livekit.agents import AgentSession, ConversationItemAddedEvent, SpeechCreat
 from livekit.agents.llm import ChatMessage, MetricsReport
 from livekit.agents.voice import SpeechHandle
 
-from meridian.contract import SESSION_END_EVENT, TURN_EVENT, TURN_TIMING_FIELDS
+from agent.turn_gate import TurnDecision
+from meridian.contract import SESSION_END_EVENT, TURN_EVENT, TURN_GATE_FIELDS, TURN_TIMING_FIELDS
 
 # The ChatMessage.extra key that marks a reply served from the FAQ cache (see agent/pipeline.py).
 CACHE_MARK = "meridian_faq"
@@ -29,6 +31,30 @@ _TIMING_SOURCES = {
     "e2e_latency": ("assistant", "e2e_latency"),
 }
 assert tuple(_TIMING_SOURCES) == TURN_TIMING_FIELDS, "telemetry must log every contract field"
+
+
+@dataclass(frozen=True)
+class TurnNote:
+    """How a user turn was ended: the gate's decision (None when no gate ran) and whether the
+    caller resumed after the agent had started answering the first part."""
+
+    decision: TurnDecision | None
+    resumed: bool
+
+    def log_fields(self) -> dict[str, object]:
+        """The `turn` event's gate fields, in TURN_GATE_FIELDS order."""
+        d = self.decision
+        fields = {
+            "gate_verdict": d.verdict if d else None,
+            "gate_score": round(d.score, 4) if d and d.score is not None else None,
+            "endpointing_delay": d.delay if d else None,
+            "resumed": self.resumed,
+        }
+        return fields
+
+
+_NO_NOTE = TurnNote(decision=None, resumed=False)
+assert tuple(_NO_NOTE.log_fields()) == TURN_GATE_FIELDS, "telemetry must log every gate field"
 
 
 def _seconds(report: MetricsReport | None, key: str) -> float | None:
@@ -55,11 +81,18 @@ class TurnTelemetry:
             region=region, room=room, job_id=job_id
         )
         self._pending_user: MetricsReport | None = None
+        self._pending_note = _NO_NOTE
+        self._notes: Callable[[], TurnNote | None] = lambda: None
         self._totals = _Totals()
         self._started = time.monotonic()
 
-    def attach(self, session: AgentSession) -> None:
-        """Start listening to the session's events."""
+    def attach(
+        self, session: AgentSession, notes: Callable[[], TurnNote | None] | None = None
+    ) -> None:
+        """Start listening to the session's events; `notes` tells how the latest user turn
+        was ended (MeridianAgent.turn_note)."""
+        if notes is not None:
+            self._notes = notes
         session.on("conversation_item_added", self._on_item_added)
         session.on("speech_created", self._on_speech_created)
 
@@ -67,6 +100,7 @@ class TurnTelemetry:
         if isinstance(ev.item, ChatMessage) and ev.item.role == "user":
             # the user message is added when its reply is scheduled, before that reply plays
             self._pending_user = ev.item.metrics
+            self._pending_note = self._notes() or _NO_NOTE
 
     def _on_speech_created(self, ev: SpeechCreatedEvent) -> None:
         ev.speech_handle.add_done_callback(self._on_speech_done)
@@ -80,10 +114,17 @@ class TurnTelemetry:
         if not replies:
             return
         user, self._pending_user = self._pending_user, None
-        reply = replies[0]
-        self.log_turn(speech_id=handle.id, reply=reply, user=user)
+        note, self._pending_note = self._pending_note, _NO_NOTE
+        self.log_turn(speech_id=handle.id, reply=replies[0], user=user, note=note)
 
-    def log_turn(self, *, speech_id: str, reply: ChatMessage, user: MetricsReport | None) -> None:
+    def log_turn(
+        self,
+        *,
+        speech_id: str,
+        reply: ChatMessage,
+        user: MetricsReport | None,
+        note: TurnNote = _NO_NOTE,
+    ) -> None:
         """Write the `turn` event for one agent reply."""
         reports = {"user": user, "assistant": reply.metrics}
         timings = {
@@ -102,6 +143,7 @@ class TurnTelemetry:
             **timings,
             cache_hit=cache_hit,
             interrupted=reply.interrupted,
+            **note.log_fields(),
         )
 
     def log_session_end(self, session: AgentSession | None, reason: str) -> None:

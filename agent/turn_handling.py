@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from livekit.agents import inference
 from livekit.agents.voice.turn import TurnHandlingOptions
+
+from agent.turn_gate import GateSettings, GateTurnDetector, TurnGate
 
 
 @dataclass(frozen=True)
@@ -24,17 +26,10 @@ class TurnSettings:
     # Shorter bursts are clicks and coughs, not speech worth a turn.
     vad_min_speech: float = 0.05
     vad_activation_threshold: float = 0.5
-    # Measured (make bench, turn_taking; docs/benchmarks.md): on 12 questions with a 500-700 ms
-    # mid-question pause, the local end-of-turn model called 4-5 of the pauses "done" and was
-    # unsure at 6-7 of 16 finished questions, so no min/max pair was both fast and safe: min
-    # 0.3 s answered finished questions in ~535 ms (p50) but cut in on 5/12 paused ones, min
-    # 0.7 s still cut in on 1/12. Only a 0.8 s wait had zero cut-ins (e2e p50 ~850 ms, p95
-    # ~880 ms), and never cutting in wins over the last 300 ms. min == max makes that wait
-    # unconditional, so today the model changes no decision; it stays in the pipeline so that
-    # lowering min_endpointing_delay is the whole change once re-measuring on real callers'
-    # speech (not synthetic clips) shows it separating the two.
-    min_endpointing_delay: float = 0.8
-    max_endpointing_delay: float = 0.8
+    # How long to wait after each pause is the turn gate's call (agent/turn_gate.py): short
+    # when the transcript reads as a finished question, long when it cannot end a sentence.
+    # The thresholds and waits are fitted and measured in docs/benchmarks.md.
+    gate: GateSettings = field(default_factory=GateSettings)
     # "fixed" rather than "dynamic": dynamic delays drift with each caller's pause history,
     # which would make turn latency differ between regions for reasons that are not the region.
     endpointing_mode: Literal["fixed", "dynamic"] = "fixed"
@@ -48,6 +43,14 @@ class TurnSettings:
     # Plain VAD barge-in: the adaptive detector is a LiveKit Cloud model, and every model call
     # must stay in the region. Half a second of speech avoids stopping for "mm-hm".
     interruption_min_duration: float = 0.5
+    # Speech this soon after a turn was committed, while its reply is pending or playing, is the
+    # caller going on with the question: the reply stops at once (agent/resumption.py).
+    resume_window: float = 1.5
+    # livekit-agents feeds the STT silence for the first 3 s of the first reply, to keep echo out
+    # before the client's echo canceller converges. A caller who resumes in those seconds then
+    # loses the rest of the question (measured: docs/benchmarks.md), so Meridian relies on the
+    # client's echo cancellation from the first word.
+    aec_warmup: float | None = None
 
     def build_vad(self) -> inference.VAD:
         """The local VAD (livekit-local-inference) configured for these settings."""
@@ -57,9 +60,11 @@ class TurnSettings:
             activation_threshold=self.vad_activation_threshold,
         )
 
-    def build_turn_detector(self) -> inference.TurnDetector:
-        """The local end-of-turn model; "v1-mini" runs in-process and never calls the cloud."""
-        return inference.TurnDetector(version="v1-mini")
+    def build_turn_detector(self, *, stt_language: str | None = None) -> GateTurnDetector:
+        """The turn gate, in-process; `stt_language` is assumed when the STT reports none."""
+        return GateTurnDetector(
+            TurnGate(self.gate, assumed_language=stt_language or self.gate.languages[0])
+        )
 
     def options(self, turn_detector: object) -> TurnHandlingOptions:
         """These settings in the shape AgentSession takes."""
@@ -67,8 +72,9 @@ class TurnSettings:
             turn_detection=turn_detector,  # type: ignore[typeddict-item]
             endpointing={
                 "mode": self.endpointing_mode,
-                "min_delay": self.min_endpointing_delay,
-                "max_delay": self.max_endpointing_delay,
+                # the gate sets max_delay per pause; these are its finished and longest waits
+                "min_delay": self.gate.finished_delay,
+                "max_delay": self.gate.unfinished_delay,
             },
             interruption={"mode": "vad", "min_duration": self.interruption_min_duration},
             preemptive_generation={
