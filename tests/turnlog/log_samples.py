@@ -13,10 +13,39 @@ REGION_PROFILES: dict[str, tuple[float, float, float, float, float]] = {
     "us-east": (0.15, 0.30, 0.35, 0.14, 0.06),
     "ap-southeast": (0.26, 0.33, 0.61, 0.25, 0.09),
 }
+# Share of each region's callers speaking a language the turn gate has no text model for.
+NO_TEXT_MODEL_SHARE: dict[str, float] = {"eu-west": 0.04, "us-east": 0.02, "ap-southeast": 0.12}
+# Chance that the caller goes on speaking after the agent started answering, per verdict.
+RESUMED_CHANCE: dict[str, float] = {
+    "finished": 0.06,
+    "unsure": 0.03,
+    "unfinished": 0.01,
+    "no_text_model": 0.01,
+}
+
+
+def gate_fields(region: str, wait_factor: float, index: int) -> dict[str, Any]:
+    """The turn gate's fields for one sample turn. The verdict follows the turn's drawn endpointing
+    wait (a short wait was a "finished" transcript), and the rest comes from a random stream of its
+    own, so adding the gate left the sample's timings, and the docs' example tables, unchanged."""
+    rng = random.Random(f"gate-{index}")
+    if rng.random() < NO_TEXT_MODEL_SHARE[region]:
+        verdict, score = "no_text_model", None
+    elif wait_factor < 1.0:
+        verdict, score = "finished", rng.uniform(0.8, 1.0)
+    elif wait_factor < 1.25:
+        verdict, score = "unsure", rng.uniform(0.4, 0.8)
+    else:
+        verdict, score = "unfinished", rng.uniform(0.0, 0.4)
+    return {
+        "gate_verdict": verdict,
+        "gate_score": None if score is None else round(score, 3),
+        "resumed": rng.random() < RESUMED_CHANCE[verdict],
+    }
 
 
 def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
-    """One plausible `turn` event as the agent logs it."""
+    """One plausible `turn` event as the agent logs it, turn-gate fields included."""
     stt, wait, llm, tts, overhead = (
         v * rng.lognormvariate(0.0, 0.25) for v in REGION_PROFILES[region]
     )
@@ -36,6 +65,9 @@ def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
         "tts_ttfb": round(tts, 4),
         "e2e_latency": round(eou + llm + tts + overhead, 4),
         "cache_hit": cache_hit,
+        **gate_fields(region, wait / REGION_PROFILES[region][1], index),
+        # The gate's chosen wait runs from the end of speech, as the EOU delay does.
+        "endpointing_delay": round(eou, 4),
         "timestamp": f"2026-11-24T10:{index // 60 % 60:02d}:{index % 60:02d}.000000Z",
         "level": "info",
     }
