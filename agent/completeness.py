@@ -64,8 +64,9 @@ DANGLING = frozenset(
         "erm",
     ]
 )
-# Prepositions may end a wh-question ("Who should I talk to?") but not a statement or a yes/no
-# question ("Can you send the invoice to ...").
+# A sentence rarely ends on a preposition ("Can you send the invoice to ..."); words that are
+# mostly verb particles at the end ("cut off", "showed up", "comes out") are left to the
+# trigram model.
 PREPOSITIONS = frozenset(
     [
         "about",
@@ -73,9 +74,7 @@ PREPOSITIONS = frozenset(
         "across",
         "after",
         "against",
-        "along",
         "among",
-        "around",
         "at",
         "before",
         "behind",
@@ -86,7 +85,6 @@ PREPOSITIONS = frozenset(
         "beyond",
         "by",
         "despite",
-        "down",
         "during",
         "except",
         "for",
@@ -97,12 +95,9 @@ PREPOSITIONS = frozenset(
         "like",
         "near",
         "of",
-        "off",
         "on",
         "onto",
-        "out",
         "outside",
-        "over",
         "past",
         "since",
         "through",
@@ -111,7 +106,6 @@ PREPOSITIONS = frozenset(
         "towards",
         "under",
         "until",
-        "up",
         "upon",
         "via",
         "with",
@@ -149,7 +143,6 @@ AUXILIARIES = frozenset(
         "'m",
     ]
 )
-WH_WORDS = frozenset(["what", "which", "who", "whom", "whose", "where", "when", "why", "how"])
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -166,20 +159,13 @@ class Features:
     dangling: bool
     preposition_final: bool
     auxiliary_final: bool
-    wh_question: bool
 
     def vector(self) -> tuple[float, ...]:
-        """The model's inputs, in CompletenessWeights order."""
-        stranded = self.preposition_final and self.wh_question
-        return (
-            self.lm_log10_end,
-            float(self.preposition_final and not stranded),
-            float(stranded),
-            float(self.auxiliary_final),
-        )
+        """The model's inputs, in FEATURE_NAMES order."""
+        return (self.lm_log10_end, float(self.preposition_final), float(self.auxiliary_final))
 
 
-FEATURE_NAMES = ("lm_log10_end", "preposition_final", "stranded_preposition", "auxiliary_final")
+FEATURE_NAMES = ("lm_log10_end", "preposition_final", "auxiliary_final")
 
 
 @dataclass(frozen=True)
@@ -196,7 +182,7 @@ class CompletenessWeights:
 
 
 # Fitted on the "fit" half of benchmarks/data (python -m benchmarks.fit_gate).
-DEFAULT_WEIGHTS = CompletenessWeights(bias=4.0, coefficients=(3.0, -2.0, 1.0, -1.0))
+DEFAULT_WEIGHTS = CompletenessWeights(bias=4.257, coefficients=(1.747, -1.957, -1.467))
 
 
 class EnglishTrigram:
@@ -245,13 +231,11 @@ class TextCompleteness:
         if not words:
             return None
         last = words[-1]
-        wh = words[0] in WH_WORDS and len(words) > 1 and words[1] not in DANGLING
         return Features(
             lm_log10_end=self._lm.log10_end(words),
             dangling=last in DANGLING,
             preposition_final=last in PREPOSITIONS,
             auxiliary_final=last in AUXILIARIES or last.endswith(("'s", "'re", "'m")),
-            wh_question=wh,
         )
 
     def score(self, features: Features) -> float:

@@ -1,23 +1,25 @@
 """The turn gate: after each pause, how long to wait before answering, from the transcript.
 
-The gate scores the STT's words (agent/completeness.py) and picks one of three waits: short when
-the words read as a finished question, long when they cannot end a sentence ("My order number
-is"), and a middle wait in between. A language without a text model gets the fixed safe wait.
+The gate scores the STT's words (agent/completeness.py) and picks the wait: short when the words
+read as a finished sentence, long when they may not ("My order number is"). A language without a
+text model gets the fixed wait every turn had before the gate.
 `GateTurnDetector` plugs the gate into livekit-agents' turn-detector interface.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 import structlog
 from livekit.agents import llm
 from livekit.agents.language import LanguageCode
 
 from agent.completeness import TextCompleteness
+from meridian.contract import TURN_GATE_VERDICTS
 
-Verdict = Literal["finished", "unsure", "unfinished", "no_text_model"]
+Verdict = Literal["finished", "unfinished", "no_text_model"]
+assert get_args(Verdict) == TURN_GATE_VERDICTS, "the log contract lists every verdict"
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,12 @@ class GateSettings:
     Fitted on the benchmark's "fit" clips and reported on the others (docs/benchmarks.md).
     """
 
-    # score >= finished_at: the words read as a finished question
-    finished_at: float = 0.5
-    # score >= unsure_at (and below finished_at): could be either
-    unsure_at: float = 0.2
+    # score >= finished_at: the words read as a finished sentence. Fitted (benchmarks/gate_fit.py)
+    # at 3x the odds of the highest-scoring unfinished prefix among the fit clips.
+    finished_at: float = 0.888
+    # with the VAD's 0.25 s and the STT final, answers about 0.53 s after the end of speech
     finished_delay: float = 0.35
-    unsure_delay: float = 0.8
-    # covers a caller who stops to think for up to about 1.4 s mid-sentence
+    # covers a caller who stops to think for up to about 1.5 s mid-sentence
     unfinished_delay: float = 1.6
     # the wait every turn had before the gate: no false cut-in on 500-700 ms pauses
     fallback_delay: float = 0.8
@@ -77,8 +78,6 @@ class TurnGate:
         score = 0.0 if features is None else self.completeness.score(features)
         if score >= s.finished_at:
             return TurnDecision("finished", score, s.finished_delay, lang)
-        if score >= s.unsure_at:
-            return TurnDecision("unsure", score, s.unsure_delay, lang)
         return TurnDecision("unfinished", score, s.unfinished_delay, lang)
 
 
