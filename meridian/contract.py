@@ -139,6 +139,6 @@ TURN_TIMING_FIELDS: Final = (
 )
 TURN_FLAG_FIELDS: Final = ("cache_hit", "interrupted")
 # How the turn gate ended a turn (null in a `turn` event: not ended by the gate, e.g. text input).
-TURN_GATE_VERDICTS: Final = ("finished", "unsure", "unfinished", "no_text_model")
+TURN_GATE_VERDICTS: Final = ("finished", "unfinished", "no_text_model")
 # The `turn` event's gate fields: verdict, its score (0..1), chosen wait (s), caller resumed.
 TURN_GATE_FIELDS: Final = ("gate_verdict", "gate_score", "endpointing_delay", "resumed")

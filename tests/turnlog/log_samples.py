@@ -18,28 +18,33 @@ NO_TEXT_MODEL_SHARE: dict[str, float] = {"eu-west": 0.04, "us-east": 0.02, "ap-s
 # Chance that the caller goes on speaking after the agent started answering, per verdict.
 RESUMED_CHANCE: dict[str, float] = {
     "finished": 0.06,
-    "unsure": 0.03,
     "unfinished": 0.01,
     "no_text_model": 0.01,
 }
+# The turn gate's fixed wait after the end of speech for each verdict, in seconds (the defaults of
+# agent/turn_gate.py's GateSettings): the real gate chooses the same wait for every turn of a verdict.
+GATE_WAIT: dict[str, float] = {"finished": 0.35, "unfinished": 1.6, "no_text_model": 0.8}
+# Drawn endpointing waits, as a multiple of the region's median, below which the sample's
+# transcript reads as finished; a longer pause is taken for an unfinished sentence.
+FINISHED_BELOW_WAIT_FACTOR = 1.125
 
 
 def gate_fields(region: str, wait_factor: float, index: int) -> dict[str, Any]:
     """The turn gate's fields for one sample turn. The verdict follows the turn's drawn endpointing
-    wait (a short wait was a "finished" transcript), and the rest comes from a random stream of its
-    own, so adding the gate left the sample's timings, and the docs' example tables, unchanged."""
+    wait (a short wait was a "finished" transcript), the chosen wait is the gate's fixed wait for
+    that verdict, and the rest comes from a random stream of its own, so adding the gate left the
+    sample's timings, and the docs' example timing tables, unchanged."""
     rng = random.Random(f"gate-{index}")
     if rng.random() < NO_TEXT_MODEL_SHARE[region]:
         verdict, score = "no_text_model", None
-    elif wait_factor < 1.0:
+    elif wait_factor < FINISHED_BELOW_WAIT_FACTOR:
         verdict, score = "finished", rng.uniform(0.8, 1.0)
-    elif wait_factor < 1.25:
-        verdict, score = "unsure", rng.uniform(0.4, 0.8)
     else:
-        verdict, score = "unfinished", rng.uniform(0.0, 0.4)
+        verdict, score = "unfinished", rng.uniform(0.0, 0.8)
     return {
         "gate_verdict": verdict,
         "gate_score": None if score is None else round(score, 3),
+        "endpointing_delay": GATE_WAIT[verdict],
         "resumed": rng.random() < RESUMED_CHANCE[verdict],
     }
 
@@ -66,8 +71,6 @@ def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
         "e2e_latency": round(eou + llm + tts + overhead, 4),
         "cache_hit": cache_hit,
         **gate_fields(region, wait / REGION_PROFILES[region][1], index),
-        # The gate's chosen wait runs from the end of speech, as the EOU delay does.
-        "endpointing_delay": round(eou, 4),
         "timestamp": f"2026-11-24T10:{index // 60 % 60:02d}:{index % 60:02d}.000000Z",
         "level": "info",
     }

@@ -59,8 +59,8 @@ def report(*args: str, lines: list[str]) -> str:
 GATE_LOG = [
     gated("finished", 0.3, region="eu-west", e2e=0.9),
     gated("finished", 0.3, region="eu-west", e2e=0.9),
-    gated("unsure", 0.6, region="eu-west", e2e=1.2, resumed=True),
     gated("unfinished", 1.2, region="eu-west", e2e=1.8),
+    gated("unfinished", 1.6, region="eu-west", e2e=2.2, resumed=True),
     gated("no_text_model", 0.8, region="us-east", score=None, e2e=1.4),
 ]
 
@@ -69,10 +69,14 @@ GATE_LOG = [
 
 
 def test_gate_fields_are_read_from_a_turn_event() -> None:
-    line = gated("unsure", 0.6, score=0.42, resumed=True)
+    line = gated("unfinished", 1.6, score=0.42, resumed=True)
     (parsed,) = parse_text(line, "log").turns
-    assert (parsed.gate_logged, parsed.gate_verdict, parsed.gate_score) == (True, "unsure", 0.42)
-    assert (parsed.endpointing_delay, parsed.resumed) == (0.6, True)
+    assert (parsed.gate_logged, parsed.gate_verdict, parsed.gate_score) == (
+        True,
+        "unfinished",
+        0.42,
+    )
+    assert (parsed.endpointing_delay, parsed.resumed) == (1.6, True)
 
 
 def test_old_lines_without_gate_fields_still_parse_with_no_gate_info() -> None:
@@ -94,7 +98,7 @@ def test_a_null_verdict_is_a_logged_turn_the_gate_did_not_end() -> None:
     assert parsed.gate_verdict is None
 
 
-@pytest.mark.parametrize("verdict", ["maybe", "FINISHED", "", 1, True, ["finished"]])
+@pytest.mark.parametrize("verdict", ["unsure", "maybe", "FINISHED", "", 1, True, ["finished"]])
 def test_an_unknown_verdict_makes_the_record_malformed(verdict: object) -> None:
     result = parse_text(turn(gate_verdict=verdict), "log")
     assert result.turns == []
@@ -127,9 +131,9 @@ def test_resumed_that_is_not_true_or_false_makes_the_record_malformed(resumed: o
 
 
 def test_a_bad_gate_line_is_skipped_and_the_good_lines_around_it_are_kept() -> None:
-    lines = [gated("finished"), turn(gate_verdict="done"), gated("unsure")]
+    lines = [gated("finished"), turn(gate_verdict="done"), gated("unfinished")]
     result = parse_text("\n".join(lines), "log")
-    assert [t.gate_verdict for t in result.turns] == ["finished", "unsure"]
+    assert [t.gate_verdict for t in result.turns] == ["finished", "unfinished"]
     assert result.malformed == 1
 
 
@@ -165,19 +169,19 @@ def test_verdicts_are_counted_per_region() -> None:
     stats = regions(
         gated("finished", region="eu-west"),
         gated("finished", region="eu-west"),
-        gated("unsure", region="eu-west"),
+        gated("unfinished", region="eu-west"),
         gated("unfinished", region="us-east"),
         gated("no_text_model", region="us-east"),
     )
+    verdicts = ("finished", "unfinished", "no_text_model")
     counts = {
-        name: {o: stats[name].gate.outcomes[o].turns for o in ("finished", "unsure", "unfinished")}
+        name: {o: stats[name].gate.outcomes[o].turns for o in verdicts}
         for name in ("eu-west", "us-east")
     }
     assert counts == {
-        "eu-west": {"finished": 2, "unsure": 1, "unfinished": 0},
-        "us-east": {"finished": 0, "unsure": 0, "unfinished": 1},
+        "eu-west": {"finished": 2, "unfinished": 1, "no_text_model": 0},
+        "us-east": {"finished": 0, "unfinished": 1, "no_text_model": 1},
     }
-    assert stats["us-east"].gate.outcomes["no_text_model"].turns == 1
 
 
 def test_the_all_entry_counts_every_regions_verdicts() -> None:
@@ -186,12 +190,12 @@ def test_the_all_entry_counts_every_regions_verdicts() -> None:
 
 
 def test_verdict_shares_are_of_the_regions_turns_with_gate_fields() -> None:
-    gate = regions(gated("finished"), gated("finished"), gated("finished"), gated("unsure"))[
+    gate = regions(gated("finished"), gated("finished"), gated("finished"), gated("unfinished"))[
         "eu-west"
     ].gate
     assert gate.outcomes["finished"].share == pytest.approx(0.75)
-    assert gate.outcomes["unsure"].share == pytest.approx(0.25)
-    assert gate.outcomes["unfinished"].share == 0.0
+    assert gate.outcomes["unfinished"].share == pytest.approx(0.25)
+    assert gate.outcomes["no_text_model"].share == 0.0
     assert gate.total.share == 1.0
 
 
@@ -202,7 +206,7 @@ def test_turns_the_gate_did_not_end_are_their_own_outcome_with_a_share() -> None
 
 
 def test_old_lines_are_counted_apart_and_leave_the_shares_alone() -> None:
-    gate = regions(turn(), turn(), gated("finished"), gated("unsure"))["eu-west"].gate
+    gate = regions(turn(), turn(), gated("finished"), gated("unfinished"))["eu-west"].gate
     assert gate.unlogged == 2
     assert gate.total.turns == 2
     assert gate.outcomes["not_gated"].turns == 0
@@ -218,16 +222,19 @@ def test_a_region_with_only_old_lines_has_no_gate_shares() -> None:
 
 def test_resumed_turns_are_counted_with_their_share_per_region() -> None:
     gate = regions(
-        gated("finished", resumed=True), gated("unsure"), gated("unsure"), gated("unsure")
+        gated("finished", resumed=True),
+        gated("unfinished"),
+        gated("unfinished"),
+        gated("unfinished"),
     )["eu-west"].gate
     assert (gate.total.resumed, gate.total.resumed_known) == (1, 4)
     assert gate.total.resumed_rate == pytest.approx(0.25)
 
 
 def test_resumed_turns_are_also_counted_per_verdict() -> None:
-    gate = regions(gated("finished", resumed=True), gated("unsure"))["eu-west"].gate
+    gate = regions(gated("finished", resumed=True), gated("unfinished"))["eu-west"].gate
     assert gate.outcomes["finished"].resumed == 1
-    assert gate.outcomes["unsure"].resumed == 0
+    assert gate.outcomes["unfinished"].resumed == 0
 
 
 def test_the_median_chosen_wait_is_reported_per_verdict_in_ms() -> None:
@@ -236,15 +243,15 @@ def test_the_median_chosen_wait_is_reported_per_verdict_in_ms() -> None:
     ].gate
     assert gate.outcomes["finished"].endpointing_delay.p50 == pytest.approx(300)
     assert gate.outcomes["unfinished"].endpointing_delay.p50 == pytest.approx(1200)
-    assert gate.outcomes["unsure"].endpointing_delay.p50 is None
+    assert gate.outcomes["no_text_model"].endpointing_delay.p50 is None
 
 
 def test_e2e_p50_is_reported_per_verdict() -> None:
     gate = regions(
-        gated("finished", e2e=0.6), gated("finished", e2e=0.8), gated("unsure", e2e=1.1)
+        gated("finished", e2e=0.6), gated("finished", e2e=0.8), gated("unfinished", e2e=1.1)
     )["eu-west"].gate
     assert gate.outcomes["finished"].e2e.p50 == pytest.approx(700)
-    assert gate.outcomes["unsure"].e2e.p50 == pytest.approx(1100)
+    assert gate.outcomes["unfinished"].e2e.p50 == pytest.approx(1100)
 
 
 def test_a_verdict_without_e2e_has_no_e2e_p50() -> None:
@@ -262,8 +269,8 @@ def test_terminal_report_has_a_turn_gate_table_with_a_row_per_region_and_verdict
     header = "region   verdict        turns  share  wait p50  e2e p50  resumed  resumed %"
     assert header in table
     assert "eu-west  finished           2    50%       300      900        0         0%" in table
-    assert "eu-west  unsure             1    25%       600     1200        1       100%" in table
-    assert "eu-west  total              4   100%       450     1050        1        25%" in table
+    assert "eu-west  unfinished         2    50%      1400     2000        1        50%" in table
+    assert "eu-west  total              4   100%       750     1350        1        25%" in table
     assert "us-east  no_text_model      1   100%       800     1400        0         0%" in table
 
 
@@ -271,7 +278,7 @@ def test_markdown_report_has_the_turn_gate_table_in_markdown() -> None:
     out = report("--markdown", lines=GATE_LOG)
     assert "### Turn gate: verdicts, chosen wait and e2e (ms), resumed turns" in out
     assert "| region | verdict | turns | share | wait p50 | e2e p50 | resumed | resumed % |" in out
-    assert "| all | unfinished | 1 | 20% | 1200 | 1800 | 0 | 0% |" in out
+    assert "| all | unfinished | 2 | 40% | 1400 | 2000 | 1 | 50% |" in out
 
 
 def test_the_not_gated_row_appears_only_when_some_turn_was_not_ended_by_the_gate() -> None:
@@ -301,7 +308,6 @@ def test_json_report_holds_the_gate_numbers_per_region() -> None:
     assert finished["e2e_ms"]["p50"] == pytest.approx(900)
     assert set(gate["verdicts"]) == {
         "finished",
-        "unsure",
         "unfinished",
         "no_text_model",
         "not_gated",
