@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from livekit import rtc
 from livekit.agents import Agent, AgentSession, SpeechCreatedEvent, inference, llm
@@ -20,11 +21,20 @@ from agent.pipeline import MeridianAgent, PipelineSettings, build_session
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from agent.response_cache import ResponseCache
 from agent.settings import CacheSettings
+from agent.turn_gate import GateTurnDetector, TurnDecision, TurnGate
 from agent.turn_handling import DEFAULT_TURN_SETTINGS, TurnSettings
 from benchmarks.clips import Clip
 from benchmarks.floor import Floor, ModelLatencies, TurnPath, critical_path_floor
 from benchmarks.microphone import RealtimeMicrophone, SpokenClip
-from benchmarks.stand_ins import FakeLLM, InstantSpeaker, ScriptedStreamingSTT, StreamingTTS
+from benchmarks.stand_ins import (
+    FakeLLM,
+    InstantSpeaker,
+    LlmCall,
+    Playout,
+    RealtimeSpeaker,
+    ScriptedStreamingSTT,
+    StreamingTTS,
+)
 
 # Three short spoken sentences, 36 tokens: long enough that waiting for the whole reply shows.
 REPLY = (
@@ -41,9 +51,15 @@ class Variant:
     name: str
     # None: livekit-agents' own defaults (no turn_handling given, plain Agent)
     turn: TurnSettings | None = DEFAULT_TURN_SETTINGS
-    vad_only: bool = False
+    # who decides each pause's wait: Meridian's turn gate, the local audio end-of-turn model
+    # (v1-mini) between the gate's two waits, or nobody (the VAD and the minimum wait)
+    detector: Literal["gate", "audio", "vad"] = "gate"
     streaming: bool = True
     cache: bool = False
+    # play replies at real time, so talking over a caller who goes on takes real time
+    realtime_speaker: bool = False
+    # TTS audio per reply character: 0.004 s keeps latency runs short; about 0.06 s is speech
+    tts_seconds_per_char: float = 0.004
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,22 @@ class EotPrediction:
     at: float
     probability: float
     unlikely: bool
+
+
+class _RecordingGate(GateTurnDetector):
+    """Meridian's turn gate, noting each decision with its time."""
+
+    def __init__(self, gate: TurnGate, sink: list[tuple[float, TurnDecision]]) -> None:
+        super().__init__(gate)
+        self._sink = sink
+
+    async def predict_end_of_turn(
+        self, chat_ctx: llm.ChatContext, *, timeout: float | None = None
+    ) -> float:
+        p = await super().predict_end_of_turn(chat_ctx, timeout=timeout)
+        if self.last is not None:
+            self._sink.append((time.time(), self.last))
+        return p
 
 
 @dataclass
@@ -67,6 +99,10 @@ class Turn:
     # (first token, last token) seconds after its start, for the call the reply came from
     llm_timing: tuple[float, float] | None = None
     eot: list[EotPrediction] = field(default_factory=list)
+    gate: list[tuple[float, TurnDecision]] = field(default_factory=list)
+    playouts: list[Playout] = field(default_factory=list)
+    llm_calls: list[LlmCall] = field(default_factory=list)
+    resumed: bool = False
     cache_audio_hit: bool = False
     max_delay: bool = False
     path: TurnPath | None = None
@@ -167,14 +203,19 @@ class Conversation:
         self.variant = variant
         self.models = models
         self.mic = RealtimeMicrophone()
-        self.speaker = InstantSpeaker()
+        self.speaker: InstantSpeaker | RealtimeSpeaker = (
+            RealtimeSpeaker() if variant.realtime_speaker else InstantSpeaker()
+        )
         self.stt = ScriptedStreamingSTT(latency=models.stt_final)
         self.llm = FakeLLM(
             REPLY, ttft=models.llm_ttft, tokens_per_second=models.llm_tokens_per_second
         )
-        self.tts = StreamingTTS(ttfb=models.tts_first_byte)
+        self.tts = StreamingTTS(
+            ttfb=models.tts_first_byte, seconds_per_char=variant.tts_seconds_per_char
+        )
         self.cache = _CountingCache.from_settings(CacheSettings()) if variant.cache else None
         self._predictions: list[EotPrediction] = []
+        self._decisions: list[tuple[float, TurnDecision]] = []
         self._commits: list[float] = []
         self._e2e: list[float] = []
         self._state_changed = asyncio.Event()
@@ -197,9 +238,11 @@ class Conversation:
             )
             agent: Agent = Agent(instructions=DEFAULT_SYSTEM_PROMPT)
         else:
-            detector: object = (
-                "vad" if variant.vad_only else _RecordingTurnDetector(self._predictions)
-            )
+            detector: object = {
+                "gate": lambda: _RecordingGate(TurnGate(variant.turn.gate), self._decisions),
+                "audio": lambda: _RecordingTurnDetector(self._predictions),
+                "vad": lambda: "vad",
+            }[variant.detector]()
             session, meridian = build_session(
                 settings=PipelineSettings(turn=variant.turn),
                 stt=self.stt,
@@ -253,6 +296,7 @@ class Conversation:
             len(self.llm.calls),
             len(self._e2e),
             self._audio_hits(),
+            len(self._decisions),
         )
         spoken = await self.mic.say(clip)
         await self._settled(after=spoken.speech_end, quiet=settle, timeout=timeout)
@@ -284,8 +328,12 @@ class Conversation:
                 await asyncio.wait_for(self._state_changed.wait(), 0.05)
 
     def _turn(self, spoken: SpokenClip, marks: tuple[int, ...]) -> Turn:
-        commits, playouts, predictions, calls, e2es, audio_hits = marks
+        commits, playouts, predictions, calls, e2es, audio_hits, decisions = marks
         turn = Turn(spoken=spoken)
+        turn.gate = self._decisions[decisions:]
+        turn.playouts = list(self.speaker.playouts[playouts:])
+        note = getattr(self.agent, "turn_note", None)
+        turn.resumed = bool(note and note.resumed)
         turn.commits = self._commits[commits:]
         starts = [p.started_at for p in self.speaker.playouts[playouts:] if p.started_at]
         if self.speaker._current is not None and self.speaker._current.started_at:
@@ -293,6 +341,7 @@ class Conversation:
         turn.first_audio = min(starts) if starts else None
         turn.eot = self._predictions[predictions:]
         new_calls = self.llm.calls[calls:]
+        turn.llm_calls = list(new_calls)
         turn.llm_started = [c.started_at for c in new_calls]
         used = new_calls[-1] if new_calls else None
         if used is not None and used.first_token_at and used.finished_at:
@@ -322,11 +371,16 @@ class Conversation:
         preemptive = options["preemptive_generation"]
         vad = self.session.vad
         delay = endpointing["min_delay"]
-        if not self.variant.vad_only:
+        if self.variant.detector == "audio":
             final_pause = [p for p in turn.eot if p.at >= turn.spoken.speech_end]
             if final_pause and final_pause[-1].unlikely:
                 delay = endpointing["max_delay"]
                 turn.max_delay = True
+        elif self.variant.detector == "gate":
+            final = [d for at, d in turn.gate if at >= turn.spoken.speech_end]
+            if final:
+                delay = final[-1].delay
+                turn.max_delay = final[-1].verdict != "finished"
         commit = turn.commits[-1] if turn.commits else None
         if turn.llm_started:
             preemptive_llm = commit is not None and turn.llm_started[-1] < commit

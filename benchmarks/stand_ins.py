@@ -274,6 +274,8 @@ class LlmCall:
 
     started_at: float
     user_text: str | None
+    # every user message in the request, oldest first: what the reply could know of the caller
+    user_texts: tuple[str, ...] = ()
     first_token_at: float | None = None
     finished_at: float | None = None
 
@@ -313,7 +315,8 @@ class FakeLLM(llm.LLM):
         user = next(
             (m.text_content for m in reversed(chat_ctx.messages()) if m.role == "user"), None
         )
-        call = LlmCall(started_at=time.time(), user_text=user)
+        said = tuple(m.text_content or "" for m in chat_ctx.messages() if m.role == "user")
+        call = LlmCall(started_at=time.time(), user_text=user, user_texts=said)
         self.calls.append(call)
         text = self.reply(chat_ctx) if callable(self.reply) else self.reply
         return FakeLLMStream(
@@ -443,6 +446,8 @@ class Playout:
     frames: list[rtc.AudioFrame] = field(default_factory=list)
     started_at: float | None = None
     interrupted: bool = False
+    # when the caller stopped hearing it (RealtimeSpeaker only)
+    stopped_at: float | None = None
 
     @property
     def seconds(self) -> float:
@@ -488,3 +493,55 @@ class InstantSpeaker(io.AudioOutput):
             playback_position=playout.seconds, interrupted=playout.interrupted
         )
         self.reply_played.set()
+
+
+class RealtimeSpeaker(io.AudioOutput):
+    """Audio output that plays each reply at real time, as a caller hears it.
+
+    A reply occupies the line for its length, so the benchmark can measure how long the agent
+    talked over a caller who went on speaking, and how fast it stopped.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            label="RealtimeSpeaker", capabilities=io.AudioOutputCapabilities(pause=False)
+        )
+        self.playouts: list[Playout] = []
+        self._current: Playout | None = None
+        self._queued = 0.0
+        self._done: asyncio.TimerHandle | None = None
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        await super().capture_frame(frame)
+        if self._current is None:
+            self._current = Playout(started_at=time.time())
+            self._queued = 0.0
+            self.on_playback_started(created_at=self._current.started_at or time.time())
+        self._current.frames.append(frame)
+        self._queued += frame.duration
+
+    def flush(self) -> None:
+        super().flush()
+        playout = self._current
+        if playout is None or playout.started_at is None:
+            return
+        left = playout.started_at + self._queued - time.time()
+        loop = asyncio.get_running_loop()
+        self._done = loop.call_later(max(left, 0.0), self._finish, False)
+
+    def clear_buffer(self) -> None:
+        self._finish(True)
+
+    def _finish(self, interrupted: bool) -> None:
+        if self._done is not None:
+            self._done.cancel()
+            self._done = None
+        playout, self._current = self._current, None
+        if playout is None or playout.started_at is None:
+            return
+        now = time.time()
+        played = min(now - playout.started_at, self._queued)
+        playout.interrupted = interrupted
+        playout.stopped_at = playout.started_at + played
+        self.playouts.append(playout)
+        self.on_playback_finished(playback_position=played, interrupted=interrupted)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from agent.faq import Faq
 from agent.settings import DEFAULT_FAQ_PATH, DEFAULT_FAQ_THRESHOLD
-from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks.clips import Clip, clips_of
 from benchmarks.conversation import Turn, Variant
 from benchmarks.floor import ModelLatencies
@@ -21,13 +20,7 @@ DEFAULTS = Variant("livekit-agents defaults", turn=None)
 MERIDIAN = Variant("Meridian")
 NO_STREAMING = Variant("Meridian, no streaming", streaming=False)
 CACHE_HIT = Variant("Meridian, cache hit", cache=True)
-# The fastest end-of-turn setting of the turn-taking table, which cuts in on paused questions:
-# what the latency targets would read without the zero-cut-in rule.
-FAST_ENDPOINTING = Variant(
-    "Meridian, fast endpointing (min 0.3 s / max 1.2 s)",
-    turn=replace(DEFAULT_TURN_SETTINGS, min_endpointing_delay=0.3, max_endpointing_delay=1.2),
-)
-VARIANTS = (DEFAULTS, MERIDIAN, NO_STREAMING, CACHE_HIT, FAST_ENDPOINTING)
+VARIANTS = (DEFAULTS, MERIDIAN, NO_STREAMING, CACHE_HIT)
 
 
 @dataclass(frozen=True)
@@ -169,18 +162,6 @@ def render_targets(results: Sequence[VariantResult]) -> str:
                 0.45,
                 "-" if ratio is None else f"{ratio:.2f} x",
             )
-    fast = _by_name(results, FAST_ENDPOINTING)
-    if fast is not None and buffered is not None:
-        e2e = fast.p("e2e", 50)
-        check("  same, with fast endpointing: e2e p50 <= 560 ms", e2e, 0.560, ms(e2e))
-        slow = buffered.p("e2e", 50)
-        ratio = e2e / slow if e2e is not None and slow else None
-        check(
-            "  same, with fast endpointing: <= 0.45 x no-streaming",
-            ratio,
-            0.45,
-            "-" if ratio is None else f"{ratio:.2f} x",
-        )
     if cached is not None:
         overhead = cached.p("overhead", 50)
         check("cache hit e2e <= its floor + 20 ms (p50)", overhead, 0.020, ms(overhead))

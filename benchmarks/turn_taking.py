@@ -1,163 +1,483 @@
-"""Section 2: how fast each turn-handling choice answers, and whether it ever cuts in."""
+"""Section 2: turn-taking. Answer finished questions fast, never cut into unfinished ones, and
+recover politely when a caller goes on after a finished sentence.
+
+Three pipelines hear the "report" half of the clips end to end (the gate's threshold was fitted
+on the "fit" half, benchmarks/gate_fit.py), with replies played at real time so talking over a
+caller costs real time. Each approach's trade-off curve (wait vs cut-ins) is then replayed from
+what the runs measured: every pause's length, the VAD's lag and each model's score at the pause.
+Per-clip verdicts and scores go to benchmarks/results/turn_taking.json.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+from agent.completeness import TextCompleteness, words_of
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from benchmarks.clips import clips_of
+from benchmarks.clips import Clip, clips_of
 from benchmarks.conversation import Turn, Variant
-from benchmarks.floor import ModelLatencies
+from benchmarks.floor import ModelLatencies, TurnPath, critical_path_floor
 from benchmarks.report import table
 from benchmarks.runner import Job, run_jobs
 from meridian.stats import percentile
 from meridian.tables import fmt_seconds_as_ms as ms
 
-# The unfinished-question pauses last 500-700 ms; the VAD's own end of speech lags the true end
-# by about 100 ms, so VAD-only delays around 0.4-0.8 s straddle the point where cut-ins stop.
-VAD_ONLY_DELAYS = (0.4, 0.6, 0.7, 0.8)
-EOT_DELAYS = ((0.3, 1.2), (0.3, 2.0), (0.5, 1.0), (0.7, 1.0), (0.8, 0.8))
+RESULTS = Path(__file__).with_name("results") / "turn_taking.json"
+# replies long enough (about 3.6 s) that a caller who goes on is talked over unless it stops
+_SPEECH_SECONDS_PER_CHAR = 0.02
+GATE = DEFAULT_TURN_SETTINGS.gate
+BEFORE = Variant(
+    "fixed 0.8 s wait (before the gate)",
+    turn=replace(
+        DEFAULT_TURN_SETTINGS,
+        gate=replace(GATE, finished_delay=0.8, unfinished_delay=0.8),
+        aec_warmup=3.0,
+        resume_window=0.0,
+    ),
+    detector="vad",
+    realtime_speaker=True,
+    tts_seconds_per_char=_SPEECH_SECONDS_PER_CHAR,
+)
+AUDIO = Variant(
+    f"audio model v1-mini, {GATE.finished_delay:g} s / {GATE.unfinished_delay:g} s",
+    detector="audio",
+    realtime_speaker=True,
+    tts_seconds_per_char=_SPEECH_SECONDS_PER_CHAR,
+)
+SHIPPED = Variant(
+    "turn gate + resume (shipped)",
+    realtime_speaker=True,
+    tts_seconds_per_char=_SPEECH_SECONDS_PER_CHAR,
+)
+VARIANTS = (BEFORE, AUDIO, SHIPPED)
+FIXED_WAITS = (0.35, 0.5, 0.6, 0.8, 1.0, 1.2, 1.6)
+THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.85, 0.888, 0.9, 0.92, 0.95)
 
 
-def choices() -> list[Variant]:
-    """Every turn-handling choice compared, as pipeline variants of Meridian's settings."""
-    out = [
-        Variant(
-            f"VAD only, delay {d:.1f} s",
-            turn=replace(DEFAULT_TURN_SETTINGS, min_endpointing_delay=d, max_endpointing_delay=d),
-            vad_only=True,
-        )
-        for d in VAD_ONLY_DELAYS
-    ]
-    out += [
-        Variant(
-            f"end-of-turn model, min {lo:.1f} s / max {hi:.1f} s",
-            turn=replace(DEFAULT_TURN_SETTINGS, min_endpointing_delay=lo, max_endpointing_delay=hi),
-        )
-        for lo, hi in EOT_DELAYS
-    ]
-    return out
+def _same_words(a: str, b: str) -> bool:
+    return words_of(a) == words_of(b)
 
 
 @dataclass(frozen=True)
-class ChoiceResult:
-    """One choice's turns on complete questions and on questions with a pause."""
+class PausedOutcome:
+    """What happened at one paused question, measured against the caller's resume time."""
+
+    turn: Turn
+
+    @property
+    def resume(self) -> float:
+        """When the caller's second part started (wall clock)."""
+        return self.turn.spoken.segment_starts[1]
+
+    @property
+    def cut_in(self) -> bool:
+        """The agent committed the turn or started a reply before the caller had finished."""
+        return self.turn.cut_in
+
+    @property
+    def overlap(self) -> float:
+        """Seconds of agent audio the caller heard while speaking their second part."""
+        end = self.turn.spoken.speech_end
+        total = 0.0
+        for p in self.turn.playouts:
+            if p.started_at is None or p.stopped_at is None:
+                continue
+            total += max(0.0, min(p.stopped_at, end) - max(p.started_at, self.resume))
+        return total
+
+    @property
+    def stop_after(self) -> float | None:
+        """Seconds from the caller resuming to the agent falling silent, for a reply that was
+        playing when the caller resumed (None when nothing was playing)."""
+        playing = [
+            p
+            for p in self.turn.playouts
+            if p.started_at is not None
+            and p.stopped_at is not None
+            and p.started_at <= self.resume < p.stopped_at
+        ]
+        return max(p.stopped_at - self.resume for p in playing) if playing else None  # type: ignore[operator]
+
+    @property
+    def dropped(self) -> bool:
+        """A reply that started before the caller finished was cut short."""
+        end = self.turn.spoken.speech_end
+        return any(p.interrupted for p in self.turn.playouts if (p.started_at or end) < end)
+
+    @property
+    def answered_whole(self) -> bool:
+        """The last reply was generated from the whole question as one user message."""
+        calls = self.turn.llm_calls
+        return bool(calls) and _same_words(calls[-1].user_text or "", self.turn.spoken.clip.text)
+
+    @property
+    def words_lost(self) -> bool:
+        """Some of the caller's words never reached the context of the last reply."""
+        calls = self.turn.llm_calls
+        heard = " ".join(calls[-1].user_texts) if calls else ""
+        return not set(words_of(self.turn.spoken.clip.text)) <= set(words_of(heard))
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One pipeline's turns on the report clips."""
 
     variant: Variant
     complete: tuple[Turn, ...]
-    paused: tuple[Turn, ...]
+    unfinished: tuple[PausedOutcome, ...]
+    sentence: tuple[PausedOutcome, ...]
+
+    def e2e(self, q: float) -> float | None:
+        """Percentile q of e2e on finished questions."""
+        return percentile([t.e2e for t in self.complete], q)
 
     @property
-    def e2e_p50(self) -> float | None:
-        """Median e2e on complete questions."""
-        return percentile([t.e2e for t in self.complete], 50)
-
-    @property
-    def cut_ins(self) -> int:
-        """Paused questions the agent answered or committed before the user had finished."""
-        return sum(t.cut_in for t in self.paused)
-
-    @property
-    def max_delay_fallbacks(self) -> int:
-        """Complete questions the end-of-turn model sent to its maximum delay."""
-        return sum(t.max_delay for t in self.complete)
-
-    @property
-    def mid_pause_done(self) -> int:
-        """Paused questions where the model judged the mid-question pause a finished turn."""
-        count = 0
-        for t in self.paused:
-            first_end = t.spoken.segment_ends[0] if t.spoken.segment_ends else None
-            resumed = t.spoken.speech_end
-            verdicts = [p for p in t.eot if first_end is not None and first_end <= p.at < resumed]
-            count += bool(verdicts) and not verdicts[0].unlikely
-        return count
+    def overlaps(self) -> int:
+        """Paused questions in this conversation where the agent talked over the caller."""
+        return sum(o.overlap > 0 for o in (*self.unfinished, *self.sentence))
 
 
-def measure(quick: bool, models: ModelLatencies) -> list[ChoiceResult]:
-    """Every choice hears the same complete and paused questions, all choices at once."""
-    complete, paused = clips_of("complete"), clips_of("paused")
+def measure(quick: bool, models: ModelLatencies) -> list[RunResult]:
+    """Every pipeline hears the same report clips, all at once, one process each."""
+    complete = clips_of("complete", split="report")
+    paused = clips_of("paused", split="report")
     if quick:
-        complete, paused = complete[:5], paused[:5]
-    planned = [Job(v, complete + paused, warmup=complete[-1:], models=models) for v in choices()]
-    results = run_jobs(planned)
+        complete, paused = complete[:6], paused[:8]
+    clips = tuple(c for pair in zip(complete, paused, strict=False) for c in pair)
+    clips += complete[len(paused) :] + paused[len(complete) :]
+    jobs = [Job(v, clips, warmup=complete[-1:], models=models) for v in VARIANTS]
     out = []
-    for job, turns in zip(planned, results, strict=True):
+    for job, turns in zip(jobs, run_jobs(jobs), strict=True):
+        by_prefix = {
+            prefix: tuple(PausedOutcome(t) for t in turns if t.spoken.clip.prefix == prefix)
+            for prefix in ("unfinished", "sentence")
+        }
         out.append(
-            ChoiceResult(
+            RunResult(
                 job.variant,
                 tuple(t for t in turns if t.spoken.clip.kind == "complete"),
-                tuple(t for t in turns if t.spoken.clip.kind == "paused"),
+                by_prefix["unfinished"],
+                by_prefix["sentence"],
             )
         )
     return out
 
 
-def best(results: Sequence[ChoiceResult]) -> ChoiceResult:
-    """The fastest choice with zero false cut-ins, else the one with the fewest."""
-    fewest = min(r.cut_ins for r in results)
-    candidates = [r for r in results if r.cut_ins == fewest]
-    return min(candidates, key=lambda r: r.e2e_p50 if r.e2e_p50 is not None else float("inf"))
+# --- replayed trade-off curves ------------------------------------------------------------
 
 
-def render(results: Sequence[ChoiceResult]) -> str:
-    """The trade-off table and the choice it supports."""
-    rows = []
+@dataclass(frozen=True)
+class Pause:
+    """One pause as the replay needs it: what it is, how long, and each model's score at it."""
+
+    label: str  # "finished" (question end), "unfinished" or "sentence" (prefix)
+    pause: float | None  # seconds until the caller resumed; None at a question's end
+    text_score: float
+    audio_score: float | None
+
+
+def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
+    """Every pause of a run, scored by the text model and the audio model's recorded verdict."""
+
+    def audio_at(turn: Turn, after: float, before: float) -> float | None:
+        verdicts = [p.probability for p in turn.eot if after <= p.at < before]
+        return verdicts[0] if verdicts else None
+
+    def text_score(words: str) -> float:
+        f = text.features(words)
+        return 0.0 if f is None else text.score(f)
+
+    out = []
+    for t in result.complete:
+        out.append(
+            Pause(
+                "finished",
+                None,
+                text_score(t.spoken.clip.text),
+                audio_at(t, t.spoken.speech_end, float("inf")),
+            )
+        )
+    for o in (*result.unfinished, *result.sentence):
+        clip = o.turn.spoken.clip
+        first_end = o.turn.spoken.segment_ends[0]
+        out.append(
+            Pause(
+                clip.prefix or "",
+                (clip.pause_ms or 0) / 1000,
+                text_score(clip.segments[0].text),
+                audio_at(o.turn, first_end, o.resume),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    """One setting of one approach, replayed."""
+
+    setting: str
+    e2e_p50: float | None
+    e2e_p95: float | None
+    unfinished_cut_ins: int
+    unfinished: int
+    sentence_early: int
+    sentence: int
+
+
+def replay(
+    points: Sequence[Pause],
+    setting: str,
+    wait: Callable[[Pause], float],
+    e2e_of: Callable[[float], float],
+    vad_lag: float,
+) -> CurvePoint:
+    """A cut-in is a pause longer than the VAD's lag plus the wait chosen for it."""
+    finished = [e2e_of(wait(p)) for p in points if p.label == "finished"]
+    cut = [p for p in points if p.pause is not None and p.pause > vad_lag + wait(p)]
+    return CurvePoint(
+        setting,
+        percentile(finished, 50),
+        percentile(finished, 95),
+        sum(p.label == "unfinished" for p in cut),
+        sum(p.label == "unfinished" for p in points),
+        sum(p.label == "sentence" for p in cut),
+        sum(p.label == "sentence" for p in points),
+    )
+
+
+def curves(results: Sequence[RunResult], models: ModelLatencies) -> dict[str, list[CurvePoint]]:
+    """The trade-off curve of each approach, replayed on the runs' measured pauses and scores."""
+    text = TextCompleteness()
+    shipped = next(r for r in results if r.variant is SHIPPED)
+    audio_run = next(r for r in results if r.variant is AUDIO)
+    lags = [t.path.vad_lag for t in shipped.complete if t.path is not None and t.path.vad_lag]
+    lag = percentile(lags, 50) or 0.0
+
+    def e2e_of(wait: float) -> float:
+        path = TurnPath(
+            vad_min_silence=DEFAULT_TURN_SETTINGS.vad_min_silence,
+            endpointing_delay=wait,
+            vad_lag=lag,
+            preemptive_llm=True,
+            preemptive_tts=True,
+            streaming=True,
+            llm_tokens=36,
+        )
+        return critical_path_floor(path, models).first_audio
+
+    measured = pauses(shipped, text)
+    heard = pauses(audio_run, text)
+    lo, hi = GATE.finished_delay, GATE.unfinished_delay
+    return {
+        "fixed wait (VAD only)": [
+            replay(measured, f"{w:g} s", lambda p, w=w: w, e2e_of, lag) for w in FIXED_WAITS
+        ],
+        f"audio model v1-mini ({lo:g} s if p >= t, else {hi:g} s)": [
+            replay(
+                heard,
+                f"t = {t:g}",
+                lambda p, t=t: lo if p.audio_score is not None and p.audio_score >= t else hi,
+                e2e_of,
+                lag,
+            )
+            for t in THRESHOLDS
+        ],
+        f"turn gate, text ({lo:g} s if score >= t, else {hi:g} s)": [
+            replay(
+                measured, f"t = {t:g}", lambda p, t=t: lo if p.text_score >= t else hi, e2e_of, lag
+            )
+            for t in THRESHOLDS
+        ],
+    }
+
+
+# --- output -----------------------------------------------------------------------------------
+
+
+def write_results(results: Sequence[RunResult], path: Path = RESULTS) -> None:
+    """Every clip's verdicts, scores and outcome, per pipeline, as JSON."""
+    out = {}
     for r in results:
-        eot = not r.variant.vad_only
-        rows.append(
+        rows = []
+        for t in r.complete:
+            rows.append(_row(t, None))
+        for o in (*r.unfinished, *r.sentence):
+            rows.append(_row(o.turn, o))
+        out[r.variant.name] = rows
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1) + "\n")
+
+
+def _row(t: Turn, o: PausedOutcome | None) -> dict[str, object]:
+    clip: Clip = t.spoken.clip
+    row: dict[str, object] = {
+        "clip": clip.name,
+        "kind": clip.kind,
+        "prefix": clip.prefix,
+        "pause_ms": clip.pause_ms,
+        "voice": clip.voice,
+        "e2e_ms": None if t.e2e is None else round(t.e2e * 1000),
+        "cut_in": t.cut_in,
+        "gate": [
+            {
+                "verdict": d.verdict,
+                "score": d.score,
+                "delay": d.delay,
+                "at": round(at - t.spoken.started, 3),
+            }
+            for at, d in t.gate
+        ],
+        "audio_eot": [
+            {"probability": round(p.probability, 4), "at": round(p.at - t.spoken.started, 3)}
+            for p in t.eot
+        ],
+        "resumed": t.resumed,
+    }
+    if o is not None:
+        row |= {
+            "overlap_ms": round(o.overlap * 1000),
+            "stop_after_ms": None if o.stop_after is None else round(o.stop_after * 1000),
+            "dropped_reply": o.dropped,
+            "answered_whole": o.answered_whole,
+            "words_lost": o.words_lost,
+        }
+    return row
+
+
+def _n(items: Sequence[object], pred: Callable[[object], bool]) -> str:
+    return f"{sum(pred(i) for i in items)}/{len(items)}"
+
+
+def render(results: Sequence[RunResult], models: ModelLatencies) -> str:
+    """The three goals per pipeline, the recovery table and the replayed curves."""
+    goal_rows = []
+    for r in results:
+        goal_rows.append(
             [
                 r.variant.name,
-                ms(r.e2e_p50),
-                ms(percentile([t.e2e for t in r.complete], 95)),
-                f"{r.cut_ins}/{len(r.paused)}",
-                f"{r.max_delay_fallbacks}/{len(r.complete)}" if eot else "-",
-                f"{r.mid_pause_done}/{len(r.paused)}" if eot else "-",
+                ms(r.e2e(50)),
+                ms(r.e2e(95)),
+                _n(r.unfinished, lambda o: o.cut_in),  # type: ignore[attr-defined]
+                _n(r.sentence, lambda o: o.cut_in),  # type: ignore[attr-defined]
+                str(r.overlaps),
             ]
         )
-    chosen = best(results)
-    turn = DEFAULT_TURN_SETTINGS
-    default = next(
-        (
-            r
-            for r in results
-            if not r.variant.vad_only
-            and r.variant.turn is not None
-            and (r.variant.turn.min_endpointing_delay, r.variant.turn.max_endpointing_delay)
-            == (turn.min_endpointing_delay, turn.max_endpointing_delay)
-        ),
-        None,
-    )
-    verdict = (
-        f"\nMeridian's default (agent/turn_handling.py, min {turn.min_endpointing_delay:g} s / "
-        f"max {turn.max_endpointing_delay:g} s): {default.cut_ins}/{len(default.paused)} false "
-        f"cut-ins, target zero: {'met' if default.cut_ins == 0 else 'MISSED'}; e2e p50 "
-        f"{ms(default.e2e_p50)} ms."
-        if default is not None
-        else ""
-    )
+    recovery_rows = []
+    for r in results:
+        early = [o for o in r.sentence if o.cut_in]
+        stops = [o.stop_after for o in early if o.stop_after is not None]
+        overlaps = [o.overlap for o in early]
+        recovery_rows.append(
+            [
+                r.variant.name,
+                f"{len(early)}/{len(r.sentence)}",
+                ms(percentile(overlaps, 50)),
+                ms(max(overlaps, default=None)),
+                ms(percentile(stops, 50)),
+                ms(max(stops, default=None)),
+                _n(early, lambda o: o.dropped),  # type: ignore[attr-defined]
+                _n(early, lambda o: o.answered_whole),  # type: ignore[attr-defined]
+                _n(early, lambda o: o.words_lost),  # type: ignore[attr-defined]
+            ]
+        )
+    shipped = next((r for r in results if r.variant is SHIPPED), None)
+    verdict = []
+    if shipped is not None:
+        p50, p95 = shipped.e2e(50), shipped.e2e(95)
+        early = [o for o in shipped.sentence if o.cut_in]
+        stops = [o.stop_after for o in early if o.stop_after is not None]
+        checks = [
+            ("finished questions: e2e p50 <= 560 ms", p50 is not None and p50 <= 0.560, ms(p50)),
+            ("finished questions: e2e p95 <= 900 ms", p95 is not None and p95 <= 0.900, ms(p95)),
+            (
+                "unfinished prefixes: 0 false cut-ins",
+                not any(o.cut_in for o in shipped.unfinished),
+                _n(shipped.unfinished, lambda o: o.cut_in),  # type: ignore[attr-defined]
+            ),
+            (
+                "sentence prefixes: stops within 200 ms of the caller resuming",
+                all(s <= 0.200 for s in stops),
+                f"max {ms(max(stops, default=None))}",
+            ),
+            (
+                "sentence prefixes: the early reply is dropped",
+                all(o.dropped for o in early if o.stop_after is not None),
+                _n(early, lambda o: o.dropped),  # type: ignore[attr-defined]
+            ),
+            (
+                "sentence prefixes: answered from the whole question, no word lost",
+                all(o.answered_whole and not o.words_lost for o in shipped.sentence),
+                _n(shipped.sentence, lambda o: o.answered_whole and not o.words_lost),  # type: ignore[attr-defined]
+            ),
+        ]
+        verdict = [[name, shown, "met" if ok else "MISSED"] for name, ok, shown in checks]
+    curve_tables = [
+        table(
+            f"Trade-off, replayed: {name}",
+            [
+                "setting",
+                "e2e p50 (finished)",
+                "e2e p95 (finished)",
+                "false cut-ins (unfinished)",
+                "answered early (sentence)",
+            ],
+            [
+                [
+                    p.setting,
+                    ms(p.e2e_p50),
+                    ms(p.e2e_p95),
+                    f"{p.unfinished_cut_ins}/{p.unfinished}",
+                    f"{p.sentence_early}/{p.sentence}",
+                ]
+                for p in points
+            ],
+        )
+        for name, points in curves(results, models).items()
+    ]
     return "\n".join(
         [
             table(
-                "Turn-taking: speed on complete questions vs false cut-ins on paused ones",
+                "Turn-taking on the report clips (end to end, replies played at real time)",
                 [
-                    "turn handling",
-                    "e2e p50 (complete)",
-                    "e2e p95 (complete)",
-                    "false cut-ins (paused)",
-                    "fell back to max delay (complete)",
-                    "said 'done' mid-pause (paused)",
+                    "pipeline",
+                    "e2e p50 (finished)",
+                    "e2e p95 (finished)",
+                    "false cut-ins (unfinished)",
+                    "answered early (sentence)",
+                    "overlaps in the conversation",
                 ],
-                rows,
+                goal_rows,
             ),
-            f"\nFastest choice with the fewest false cut-ins ({chosen.cut_ins}): "
-            f"{chosen.variant.name} (e2e p50 {ms(chosen.e2e_p50)} ms).",
-            verdict,
+            "",
+            table(
+                "Recovery when the caller goes on after a finished sentence",
+                [
+                    "pipeline",
+                    "answered early",
+                    "overlap p50",
+                    "overlap max",
+                    "stopped after p50",
+                    "stopped after max",
+                    "reply dropped",
+                    "answered whole",
+                    "words lost",
+                ],
+                recovery_rows,
+            ),
+            "",
+            table("Turn-taking goals (shipped pipeline)", ["goal", "measured", "result"], verdict),
+            *("\n" + t for t in curve_tables),
+            f"\nPer-clip verdicts and scores: {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}",
         ]
     )
 
 
 def main(quick: bool) -> str:
-    """Measure and render the turn-taking trade-off."""
-    return render(measure(quick, ModelLatencies()))
+    """Measure, write the per-clip results, and render."""
+    models = ModelLatencies()
+    results = measure(quick, models)
+    write_results(results)
+    return render(results, models)

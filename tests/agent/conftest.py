@@ -112,7 +112,7 @@ async def launch_pipeline(
         cache=cache,
     )
     telemetry = TurnTelemetry(region="eu-west", room="room-1", job_id="job-1")
-    telemetry.attach(session)
+    telemetry.attach(session, notes=lambda: agent.turn_note)
     mic, speaker = PacedMicrophone(), InstantSpeaker()
     session.input.audio = mic
     session.output.audio = speaker

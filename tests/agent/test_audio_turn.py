@@ -10,6 +10,8 @@ import pytest_asyncio
 
 from agent.response_cache import ResponseCache
 from agent.settings import CacheSettings
+from agent.turn_handling import DEFAULT_TURN_SETTINGS
+from meridian.contract import TURN_GATE_FIELDS
 from meridian.logs import configure_logging
 from tests.agent.conftest import LogLines, launch_pipeline
 from tests.agent.doubles import read_wav
@@ -77,6 +79,18 @@ async def test_the_turn_event_carries_every_field(answered_turn) -> None:
     assert turn["cache_hit"] is False
     assert 0 < turn["e2e_latency"] < 5
     assert turn["llm_ttft"] >= 0.1 and turn["tts_ttfb"] >= 0.05
+
+
+async def test_the_turn_event_explains_the_gate_decision(answered_turn) -> None:
+    _, logs = answered_turn
+    [turn] = logs.events("turn")
+    assert {name: turn[name] for name in TURN_GATE_FIELDS} == {
+        "gate_verdict": "finished",
+        "gate_score": pytest.approx(turn["gate_score"]),
+        "endpointing_delay": DEFAULT_TURN_SETTINGS.gate.finished_delay,
+        "resumed": False,
+    }
+    assert DEFAULT_TURN_SETTINGS.gate.finished_at <= turn["gate_score"] <= 1
 
 
 async def test_the_session_end_event_totals_the_turns(answered_turn) -> None:

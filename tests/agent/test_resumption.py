@@ -1,0 +1,66 @@
+"""When the caller goes on after the agent has started answering a finished sentence: the agent
+stops at once, drops its reply, and answers the whole question."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from benchmarks.clips import clips_of
+from benchmarks.conversation import Conversation, Turn, Variant
+from benchmarks.floor import ModelLatencies
+from benchmarks.turn_taking import PausedOutcome
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+# A reply of about 3.6 s, played at real time, so the caller's resume lands inside it.
+SHIPPED = Variant("shipped", realtime_speaker=True, tts_seconds_per_char=0.02)
+
+
+def _long_pause_sentence_clip():
+    """A finished-sentence prefix the gate answers, with a pause long enough for the reply to
+    start before the caller goes on."""
+    return max(clips_of("paused", prefix="sentence"), key=lambda c: c.pause_ms or 0)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def resumed() -> tuple[Conversation, Turn]:
+    conversation = Conversation(SHIPPED, ModelLatencies())
+    await conversation.start()
+    turn = await conversation.ask(_long_pause_sentence_clip(), timeout=15)
+    yield conversation, turn
+    await conversation.aclose()
+
+
+async def test_the_agent_had_started_answering_the_first_part(resumed) -> None:
+    _, turn = resumed
+    first = turn.playouts[0]
+    assert first.started_at is not None
+    assert first.started_at < turn.spoken.segment_starts[1]
+
+
+async def test_the_agent_stops_within_200_ms_of_the_caller_resuming(resumed) -> None:
+    _, turn = resumed
+    stop = PausedOutcome(turn).stop_after
+    assert stop is not None and stop <= 0.200
+
+
+async def test_the_early_reply_is_dropped(resumed) -> None:
+    _, turn = resumed
+    assert turn.playouts[0].interrupted
+    assert turn.resumed
+
+
+async def test_the_whole_question_is_answered_as_one_message(resumed) -> None:
+    _, turn = resumed
+    outcome = PausedOutcome(turn)
+    assert outcome.answered_whole
+    assert not outcome.words_lost
+    assert not turn.playouts[-1].interrupted
+
+
+async def test_the_dropped_reply_is_not_in_the_history(resumed) -> None:
+    conversation, turn = resumed
+    messages = [m for m in conversation.agent.chat_ctx.messages() if m.role != "system"]
+    assert [m.role for m in messages[-2:]] == ["user", "assistant"]
+    assert messages[-2].text_content == turn.spoken.clip.text
