@@ -12,7 +12,14 @@ from collections.abc import Callable
 from benchmarks.report import machine
 
 # Run order: the latency sections first, capacity (the longest) last but one.
-BENCHMARKS = ("turn_latency", "turn_taking", "capacity", "token_endpoint", "routing_model")
+BENCHMARKS = (
+    "turn_latency",
+    "turn_taking",
+    "real_voices",
+    "capacity",
+    "token_endpoint",
+    "routing_model",
+)
 
 
 def _entry(name: str) -> Callable[[bool], str | None]:
