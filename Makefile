@@ -32,5 +32,9 @@ format: install
 test: lint
 	$(RUN) pytest
 
+# `install` syncs exactly the default groups, which removes the bench group's packages
+# (Pipecat Smart Turn and onnxruntime), so bench re-adds them on every run (a no-op
+# check of well under a second once installed).
 bench: install
+	$(UV) sync --locked --group bench --inexact
 	$(RUN) python -m benchmarks $(BENCH_ARGS)
