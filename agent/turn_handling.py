@@ -41,8 +41,12 @@ class TurnSettings:
     preemptive_tts: bool = True
     preemptive_max_retries: int = 3
     # Plain VAD barge-in: the adaptive detector is a LiveKit Cloud model, and every model call
-    # must stay in the region. Half a second of speech avoids stopping for "mm-hm".
+    # must stay in the region. Half a second of speech avoids stopping for a cough.
     interruption_min_duration: float = 0.5
+    # A one-word transcript over a reply ("mm-hm", "yeah", "okay") is a backchannel: it neither
+    # stops the reply nor becomes a turn. Without this, its STT final alone interrupts the
+    # agent however short it was (measured: docs/benchmarks.md).
+    interruption_min_words: int = 2
     # Speech this soon after a turn was committed, while its reply is pending or playing, is the
     # caller going on with the question: the reply stops at once (agent/resumption.py).
     resume_window: float = 1.5
@@ -76,7 +80,11 @@ class TurnSettings:
                 "min_delay": self.gate.finished_delay,
                 "max_delay": self.gate.unfinished_delay,
             },
-            interruption={"mode": "vad", "min_duration": self.interruption_min_duration},
+            interruption={
+                "mode": "vad",
+                "min_duration": self.interruption_min_duration,
+                "min_words": self.interruption_min_words,
+            },
             preemptive_generation={
                 "enabled": self.preemptive_generation,
                 "preemptive_tts": self.preemptive_tts,

@@ -103,6 +103,8 @@ class Turn:
     playouts: list[Playout] = field(default_factory=list)
     llm_calls: list[LlmCall] = field(default_factory=list)
     resumed: bool = False
+    # what the caller said over the reply (Conversation.ask_over_reply), if anything
+    interjection: SpokenClip | None = None
     cache_audio_hit: bool = False
     max_delay: bool = False
     path: TurnPath | None = None
@@ -289,7 +291,38 @@ class Conversation:
 
     async def ask(self, clip: Clip, *, settle: float = 0.6, timeout: float = 8.0) -> Turn:
         """Speak one clip and wait until the agent has answered and gone quiet."""
-        marks = (
+        marks = self._marks()
+        spoken = await self.mic.say(clip)
+        await self._settled(after=spoken.speech_end, quiet=settle, timeout=timeout)
+        return self._turn(spoken, marks)
+
+    async def ask_over_reply(
+        self,
+        question: Clip,
+        interjection: Clip,
+        *,
+        after: float,
+        settle: float = 0.6,
+        timeout: float = 15.0,
+    ) -> Turn:
+        """Speak a question, then `interjection` (say "mm-hm") `after` s into the agent's reply;
+        the turn is the question's, with everything that followed until the agent went quiet."""
+        marks = self._marks()
+        spoken = await self.mic.say(question)
+        deadline = time.monotonic() + timeout
+        while self.session.agent_state != "speaking" and time.monotonic() < deadline:
+            self._state_changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._state_changed.wait(), 0.05)
+        await asyncio.sleep(after)
+        said = await self.mic.say(interjection)
+        await self._settled(after=said.speech_end, quiet=settle, timeout=timeout)
+        turn = self._turn(spoken, marks)
+        turn.interjection = said
+        return turn
+
+    def _marks(self) -> tuple[int, ...]:
+        return (
             len(self._commits),
             len(self.speaker.playouts),
             len(self._predictions),
@@ -298,9 +331,6 @@ class Conversation:
             self._audio_hits(),
             len(self._decisions),
         )
-        spoken = await self.mic.say(clip)
-        await self._settled(after=spoken.speech_end, quiet=settle, timeout=timeout)
-        return self._turn(spoken, marks)
 
     def _audio_hits(self) -> int:
         return self.cache.audio_hits if self.cache is not None else 0

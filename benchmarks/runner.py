@@ -25,6 +25,10 @@ class Job:
     warmup: tuple[Clip, ...] = ()
     models: ModelLatencies = field(default_factory=ModelLatencies)
     settle: float = 0.5
+    # (question, interjection) pairs played after the clips: the interjection starts
+    # `interject_after` s into the reply to the question
+    over_reply: tuple[tuple[Clip, Clip], ...] = ()
+    interject_after: float = 2.0
 
 
 def quiet_logs() -> None:
@@ -36,7 +40,8 @@ def quiet_logs() -> None:
 
 
 async def converse(job: Job) -> list[Turn]:
-    """Play the warm-up clips, then the scored clips, one turn each."""
+    """Play the warm-up clips, then the scored clips, one turn each, then the questions with
+    an interjection over their reply."""
     from agent.server import load_local_models
 
     load_local_models()
@@ -45,7 +50,14 @@ async def converse(job: Job) -> list[Turn]:
     try:
         for clip in job.warmup:
             await conversation.ask(clip, settle=job.settle)
-        return [await conversation.ask(clip, settle=job.settle) for clip in job.clips]
+        turns = [await conversation.ask(clip, settle=job.settle) for clip in job.clips]
+        for question, interjection in job.over_reply:
+            turns.append(
+                await conversation.ask_over_reply(
+                    question, interjection, after=job.interject_after, settle=job.settle
+                )
+            )
+        return turns
     finally:
         await conversation.aclose()
 

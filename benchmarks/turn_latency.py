@@ -119,15 +119,16 @@ def render(results: Sequence[VariantResult], models: ModelLatencies) -> str:
                 "framework e2e_latency p50",
                 "under-report p50 (= VAD lag)",
                 "commit lag p50",
-                "EOT 'unsure' turns",
+                "waited longest",
             ],
             rows,
         ),
         f"\nModel stand-ins: STT final {ms(models.stt_final)} ms after end of speech; LLM first "
         f"token {ms(models.llm_ttft)} ms then {models.llm_tokens_per_second:.0f} tokens/s "
         f"(36-token reply); TTS first byte {ms(models.tts_first_byte)} ms after its first text.\n"
-        "EOT 'unsure' turns: the end-of-turn model scored the final pause below its threshold, "
-        "so the turn waited the maximum delay (Meridian's min and max are equal: no effect).",
+        "waited longest: the turn detector (Meridian: the turn gate; defaults: the local "
+        "end-of-turn model) judged the final pause unfinished, so the turn waited its longest "
+        "delay.",
     ]
     out.append(render_targets(results))
     return "\n".join(out)

@@ -15,9 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from agent.completeness import TextCompleteness, words_of
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from benchmarks.clips import Clip, clips_of
+from benchmarks import smart_turn
+from benchmarks.clips import SAMPLE_RATE, Clip, clips_of, noise_floor
 from benchmarks.conversation import Turn, Variant
 from benchmarks.floor import ModelLatencies, TurnPath, critical_path_floor
 from benchmarks.report import table
@@ -36,6 +39,7 @@ BEFORE = Variant(
         gate=replace(GATE, finished_delay=0.8, unfinished_delay=0.8),
         aec_warmup=3.0,
         resume_window=0.0,
+        interruption_min_words=0,
     ),
     detector="vad",
     realtime_speaker=True,
@@ -129,6 +133,8 @@ class RunResult:
     complete: tuple[Turn, ...]
     unfinished: tuple[PausedOutcome, ...]
     sentence: tuple[PausedOutcome, ...]
+    # questions with a backchannel ("mm-hm") over their reply
+    backchannel: tuple[Turn, ...] = ()
 
     def e2e(self, q: float) -> float | None:
         """Percentile q of e2e on finished questions."""
@@ -148,9 +154,14 @@ def measure(quick: bool, models: ModelLatencies) -> list[RunResult]:
         complete, paused = complete[:6], paused[:8]
     clips = tuple(c for pair in zip(complete, paused, strict=False) for c in pair)
     clips += complete[len(paused) :] + paused[len(complete) :]
-    jobs = [Job(v, clips, warmup=complete[-1:], models=models) for v in VARIANTS]
+    # every backchannel clip (nothing is fitted on them), each over the reply to a question
+    over_reply = tuple(zip(complete, clips_of("backchannel"), strict=False))
+    jobs = [
+        Job(v, clips, warmup=complete[-1:], models=models, over_reply=over_reply) for v in VARIANTS
+    ]
     out = []
-    for job, turns in zip(jobs, run_jobs(jobs), strict=True):
+    for job, all_turns in zip(jobs, run_jobs(jobs), strict=True):
+        turns = [t for t in all_turns if t.interjection is None]
         by_prefix = {
             prefix: tuple(PausedOutcome(t) for t in turns if t.spoken.clip.prefix == prefix)
             for prefix in ("unfinished", "sentence")
@@ -161,9 +172,21 @@ def measure(quick: bool, models: ModelLatencies) -> list[RunResult]:
                 tuple(t for t in turns if t.spoken.clip.kind == "complete"),
                 by_prefix["unfinished"],
                 by_prefix["sentence"],
+                tuple(t for t in all_turns if t.interjection is not None),
             )
         )
     return out
+
+
+def reply_kept(turn: Turn) -> bool:
+    """The reply the backchannel landed in played to its end."""
+    replies = [p for p in turn.playouts if (p.started_at or 0) >= turn.spoken.speech_end]
+    return bool(replies) and not replies[0].interrupted
+
+
+def replied_to_backchannel(turn: Turn) -> bool:
+    """The agent generated a reply to the backchannel itself."""
+    return len(turn.llm_calls) > 1
 
 
 # --- replayed trade-off curves ------------------------------------------------------------
@@ -177,6 +200,21 @@ class Pause:
     pause: float | None  # seconds until the caller resumed; None at a question's end
     text_score: float
     audio_score: float | None
+    # Pipecat Smart Turn v3.2 on the audio so far plus 200 ms of the pause (None when the bench
+    # dependency group is not installed)
+    smart_turn: float | None = None
+
+
+# Pipecat runs Smart Turn once the VAD has heard this much silence
+_SMART_TURN_SILENCE = 0.2
+
+
+def _smart_turn_score(samples: np.ndarray) -> float | None:
+    """Smart Turn's probability for a turn heard up to `samples` and then the VAD's silence."""
+    if not smart_turn.available():
+        return None
+    tail = noise_floor(int(_SMART_TURN_SILENCE * SAMPLE_RATE), seed=0)
+    return smart_turn.load().probability(np.concatenate([samples, tail]))
 
 
 def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
@@ -192,12 +230,14 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
 
     out = []
     for t in result.complete:
+        clip = t.spoken.clip
         out.append(
             Pause(
                 "finished",
                 None,
-                text_score(t.spoken.clip.text),
+                text_score(clip.text),
                 audio_at(t, t.spoken.speech_end, float("inf")),
+                _smart_turn_score(clip.samples()[: clip.speech_end]),
             )
         )
     for o in (*result.unfinished, *result.sentence):
@@ -209,6 +249,7 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
                 (clip.pause_ms or 0) / 1000,
                 text_score(clip.segments[0].text),
                 audio_at(o.turn, first_end, o.resume),
+                _smart_turn_score(clip.samples()[: clip.segments[0].end]),
             )
         )
     return out
@@ -271,7 +312,19 @@ def curves(results: Sequence[RunResult], models: ModelLatencies) -> dict[str, li
     measured = pauses(shipped, text)
     heard = pauses(audio_run, text)
     lo, hi = GATE.finished_delay, GATE.unfinished_delay
-    return {
+    smart: dict[str, list[CurvePoint]] = {}
+    if all(p.smart_turn is not None for p in measured):
+        smart[f"Pipecat Smart Turn v3.2 ({lo:g} s if p >= t, else {hi:g} s)"] = [
+            replay(
+                measured,
+                f"t = {t:g}",
+                lambda p, t=t: lo if (p.smart_turn or 0.0) >= t else hi,
+                e2e_of,
+                lag,
+            )
+            for t in THRESHOLDS
+        ]
+    approaches = {
         "fixed wait (VAD only)": [
             replay(measured, f"{w:g} s", lambda p, w=w: w, e2e_of, lag) for w in FIXED_WAITS
         ],
@@ -285,6 +338,9 @@ def curves(results: Sequence[RunResult], models: ModelLatencies) -> dict[str, li
             )
             for t in THRESHOLDS
         ],
+    }
+    approaches |= smart
+    gate_points = {
         f"turn gate, text ({lo:g} s if score >= t, else {hi:g} s)": [
             replay(
                 measured, f"t = {t:g}", lambda p, t=t: lo if p.text_score >= t else hi, e2e_of, lag
@@ -292,6 +348,7 @@ def curves(results: Sequence[RunResult], models: ModelLatencies) -> dict[str, li
             for t in THRESHOLDS
         ],
     }
+    return approaches | gate_points
 
 
 # --- output -----------------------------------------------------------------------------------
@@ -306,6 +363,14 @@ def write_results(results: Sequence[RunResult], path: Path = RESULTS) -> None:
             rows.append(_row(t, None))
         for o in (*r.unfinished, *r.sentence):
             rows.append(_row(o.turn, o))
+        for t in r.backchannel:
+            row = _row(t, None)
+            row |= {
+                "interjection": t.interjection.clip.name if t.interjection else None,
+                "reply_kept": reply_kept(t),
+                "replied_to_backchannel": replied_to_backchannel(t),
+            }
+            rows.append(row)
         out[r.variant.name] = rows
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, indent=1) + "\n")
@@ -383,12 +448,21 @@ def render(results: Sequence[RunResult], models: ModelLatencies) -> str:
                 _n(early, lambda o: o.words_lost),  # type: ignore[attr-defined]
             ]
         )
+    backchannel_rows = [
+        [
+            r.variant.name,
+            _n(r.backchannel, reply_kept),  # type: ignore[arg-type]
+            _n(r.backchannel, replied_to_backchannel),  # type: ignore[arg-type]
+        ]
+        for r in results
+    ]
     shipped = next((r for r in results if r.variant is SHIPPED), None)
     verdict = []
     if shipped is not None:
         p50, p95 = shipped.e2e(50), shipped.e2e(95)
         early = [o for o in shipped.sentence if o.cut_in]
-        stops = [o.stop_after for o in early if o.stop_after is not None]
+        playing = [o for o in early if o.stop_after is not None]
+        stops = [o.stop_after for o in playing if o.stop_after is not None]
         checks = [
             ("finished questions: e2e p50 <= 560 ms", p50 is not None and p50 <= 0.560, ms(p50)),
             ("finished questions: e2e p95 <= 900 ms", p95 is not None and p95 <= 0.900, ms(p95)),
@@ -403,14 +477,22 @@ def render(results: Sequence[RunResult], models: ModelLatencies) -> str:
                 f"max {ms(max(stops, default=None))}",
             ),
             (
-                "sentence prefixes: the early reply is dropped",
-                all(o.dropped for o in early if o.stop_after is not None),
-                _n(early, lambda o: o.dropped),  # type: ignore[attr-defined]
+                "sentence prefixes: a reply playing when the caller resumes is dropped",
+                all(o.dropped for o in playing),
+                _n(playing, lambda o: o.dropped),  # type: ignore[attr-defined]
             ),
             (
                 "sentence prefixes: answered from the whole question, no word lost",
                 all(o.answered_whole and not o.words_lost for o in shipped.sentence),
                 _n(shipped.sentence, lambda o: o.answered_whole and not o.words_lost),  # type: ignore[attr-defined]
+            ),
+            (
+                "a backchannel over a reply: the reply goes on, no reply to it",
+                all(reply_kept(t) and not replied_to_backchannel(t) for t in shipped.backchannel),
+                _n(
+                    shipped.backchannel,
+                    lambda t: reply_kept(t) and not replied_to_backchannel(t),  # type: ignore[arg-type]
+                ),
             ),
         ]
         verdict = [[name, shown, "met" if ok else "MISSED"] for name, ok, shown in checks]
@@ -466,6 +548,12 @@ def render(results: Sequence[RunResult], models: ModelLatencies) -> str:
                     "words lost",
                 ],
                 recovery_rows,
+            ),
+            "",
+            table(
+                f"A backchannel {Job.interject_after:g} s into a reply (outside the resume window)",
+                ["pipeline", "reply played on", "replied to the backchannel"],
+                backchannel_rows,
             ),
             "",
             table("Turn-taking goals (shipped pipeline)", ["goal", "measured", "result"], verdict),

@@ -64,3 +64,27 @@ async def test_the_dropped_reply_is_not_in_the_history(resumed) -> None:
     messages = [m for m in conversation.agent.chat_ctx.messages() if m.role != "system"]
     assert [m.role for m in messages[-2:]] == ["user", "assistant"]
     assert messages[-2].text_content == turn.spoken.clip.text
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def backchannelled() -> Turn:
+    """A finished question, with "mm-hm" 2 s into the reply: after the resume window."""
+    conversation = Conversation(SHIPPED, ModelLatencies())
+    await conversation.start()
+    question = clips_of("complete")[0]
+    [mm_hm] = [c for c in clips_of("backchannel") if c.text == "mm-hm"]
+    turn = await conversation.ask_over_reply(question, mm_hm, after=2.0)
+    yield turn
+    await conversation.aclose()
+
+
+async def test_a_backchannel_later_in_a_reply_does_not_stop_it(backchannelled) -> None:
+    reply = next(p for p in backchannelled.playouts if p.started_at)
+    assert backchannelled.interjection is not None
+    assert reply.stopped_at is not None
+    assert reply.stopped_at > backchannelled.interjection.speech_end
+    assert not reply.interrupted
+
+
+async def test_a_backchannel_is_not_answered(backchannelled) -> None:
+    assert len(backchannelled.llm_calls) == 1
