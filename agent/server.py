@@ -20,6 +20,8 @@ from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE
 from meridian.logs import configure_logging
 
 _VAD = "meridian.vad"
+# imported once in the forkserver, so job processes share the turn gate's model
+PRELOAD_MODULE = "agent.preload"
 _CACHE = "meridian.response_cache"
 
 
@@ -92,6 +94,7 @@ def build_server(
         drain_timeout=worker.drain_seconds,
         port=health_port,
         setup_fnc=functools.partial(prewarm, settings),
+        preload_modules=[PRELOAD_MODULE],
     )
     # partials of module-level functions pickle, so job processes receive the parsed settings
     # instead of re-reading the environment
