@@ -4,7 +4,7 @@ Audio end-of-turn models hear prosody, which synthetic and noisy speech bend; th
 directly whether the words so far can end a sentence ("My order number is" cannot). The score
 combines a generic English trigram model's probability of the sentence ending after the last two
 words with a few facts of English grammar that a trigram cannot see, in a logistic model fitted
-on the benchmark's "fit" clips (python -m benchmarks.fit_gate; docs/benchmarks.md).
+on the benchmark's "fit" clips (python -m benchmarks.gate_fit; docs/benchmarks.md).
 
 The trigram model is CMU Sphinx's generic US English model (en-us.lm.bin, BSD-style licence),
 shipped inside the pocketsphinx wheel: nothing downloads at run time.
@@ -25,7 +25,8 @@ _LOG10_PER_UNIT = math.log10(1.0001)
 # log10 P below this is "never" for the model; clamping keeps one rare pair from dominating
 _LOG10_FLOOR = -4.0
 # Words no English sentence ends on: articles, possessive determiners, coordinating and
-# subordinating conjunctions, nominative pronouns and hesitation fillers. A caller who stops
+# subordinating conjunctions, nominative pronouns and hesitation fillers ("each" and "while"
+# are left out: "five dollars each", "for a while"). A caller who stops
 # on one of them is thinking, not finished ("I'd like to return the ...").
 DANGLING = frozenset(
     [
@@ -39,7 +40,6 @@ DANGLING = frozenset(
         "his",
         "its",
         "every",
-        "each",
         "and",
         "or",
         "but",
@@ -51,7 +51,6 @@ DANGLING = frozenset(
         "though",
         "unless",
         "than",
-        "while",
         "whereas",
         "i",
         "we",
@@ -153,7 +152,7 @@ def words_of(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Features:
-    """What the score is computed from, logged with every verdict."""
+    """What the score is computed from."""
 
     lm_log10_end: float
     dangling: bool
@@ -171,7 +170,7 @@ FEATURE_NAMES = ("lm_log10_end", "preposition_final", "auxiliary_final")
 @dataclass(frozen=True)
 class CompletenessWeights:
     """Logistic weights over Features.vector() (FEATURE_NAMES order), fitted by
-    benchmarks/fit_gate.py."""
+    benchmarks/gate_fit.py."""
 
     bias: float
     coefficients: tuple[float, ...]
@@ -181,7 +180,7 @@ class CompletenessWeights:
         return self.bias + sum(w * xi for w, xi in zip(self.coefficients, x, strict=True))
 
 
-# Fitted on the "fit" half of benchmarks/data (python -m benchmarks.fit_gate).
+# Fitted on the "fit" half of benchmarks/data (python -m benchmarks.gate_fit).
 DEFAULT_WEIGHTS = CompletenessWeights(bias=4.257, coefficients=(1.747, -1.957, -1.467))
 
 

@@ -3,9 +3,10 @@
 A fast turn gate sometimes answers a finished sentence that was only the start of a question
 ("I bought a laptop ... and the screen keeps flickering"). Speech that starts within
 `window` seconds of the turn being committed, while the reply to it is still pending or playing,
-is the caller resuming, not a barge-in on a long answer: the reply stops at once (no 0.5 s
-barge-in minimum, which exists to ignore "mm-hm" later in a reply), and the next turn is
-answered as one question with the first part, the dropped reply removed from the history.
+is the caller resuming, not a barge-in on a long answer: the reply stops at once, without the
+barge-in minimums (half a second of speech, two words) that keep "mm-hm" from stopping a reply
+later on, and the next turn is answered as one question with the first part, the dropped reply
+removed from the history.
 """
 
 from __future__ import annotations

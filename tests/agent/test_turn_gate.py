@@ -46,6 +46,8 @@ def test_words_that_cannot_end_a_sentence_wait_the_longest(gate: TurnGate, words
         "How do I reset my password?",
         "Can I speak to a person?",
         "My card expired so I need to add a new one.",
+        "I have been waiting for a while.",
+        "They cost five dollars each.",
     ],
 )
 def test_a_finished_question_is_answered_after_the_short_wait(gate: TurnGate, words: str) -> None:
