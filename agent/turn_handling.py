@@ -15,8 +15,9 @@ from agent.turn_gate import GateSettings, GateTurnDetector, TurnGate
 class TurnSettings:
     """How the agent decides the user has finished, and how early it starts answering.
 
-    Latency is the product, so every value leans early except the one that decides whether the
-    user has finished: cutting a caller off costs more than 300 ms (see the endpointing delays).
+    Latency is the product, so every value leans early, and the wait after each pause is the
+    turn gate's: short only when the words so far read as a finished sentence, because cutting
+    into an unfinished one costs the caller far more than the 300 ms it saves.
     """
 
     # The VAD only has to notice a pause; deciding whether the pause ends the turn is the
@@ -51,9 +52,10 @@ class TurnSettings:
     # caller going on with the question: the reply stops at once (agent/resumption.py).
     resume_window: float = 1.5
     # livekit-agents feeds the STT silence for the first 3 s of the first reply, to keep echo out
-    # before the client's echo canceller converges. A caller who resumes in those seconds then
-    # loses the rest of the question (measured: docs/benchmarks.md), so Meridian relies on the
-    # client's echo cancellation from the first word.
+    # before the client's echo canceller converges. A caller who resumes in those seconds loses
+    # the rest of the question (the STT never hears it), and a gate that answers finished
+    # sentences early makes that likely, so Meridian relies on the client's echo cancellation
+    # from the first word.
     aec_warmup: float | None = None
 
     def build_vad(self) -> inference.VAD:
