@@ -630,6 +630,16 @@ def test_an_error_leaving_the_room_does_not_stop_the_deletions(
 # --- interruption -------------------------------------------------------------------------
 
 
+@pytest.fixture
+def ctrl_c_reaches_python() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in a terminal. A shell without job control starts
+    background jobs with SIGINT ignored, and asyncio then leaves Ctrl-C alone."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c_reaches_python")
 def test_ctrl_c_during_the_turn_cleans_up_and_exits_1(cli: Cli, livekit: FakeLiveKit) -> None:
     def interrupt_when_asked(participant: FakeParticipant) -> None:
         async def ask_then_interrupt(clip: Any) -> ReplyTiming:
