@@ -28,9 +28,9 @@ JITTER_MS = 20
 VOICES = {"slt", "rms", "awb", "kal16"}
 
 
-def test_the_manifest_holds_48_complete_48_paused_and_4_backchannel_clips() -> None:
+def test_the_manifest_holds_56_complete_48_paused_and_4_backchannel_clips() -> None:
     kinds = Counter(c.kind for c in load_clips())
-    assert kinds == {"complete": 48, "paused": 48, "backchannel": 4}
+    assert kinds == {"complete": 56, "paused": 48, "backchannel": 4}
     assert Counter(c.prefix for c in clips_of("paused")) == {"unfinished": 24, "sentence": 24}
     assert {c.text for c in clips_of("backchannel")} == {"mm-hm", "uh-huh", "yeah", "okay"}
 
