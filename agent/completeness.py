@@ -25,8 +25,8 @@ _LOG10_PER_UNIT = math.log10(1.0001)
 # log10 P below this is "never" for the model; clamping keeps one rare pair from dominating
 _LOG10_FLOOR = -4.0
 # Words no English sentence ends on: articles, possessive determiners, coordinating and
-# subordinating conjunctions, nominative pronouns and hesitation fillers ("each" and "while"
-# are left out: "five dollars each", "for a while"). A caller who stops
+# subordinating conjunctions, nominative pronouns and hesitation fillers ("each", "while" and
+# "though" are left out: "five dollars each", "for a while", "it works, though"). A caller who stops
 # on one of them is thinking, not finished ("I'd like to return the ...").
 DANGLING = frozenset(
     [
@@ -48,10 +48,11 @@ DANGLING = frozenset(
         "if",
         "whether",
         "although",
-        "though",
         "unless",
         "than",
         "whereas",
+        "whenever",
+        "wherever",
         "i",
         "we",
         "they",
@@ -63,9 +64,9 @@ DANGLING = frozenset(
         "erm",
     ]
 )
-# A sentence rarely ends on a preposition ("Can you send the invoice to ..."); words that are
-# mostly verb particles at the end ("cut off", "showed up", "comes out") are left to the
-# trigram model.
+# A statement or a yes/no question rarely ends on a preposition ("Can you send the invoice to
+# ..."); words that are mostly verb particles at the end ("cut off", "showed up", "comes out")
+# are left to the trigram model.
 PREPOSITIONS = frozenset(
     [
         "about",
@@ -142,6 +143,10 @@ AUXILIARIES = frozenset(
         "'m",
     ]
 )
+# A question may end on a preposition when its wh-word is that preposition's object, moved to
+# the front with the auxiliary inverted: "Who should I talk to?", "Which plan am I on?". Only
+# these wh-words can be such an object ("how" and "why" cannot: "How do I get to ...").
+STRANDING_WH = frozenset(["what", "which", "who", "whom", "whose", "where"])
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -158,13 +163,21 @@ class Features:
     dangling: bool
     preposition_final: bool
     auxiliary_final: bool
+    # a wh-question with inversion, where a final preposition can be stranded
+    inverted_wh: bool
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
-        return (self.lm_log10_end, float(self.preposition_final), float(self.auxiliary_final))
+        stranded = self.preposition_final and self.inverted_wh
+        return (
+            self.lm_log10_end,
+            float(self.preposition_final and not stranded),
+            float(stranded),
+            float(self.auxiliary_final),
+        )
 
 
-FEATURE_NAMES = ("lm_log10_end", "preposition_final", "auxiliary_final")
+FEATURE_NAMES = ("lm_log10_end", "preposition_final", "stranded_preposition", "auxiliary_final")
 
 
 @dataclass(frozen=True)
@@ -181,7 +194,16 @@ class CompletenessWeights:
 
 
 # Fitted on the "fit" half of benchmarks/data (python -m benchmarks.gate_fit).
-DEFAULT_WEIGHTS = CompletenessWeights(bias=4.257, coefficients=(1.747, -1.957, -1.467))
+DEFAULT_WEIGHTS = CompletenessWeights(bias=9.18, coefficients=(4.149, -7.528, 1.226, -4.747))
+
+
+def _inverted_wh(words: list[str]) -> bool:
+    """Opens with a wh-word that can be a preposition's object, then an auxiliary within the
+    next two words ("what's", "who am", "which plan am"), as a question that strands one does."""
+    opener, _, contracted = words[0].partition("'")
+    if opener not in STRANDING_WH or len(words) < 3:
+        return False
+    return bool(contracted) or any(w in AUXILIARIES for w in words[1:3])
 
 
 class EnglishTrigram:
@@ -235,6 +257,7 @@ class TextCompleteness:
             dangling=last in DANGLING,
             preposition_final=last in PREPOSITIONS,
             auxiliary_final=last in AUXILIARIES or last.endswith(("'s", "'re", "'m")),
+            inverted_wh=_inverted_wh(words),
         )
 
     def score(self, features: Features) -> float:

@@ -19,8 +19,8 @@ from agent.completeness import FEATURE_NAMES, CompletenessWeights, TextCompleten
 from benchmarks.clips import Clip, Split, load_clips
 
 Label = Literal["finished", "sentence", "unfinished"]
-# L2 penalty: a few dozen examples per half, so keep weights modest
-_RIDGE = 1.0
+# L2 penalties tried; the one with the best leave-one-out log loss on the fit half is used
+RIDGES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 # the safety margin below the lowest finished-tier score, as a factor on an unfinished
 # prefix's odds: an unseen unfinished prefix scoring up to 3x the odds of the worst fitted one
 # still waits
@@ -54,9 +54,9 @@ def of_split(split: Split) -> list[Example]:
     return examples([c for c in load_clips() if c.split == split])
 
 
-def fit_weights(model: TextCompleteness, data: Sequence[Example]) -> CompletenessWeights:
-    """Ridge logistic regression (Newton's method) on the examples the grammar rules leave open;
-    a finished sentence (prefix or question) is the positive class."""
+def _design(model: TextCompleteness, data: Sequence[Example]) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows (with a bias column) and labels for the examples the grammar rules leave
+    open; a finished sentence (prefix or question) is the positive class."""
     rows, ys = [], []
     for ex in data:
         f = model.features(ex.text)
@@ -64,10 +64,14 @@ def fit_weights(model: TextCompleteness, data: Sequence[Example]) -> Completenes
             continue
         rows.append((1.0, *f.vector()))
         ys.append(0.0 if ex.label == "unfinished" else 1.0)
-    x, y = np.array(rows), np.array(ys)
+    return np.array(rows), np.array(ys)
+
+
+def _newton(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """Ridge logistic regression by Newton's method; the bias is not penalised."""
     w = np.zeros(x.shape[1])
-    penalty = np.diag([0.0] + [_RIDGE] * (x.shape[1] - 1))
-    for _ in range(50):
+    penalty = np.diag([0.0] + [ridge] * (x.shape[1] - 1))
+    for _ in range(100):
         p = 1.0 / (1.0 + np.exp(-x @ w))
         gradient = x.T @ (p - y) + penalty @ w
         hessian = (x.T * (p * (1 - p))) @ x + penalty
@@ -75,9 +79,46 @@ def fit_weights(model: TextCompleteness, data: Sequence[Example]) -> Completenes
         w -= step
         if np.abs(step).max() < 1e-9:
             break
-    return CompletenessWeights(
+    return w
+
+
+def loo_predictions(x: np.ndarray, y: np.ndarray, ridge: float) -> np.ndarray:
+    """Each example's score under a model fitted on all the others."""
+    out = np.empty(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        w = _newton(x[keep], y[keep], ridge)
+        out[i] = 1.0 / (1.0 + np.exp(-x[i] @ w))
+    return out
+
+
+def loo_log_loss(x: np.ndarray, y: np.ndarray, ridge: float) -> float:
+    """Mean log loss of the leave-one-out predictions."""
+    p = np.clip(loo_predictions(x, y, ridge), 1e-9, 1 - 1e-9)
+    return float(-np.mean(np.where(y == 1, np.log(p), np.log(1 - p))))
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The fitted weights, the penalty chosen, and the threshold they support."""
+
+    weights: CompletenessWeights
+    ridge: float
+    threshold: float
+
+
+def fit_gate(model: TextCompleteness, data: Sequence[Example]) -> Fit:
+    """Weights fitted on these examples, the penalty chosen by leave-one-out, and the threshold
+    set from the leave-one-out scores of the unfinished prefixes, which stand for prefixes the
+    fit has never seen (in-sample scores flatter the model)."""
+    x, y = _design(model, data)
+    ridge = min(RIDGES, key=lambda r: loo_log_loss(x, y, r))
+    w = _newton(x, y, ridge)
+    weights = CompletenessWeights(
         bias=round(float(w[0]), 3), coefficients=tuple(round(float(v), 3) for v in w[1:])
     )
+    held_out = loo_predictions(x, y, ridge)
+    return Fit(weights, ridge, safe_threshold([float(p) for p in held_out[y == 0]]))
 
 
 def scores(model: TextCompleteness, data: Sequence[Example]) -> list[float]:
@@ -98,8 +139,8 @@ def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:
 
 
 def safe_threshold(unfinished_scores: Sequence[float]) -> float:
-    """The lowest score allowed to answer before the longest wait: above every fitted unfinished
-    prefix by _ODDS_MARGIN in odds."""
+    """The lowest score allowed to answer before the longest wait: above every given unfinished
+    prefix's score by _ODDS_MARGIN in odds."""
     worst = max(unfinished_scores)
     odds = worst / (1 - worst) * _ODDS_MARGIN
     return round(odds / (1 + odds), 3)
@@ -107,17 +148,18 @@ def safe_threshold(unfinished_scores: Sequence[float]) -> float:
 
 def main() -> int:
     """Fit on the fit half, print the weights, the threshold and the separation on both."""
-    base = TextCompleteness()
-    fit = of_split("fit")
-    weights = fit_weights(base, fit)
+    fitted = fit_gate(TextCompleteness(), of_split("fit"))
+    weights, ridge, threshold = fitted.weights, fitted.ridge, fitted.threshold
     model = TextCompleteness(weights=weights)
-    fit_scores = scores(model, fit)
-    threshold = safe_threshold(
-        [s for s, ex in zip(fit_scores, fit, strict=True) if ex.label == "unfinished"]
-    )
     named = zip(FEATURE_NAMES, weights.coefficients, strict=True)
-    print(f"weights: bias {weights.bias}, " + ", ".join(f"{n} {c}" for n, c in named))
-    print(f"threshold (lowest score that may skip the longest wait): {threshold}")
+    print(
+        f"weights (L2 {ridge:g}, chosen by leave-one-out on the fit half): bias {weights.bias}, "
+        + ", ".join(f"{n} {c}" for n, c in named)
+    )
+    print(
+        f"threshold (3x the odds of the highest leave-one-out score of an unfinished prefix): "
+        f"{threshold}"
+    )
     for split in ("fit", "report"):
         data = of_split(split)  # type: ignore[arg-type]
         s = scores(model, data)

@@ -58,7 +58,7 @@ SHIPPED = Variant(
 )
 VARIANTS = (BEFORE, AUDIO, SHIPPED)
 FIXED_WAITS = (0.35, 0.5, 0.6, 0.8, 1.0, 1.2, 1.6)
-THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.85, 0.888, 0.9, 0.92, 0.95)
+THRESHOLDS = (0.3, 0.5, 0.7, 0.8, 0.85, 0.884, 0.9, 0.92, 0.95)
 
 
 def _same_words(a: str, b: str) -> bool:

@@ -31,6 +31,8 @@ def gate() -> TurnGate:
         "Could you tell me if",
         "So the problem is",
         "I think I was overcharged because",
+        "How do I get to",
+        "Which of these works best with",
     ],
 )
 def test_words_that_cannot_end_a_sentence_wait_the_longest(gate: TurnGate, words: str) -> None:
@@ -48,11 +50,18 @@ def test_words_that_cannot_end_a_sentence_wait_the_longest(gate: TurnGate, words
         "My card expired so I need to add a new one.",
         "I have been waiting for a while.",
         "They cost five dollars each.",
+        "What is this charge for?",
+        "Who am I speaking with?",
     ],
 )
 def test_a_finished_question_is_answered_after_the_short_wait(gate: TurnGate, words: str) -> None:
     decision = gate.decide(words, "en")
     assert (decision.verdict, decision.delay) == ("finished", SETTINGS.finished_delay)
+
+
+def test_a_wh_question_may_end_on_its_preposition_but_a_statement_may_not(gate: TurnGate) -> None:
+    assert gate.decide("Who should I talk to", "en").verdict == "finished"
+    assert gate.decide("I need to talk to", "en").verdict == "unfinished"
 
 
 def test_the_stt_punctuation_does_not_change_the_verdict(gate: TurnGate) -> None:
