@@ -6,16 +6,18 @@ A fast turn gate sometimes answers a finished sentence that was only the start o
 is the caller resuming, not a barge-in on a long answer: the reply stops at once, without the
 barge-in minimums (half a second of speech, two words) that keep "mm-hm" from stopping a reply
 later on, and the next turn is answered as one question with the first part, the dropped reply
-removed from the history.
+removed from the history. If that speech turns out to have no words (a cough, a door), the
+question is answered again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from dataclasses import dataclass
 
-from livekit.agents import AgentSession, UserStateChangedEvent, llm
+from livekit.agents import AgentSession, UserInputTranscribedEvent, UserStateChangedEvent, llm
 
 
 @dataclass
@@ -24,32 +26,47 @@ class _Answering:
 
     committed_at: float
     resumed: bool = False
+    # the resumed speech has produced words, so a new turn is on its way
+    heard_words: bool = False
 
 
 class ResumeWatch:
     """Watches one session for the caller resuming right after a turn was committed."""
 
-    def __init__(self, window: float) -> None:
+    def __init__(self, window: float, *, wordless_after: float = 1.0) -> None:
         self.window = window
+        # how long after resumed speech ends without a final transcript it counts as noise
+        self.wordless_after = wordless_after
         self._answering: _Answering | None = None
         self._session: AgentSession | None = None
+        self._noise_check: asyncio.TimerHandle | None = None
 
     def attach(self, session: AgentSession) -> None:
-        """Start listening to the session's user state."""
+        """Start listening to the session's user state and transcripts."""
         self._session = session
         session.on("user_state_changed", self._on_user_state)
+        session.on("user_input_transcribed", self._on_transcribed)
 
     def committed(self) -> bool:
         """Note a committed turn; True when that turn resumes the one before it."""
         resumed = self._answering is not None and self._answering.resumed
+        self._cancel_noise_check()
         self._answering = _Answering(committed_at=time.monotonic())
         return resumed
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
         answering, session = self._answering, self._session
-        if ev.new_state != "speaking" or answering is None or session is None:
+        if answering is None or session is None:
             return
-        if time.monotonic() - answering.committed_at > self.window or answering.resumed:
+        if ev.new_state == "listening" and answering.resumed and not answering.heard_words:
+            self._cancel_noise_check()
+            loop = asyncio.get_running_loop()
+            self._noise_check = loop.call_later(self.wordless_after, self._answer_again, answering)
+            return
+        if ev.new_state != "speaking" or answering.resumed:
+            return
+        self._cancel_noise_check()
+        if time.monotonic() - answering.committed_at > self.window:
             return
         if session.agent_state not in ("thinking", "speaking"):
             return
@@ -57,6 +74,28 @@ class ResumeWatch:
         # a reply that must not be interrupted (none today) keeps playing
         with contextlib.suppress(RuntimeError):
             session.interrupt()
+
+    def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
+        answering = self._answering
+        if answering is not None and answering.resumed and ev.is_final and ev.transcript.strip():
+            answering.heard_words = True
+            self._cancel_noise_check()
+
+    def _answer_again(self, answering: _Answering) -> None:
+        """The resumed speech had no words: answer the question it interrupted after all."""
+        self._noise_check = None
+        session = self._session
+        if session is None or answering is not self._answering or answering.heard_words:
+            return
+        if session.user_state == "speaking":
+            return
+        answering.resumed = False
+        session.generate_reply()
+
+    def _cancel_noise_check(self) -> None:
+        if self._noise_check is not None:
+            self._noise_check.cancel()
+            self._noise_check = None
 
 
 def fold_resumed_turn(

@@ -3,10 +3,12 @@ stops at once, drops its reply, and answers the whole question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import pytest_asyncio
 
-from benchmarks.clips import clips_of
+from benchmarks.clips import Clip, clips_of
 from benchmarks.conversation import Conversation, Turn, Variant
 from benchmarks.floor import ModelLatencies
 from benchmarks.turn_taking import PausedOutcome
@@ -88,3 +90,35 @@ async def test_a_backchannel_later_in_a_reply_does_not_stop_it(backchannelled) -
 
 async def test_a_backchannel_is_not_answered(backchannelled) -> None:
     assert len(backchannelled.llm_calls) == 1
+
+
+def _wordless(clip: Clip) -> Clip:
+    """The same sound with no transcript: a cough or a door, as the STT hears it."""
+    [segment] = clip.segments
+    return replace(clip, segments=(replace(segment, text=""),))
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def coughed() -> Turn:
+    """A finished question, with a wordless sound just after the reply starts."""
+    conversation = Conversation(SHIPPED, ModelLatencies())
+    await conversation.start()
+    question = clips_of("complete")[1]
+    noise = _wordless(clips_of("backchannel")[0])
+    turn = await conversation.ask_over_reply(question, noise, after=0.2)
+    yield turn
+    await conversation.aclose()
+
+
+async def test_a_wordless_sound_right_after_the_reply_starts_stops_it(coughed) -> None:
+    first = next(p for p in coughed.playouts if p.started_at)
+    assert first.interrupted
+
+
+async def test_after_a_wordless_sound_the_question_is_answered_again(coughed) -> None:
+    assert coughed.interjection is not None
+    last = coughed.playouts[-1]
+    assert last.started_at is not None
+    assert last.started_at > coughed.interjection.speech_end
+    assert not last.interrupted
+    assert coughed.llm_calls[-1].user_text == coughed.spoken.clip.text
