@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -210,12 +211,14 @@ class Pause:
 _SMART_TURN_SILENCE = 0.2
 
 
-def _smart_turn_score(samples: np.ndarray) -> float | None:
-    """Smart Turn's probability for a turn heard up to `samples` and then the VAD's silence."""
+@cache
+def _smart_turn_score(clip: Clip, upto: int) -> float | None:
+    """Smart Turn's probability for a clip heard up to sample `upto` and then the VAD's silence;
+    it depends on the audio alone, so each pause is scored once for every run that replays it."""
     if not smart_turn.available():
         return None
     tail = noise_floor(int(_SMART_TURN_SILENCE * SAMPLE_RATE), seed=0)
-    return smart_turn.load().probability(np.concatenate([samples, tail]))
+    return smart_turn.load().probability(np.concatenate([clip.samples()[:upto], tail]))
 
 
 def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
@@ -238,7 +241,7 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
                 None,
                 text_score(clip.text),
                 audio_at(t, t.spoken.speech_end, float("inf")),
-                _smart_turn_score(clip.samples()[: clip.speech_end]),
+                _smart_turn_score(clip, clip.speech_end),
             )
         )
     for o in (*result.unfinished, *result.sentence):
@@ -250,7 +253,7 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
                 (clip.pause_ms or 0) / 1000,
                 text_score(clip.segments[0].text),
                 audio_at(o.turn, first_end, o.resume),
-                _smart_turn_score(clip.samples()[: clip.segments[0].end]),
+                _smart_turn_score(clip, clip.segments[0].end),
             )
         )
     return out
