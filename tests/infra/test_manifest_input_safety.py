@@ -14,7 +14,7 @@ from infra.manifest import ManifestError, load_manifest, parse_manifest
 from infra.manifest.source import MAX_MANIFEST_BYTES
 from tests.manifests import THREE_REGIONS
 
-SHIPPED_TEXT = THREE_REGIONS.read_text()
+FIXTURE_TEXT = THREE_REGIONS.read_text()
 NAME = Path("regions.yaml")
 
 
@@ -48,14 +48,14 @@ def test_an_alias_bomb_is_refused_within_a_second() -> None:
 
 
 def test_merge_keys_are_refused_clearly() -> None:
-    text = SHIPPED_TEXT.replace("  us-east:\n", "  us-east:\n    <<: {replicas: {max: 3}}\n")
+    text = FIXTURE_TEXT.replace("  us-east:\n", "  us-east:\n    <<: {replicas: {max: 3}}\n")
     (error,) = errors_of(text)
     assert "regions.us-east: YAML merge keys (<<) are not supported" in error
 
 
 def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
     big = tmp_path / "regions.yaml"
-    big.write_text(SHIPPED_TEXT + "#" * MAX_MANIFEST_BYTES)
+    big.write_text(FIXTURE_TEXT + "#" * MAX_MANIFEST_BYTES)
     with pytest.raises(
         ManifestError, match=r"regions.yaml: the manifest is [\d,]+ bytes; the limit is 262,144"
     ):
@@ -82,20 +82,20 @@ def test_an_unhashable_key_is_a_clear_error() -> None:
 
 
 def test_a_region_key_that_yaml_reads_as_a_boolean_is_reported_on_its_own_line() -> None:
-    text = SHIPPED_TEXT + "  yes:\n    location: brazilsouth\n"
-    line = len(SHIPPED_TEXT.splitlines()) + 1
+    text = FIXTURE_TEXT + "  yes:\n    location: brazilsouth\n"
+    line = len(FIXTURE_TEXT.splitlines()) + 1
     (error,) = errors_of(text)
     assert error == f"regions.yaml:{line}: regions: key 'yes' must be text; quote it ('yes':)"
 
 
 def test_duplicate_keys_name_the_path_and_line() -> None:
-    text = SHIPPED_TEXT + "  us-east:\n    location: eastus2\n"
-    line = len(SHIPPED_TEXT.splitlines()) + 1
+    text = FIXTURE_TEXT + "  us-east:\n    location: eastus2\n"
+    line = len(FIXTURE_TEXT.splitlines()) + 1
     assert errors_of(text) == [f"regions.yaml:{line}: regions.us-east: duplicate key 'us-east'"]
 
 
 def test_credentials_in_the_livekit_url_are_refused_without_echoing_them() -> None:
-    text = SHIPPED_TEXT.replace(
+    text = FIXTURE_TEXT.replace(
         "wss://meridian.livekit.cloud", "wss://APIkey:s3cret@meridian.livekit.cloud"
     )
     (error,) = errors_of(text)
@@ -104,7 +104,7 @@ def test_credentials_in_the_livekit_url_are_refused_without_echoing_them() -> No
 
 
 def test_a_plain_ws_livekit_url_is_refused() -> None:
-    text = SHIPPED_TEXT.replace("wss://meridian.livekit.cloud", "ws://meridian.livekit.cloud")
+    text = FIXTURE_TEXT.replace("wss://meridian.livekit.cloud", "ws://meridian.livekit.cloud")
     (error,) = errors_of(text)
     assert (
         "livekit_url (got 'ws://meridian.livekit.cloud'): livekit_url must be a wss:// URL" in error
@@ -121,9 +121,9 @@ def test_a_plain_ws_livekit_url_is_refused() -> None:
 )
 def test_secret_looking_values_are_refused_and_not_echoed(field: str, value: str) -> None:
     if field == "tags":
-        text = SHIPPED_TEXT.replace("    app: meridian\n", f"    app: meridian\n    {value}\n")
+        text = FIXTURE_TEXT.replace("    app: meridian\n", f"    app: meridian\n    {value}\n")
     else:
-        text = SHIPPED_TEXT.replace("  tags:\n", f"  system_prompt: {value!r}\n  tags:\n")
+        text = FIXTURE_TEXT.replace("  tags:\n", f"  system_prompt: {value!r}\n  tags:\n")
     (error,) = errors_of(text)
     assert f"defaults.{field}" in error
     assert "secrets never go in regions.yaml" in error
@@ -131,7 +131,7 @@ def test_secret_looking_values_are_refused_and_not_echoed(field: str, value: str
 
 
 def test_a_huge_system_prompt_is_refused_quickly() -> None:
-    text = SHIPPED_TEXT.replace("  tags:\n", f"  system_prompt: {'a ' * 20_000!r}\n  tags:\n")
+    text = FIXTURE_TEXT.replace("  tags:\n", f"  system_prompt: {'a ' * 20_000!r}\n  tags:\n")
     started = time.monotonic()
     (error,) = errors_of(text)
     assert time.monotonic() - started < 1.0
@@ -140,14 +140,14 @@ def test_a_huge_system_prompt_is_refused_quickly() -> None:
 
 
 def test_a_floating_image_tag_is_refused() -> None:
-    text = SHIPPED_TEXT.replace("agent:0.1.0", "agent:latest")
+    text = FIXTURE_TEXT.replace("agent:0.1.0", "agent:latest")
     (error,) = errors_of(text)
     assert "agent (got " not in error
     assert "image tag 'latest' moves between builds" in error
 
 
 def test_a_floating_tag_passes_with_the_dev_flag() -> None:
-    text = SHIPPED_TEXT.replace("agent:0.1.0\n", "agent:latest\n  allow_floating_tag: true\n")
+    text = FIXTURE_TEXT.replace("agent:0.1.0\n", "agent:latest\n  allow_floating_tag: true\n")
     assert parse_manifest(text, NAME).agent.image.endswith(":latest")
 
 
@@ -181,7 +181,7 @@ _values = st.recursive(
 def test_any_value_in_any_section_is_a_manifest_or_a_manifest_error(
     section: str, key: str, value: object
 ) -> None:
-    data = yaml.safe_load(SHIPPED_TEXT)
+    data = yaml.safe_load(FIXTURE_TEXT)
     if isinstance(data[section], dict):
         data[section][key] = value
     else:
