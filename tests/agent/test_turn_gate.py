@@ -159,3 +159,9 @@ async def test_the_fallback_is_logged_once_per_language(logs) -> None:
         await detector.predict_end_of_turn(_context("Hallo"))
     [event] = logs.events("turn_gate_fallback")
     assert (event["language"], event["delay"]) == ("de", SETTINGS.fallback_delay)
+
+
+@given(st.text(max_size=40))
+def test_any_language_code_an_stt_reports_gets_a_verdict(language: str) -> None:
+    decision = TurnGate(SETTINGS).decide("My order number is", language)
+    assert decision.verdict in ("unfinished", "no_text_model")
