@@ -3,7 +3,7 @@
 Users: the planner's default world population (GeoNames, population-weighted). Region sets: random
 sets of k generally available Azure regions, and the planner's best set for each k. For every user,
 plain great-circle routing picks the region whose site is nearest; the model picks the lowest
-`geo.latency` expected RTT. The gap is the extra expected RTT great-circle routing costs.
+`meridian.geo.latency` expected RTT. The gap is the extra expected RTT great-circle routing costs.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.report import machine
-from geo.latency import site_location
-from geo.regions import azure_regions
+from meridian.geo.latency import site_location
+from meridian.geo.regions import azure_regions
+from meridian.planner.population import world_population
+from meridian.planner.selection import best_sets, rtt_matrix
 from meridian.stats import median, percentile, weighted_percentile
 from meridian.tables import render_table
-from planner.population import world_population
-from planner.selection import best_sets, rtt_matrix
 
 SET_SIZES = (5, 6, 8, 10)
 RANDOM_SETS = 200
@@ -124,7 +124,7 @@ def main(quick: bool) -> None:
         rows.append(_row(label, [routing_gap(rtt, near, weights, best)]))
     elapsed = time.perf_counter() - started
 
-    print("## Routing model: nearest by great circle vs lowest expected RTT (geo.latency)")
+    print("## Routing model: nearest by great circle vs lowest expected RTT (meridian.geo.latency)")
     print(f"machine: {machine().describe()}; {elapsed:.1f} s")
     print(
         f"users: default world population, {len(users)} places, population-weighted; "

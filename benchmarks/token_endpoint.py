@@ -52,9 +52,9 @@ def _serve(port: int, ready: multiprocessing.synchronize.Event) -> None:
     import structlog
     from aiohttp import web
 
-    from dispatch.app import create_app
-    from dispatch.settings import load_settings
     from meridian.contract import Env
+    from meridian.dispatch.app import create_app
+    from meridian.dispatch.settings import load_settings
 
     _pin(0)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))

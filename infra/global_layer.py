@@ -20,10 +20,10 @@ from pulumi_azure_native import (
     storage,
 )
 
-from geo.regions import azure_regions
 from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
 from infra.env import SecretSpec
 from infra.manifest import GlobalNames, Manifest
+from meridian.geo.regions import azure_regions
 
 # The paths the shared route serves: the token endpoint (POST / or /token), health and the
 # region table. /regions/<key>/* belongs to each region's own route.

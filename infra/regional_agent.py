@@ -21,7 +21,13 @@ from infra.env import (
 from infra.global_layer import REGION_PRIORITY, origin_group_settings
 from infra.global_refs import GlobalRefs
 from infra.manifest import Manifest, Probe, Region, Resources
-from meridian.contract import AGENT_HEALTH_PORT, DISPATCH_PORT, region_route_prefix
+from meridian.contract import (
+    AGENT_COMMAND,
+    AGENT_HEALTH_PORT,
+    DISPATCH_COMMAND,
+    DISPATCH_PORT,
+    region_route_prefix,
+)
 
 # dispatch answers /healthz from memory, so quick probes are cheap and catch a hung process fast.
 DISPATCH_PROBE = Probe(
@@ -113,7 +119,7 @@ class RegionalAgent(pulumi.ComponentResource):
             container=app.ContainerArgs(
                 name="agent",
                 image=image,
-                command=["python", "-m", "agent"],
+                command=list(AGENT_COMMAND),
                 args=["start"],
                 env=_env_args(agent_env(region)),
                 resources=_resources(region.resources),
@@ -157,7 +163,7 @@ class RegionalAgent(pulumi.ComponentResource):
             container=app.ContainerArgs(
                 name="dispatch",
                 image=image,
-                command=["python", "-m", "dispatch"],
+                command=list(DISPATCH_COMMAND),
                 env=entry.apply(lambda e: _env_args(dispatch_env(manifest, region, e))),
                 resources=_resources(dispatch.resources),
                 probes=[

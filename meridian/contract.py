@@ -14,6 +14,9 @@ from pydantic import AfterValidator
 # Ports inside the containers: the agent worker's health server, and the dispatch token endpoint.
 AGENT_HEALTH_PORT: Final = 8081
 DISPATCH_PORT: Final = 8080
+# How the one image starts each service: the agent worker (its CLI takes `start`) and dispatch.
+AGENT_COMMAND: Final = ("python", "-m", "agent")
+DISPATCH_COMMAND: Final = ("python", "-m", "meridian.dispatch")
 
 # The participant attribute the agent sets on joining, and the request hint dispatch accepts.
 REGION_ATTRIBUTE: Final = "meridian.region"

@@ -2,10 +2,10 @@
 
 Usage: python scripts/latency_report.py [FILE ...] [--markdown | --json] [--plot out.png]
 Reads JSON-lines agent logs or Log Analytics exports (CSV/JSON); no FILE or "-" reads stdin.
-The report itself lives in the turnlog package.
+The report itself lives in the meridian.turnlog package.
 """
 
-from turnlog.cli import main
+from meridian.turnlog.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,10 +2,10 @@
 
 Usage: python scripts/plan_regions.py [--population users.csv] [--manifest regions.yaml]
        [--max-k N] [--cost] [--markdown | --json] [--plot map.png]
-Uses geo.latency, the latency model dispatch routes with. The planner lives in the planner package.
+Uses meridian.geo.latency, the latency model dispatch routes with. The planner lives in the meridian.planner package.
 """
 
-from planner.cli import main
+from meridian.planner.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

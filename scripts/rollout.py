@@ -3,10 +3,10 @@
 python scripts/rollout.py --image <registry>/meridian-agent@sha256:<64 hex> [--wave N]
     [--rollback-all] [--preview] [--json]
 
-The release lives in the release package; see docs/release.md.
+The release lives in the meridian.release package; see docs/release.md.
 """
 
-from release.cli import rollout_main
+from meridian.release.cli import rollout_main
 
 if __name__ == "__main__":
     raise SystemExit(rollout_main())

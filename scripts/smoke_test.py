@@ -3,10 +3,10 @@
 python scripts/smoke_test.py --region eu-west [--manifest PATH] [--json] [--timeout S]
 python scripts/smoke_test.py --all [--stack-outputs FILE ...]
 
-The smoke test lives in the smoke package; see docs/smoke-test.md.
+The smoke test lives in the meridian.smoke package; see docs/smoke-test.md.
 """
 
-from smoke.cli import main
+from meridian.smoke.cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

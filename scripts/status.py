@@ -2,10 +2,10 @@
 
 python scripts/status.py [--json] [--drift-only | --no-drift]
 
-The status report lives in the release package; see docs/release.md.
+The status report lives in the meridian.release package; see docs/release.md.
 """
 
-from release.cli import status_main
+from meridian.release.cli import status_main
 
 if __name__ == "__main__":
     raise SystemExit(status_main())

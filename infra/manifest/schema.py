@@ -15,7 +15,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from geo.regions import azure_regions
 from infra.manifest.errors import SECRET_LIKE_KEY, SECRET_VALUE, did_you_mean
 from infra.manifest.leaks import credentials_in_url, secret_in
 from meridian.aca_limits import aca_limits
@@ -26,6 +25,7 @@ from meridian.contract import (
     TTS_PROVIDERS,
     is_agent_base_name,
 )
+from meridian.geo.regions import azure_regions
 from meridian.images import pinned_image
 from meridian.policy import DispatchPolicy
 
@@ -210,7 +210,9 @@ def known_location(value: str) -> str:
     if value not in known:
         close = did_you_mean(value, list(known), limit=3)
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        raise ValueError(f"{value!r} is not an Azure region{hint} (see geo/data/azure_regions.csv)")
+        raise ValueError(
+            f"{value!r} is not an Azure region{hint} (see meridian/geo/data/azure_regions.csv)"
+        )
     return value
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -68,22 +69,52 @@ def test_the_build_context_keeps_what_the_image_copies() -> None:
         assert f"!{source}/" in rules or f"!{source}" in rules
 
 
-def _first_party_imports(package: str) -> set[str]:
+def _module_file(module: str) -> Path | None:
+    base = REPO.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _first_party_imports(source: Path) -> set[str]:
+    """The first-party modules one file imports, e.g. ``meridian.dispatch.app``."""
     found: set[str] = set()
-    for source in (REPO / package).rglob("*.py"):
-        for match in re.finditer(r"^\s*(?:from|import) ([a-z_]+)", source.read_text(), re.M):
-            if (REPO / match[1] / "__init__.py").exists():
-                found.add(match[1])
+    text = source.read_text()
+    for match in re.finditer(r"^\s*(?:from|import) ([a-z_][a-z_.]*)", text, re.M):
+        parts = match[1].split(".")
+        # `from meridian.geo import latency` names a module or a name: keep the longest that is a file.
+        for end in range(len(parts), 0, -1):
+            if _module_file(".".join(parts[:end])):
+                found.add(".".join(parts[:end]))
+                break
     return found
 
 
+def _reachable_packages(roots: set[str]) -> set[str]:
+    """The top-level packages of every module the root packages reach through imports."""
+    seen: set[Path] = set()
+    todo = [file for root in roots for file in (REPO.joinpath(*root.split("."))).rglob("*.py")]
+    while todo:
+        source = todo.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        for module in _first_party_imports(source):
+            file = _module_file(module)
+            if file is not None:
+                todo.append(file)
+                # a package's __init__ runs on import of any of its modules
+                todo.extend(
+                    parent / "__init__.py"
+                    for parent in file.parents
+                    if (parent / "__init__.py").exists()
+                )
+    return {source.relative_to(REPO).parts[0] for source in seen}
+
+
 def test_every_package_the_services_import_is_in_the_image() -> None:
-    needed = {"agent", "dispatch"}
-    while True:
-        grown = needed | {name for package in needed for name in _first_party_imports(package)}
-        if grown == needed:
-            break
-        needed = grown
+    needed = _reachable_packages({"agent", "meridian.dispatch"})
     copied = {
         line.split()[1]
         for line in INSTRUCTIONS

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dispatch.app import create_app
-from dispatch.health import HealthBoard
-from dispatch.ratelimit import RateLimiter
-from dispatch.settings import DispatchSettings, load_settings
+from meridian.dispatch.app import create_app
+from meridian.dispatch.health import HealthBoard
+from meridian.dispatch.ratelimit import RateLimiter
+from meridian.dispatch.settings import DispatchSettings, load_settings
 from tests.dispatch.support import base_env, board_for
 
 

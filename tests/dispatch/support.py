@@ -8,8 +8,8 @@ import json
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from dispatch.health import HealthBoard
-from dispatch.settings import DispatchSettings
+from meridian.dispatch.health import HealthBoard
+from meridian.dispatch.settings import DispatchSettings
 from meridian.policy import STANDARD_FIELDS
 
 API_KEY = "APItestkey"

@@ -12,9 +12,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dispatch.app import create_app
-from dispatch.request import RequestError, TokenRequest, parse_token_request
-from dispatch.settings import DispatchSettings, load_settings
+from meridian.dispatch.app import create_app
+from meridian.dispatch.request import RequestError, TokenRequest, parse_token_request
+from meridian.dispatch.settings import DispatchSettings, load_settings
 from meridian.policy import STANDARD_FIELDS
 from tests.dispatch.support import ALL_CLIENT_FIELDS, base_env, board_for, http_request, raw_http
 

@@ -9,7 +9,7 @@ import json
 import aiohttp
 from aiohttp import web
 
-from dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
+from meridian.dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
 from tests.dispatch.support import board_for, start_stub
 
 OK = ProbeResult(True, "ok")

@@ -7,9 +7,9 @@ import json
 import pytest
 from livekit import api
 
-from dispatch.health import ProbeResult
-from dispatch.ratelimit import RateLimiter
-from dispatch.request import MAX_BODY_BYTES
+from meridian.dispatch.health import ProbeResult
+from meridian.dispatch.ratelimit import RateLimiter
+from meridian.dispatch.request import MAX_BODY_BYTES
 from tests.dispatch.support import ALL_CLIENT_FIELDS, API_KEY, API_SECRET, board_for
 
 BROWSER = "https://app.example.com"

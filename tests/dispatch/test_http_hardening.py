@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from dispatch.ratelimit import RateLimiter, entry_cost
+from meridian.dispatch.ratelimit import RateLimiter, entry_cost
 from tests.dispatch.support import http_request, raw_http
 
 SECRET = "a-shared-secret-of-some-length"
@@ -216,9 +216,9 @@ def test_the_limiter_bounds_its_memory_in_bytes():
 
 
 async def test_a_body_that_trickles_in_is_cut_off_with_a_408(serve, settings, monkeypatch):
-    import dispatch.app
+    import meridian.dispatch.app
 
-    monkeypatch.setattr(dispatch.app, "BODY_READ_TIMEOUT_SECONDS", 0.3)
+    monkeypatch.setattr(meridian.dispatch.app, "BODY_READ_TIMEOUT_SECONDS", 0.3)
     client = await serve(settings)
     request = http_request("/token", b"{}").replace(b"Content-Length: 2", b"Content-Length: 200")
     status, _, body = await raw_http(client, request, timeout=3.0)

@@ -11,10 +11,10 @@ import pytest
 import structlog
 from aiohttp.test_utils import TestServer
 
-from dispatch.__main__ import configure_dispatch_logging
-from dispatch.aiohttp_logs import AIOHTTP_LOGGERS, StructlogBridge
-from dispatch.app import create_app
-from dispatch.settings import load_settings
+from meridian.dispatch.__main__ import configure_dispatch_logging
+from meridian.dispatch.aiohttp_logs import AIOHTTP_LOGGERS, StructlogBridge
+from meridian.dispatch.app import create_app
+from meridian.dispatch.settings import load_settings
 from meridian.logs import REDACTED
 from tests.dispatch.support import API_SECRET, base_env, board_for
 

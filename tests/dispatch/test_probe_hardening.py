@@ -13,7 +13,13 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from dispatch.health import MAX_PROBE_BODY_BYTES, Prober, check_peer, check_worker, health_url
+from meridian.dispatch.health import (
+    MAX_PROBE_BODY_BYTES,
+    Prober,
+    check_peer,
+    check_worker,
+    health_url,
+)
 from tests.dispatch.support import board_for, start_stub
 
 AGENT = "support-agent-eu-west"

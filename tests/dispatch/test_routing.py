@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from dispatch.health import ProbeResult
-from dispatch.routing import ClientHints, NoHealthyRegion, choose_region
-from geo.latency import Location, country_location
+from meridian.dispatch.health import ProbeResult
+from meridian.dispatch.routing import ClientHints, NoHealthyRegion, choose_region
+from meridian.geo.latency import Location, country_location
 from tests.dispatch.support import board_for
 
 CITIES = {

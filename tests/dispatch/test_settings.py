@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from dispatch.settings import SettingsError, load_settings
+from meridian.dispatch.settings import SettingsError, load_settings
 from meridian.policy import DispatchPolicy, ProbePolicy, policy_env
 from tests.dispatch.support import DEFAULT_REGIONS, base_env
 
@@ -22,7 +22,7 @@ def test_defaults_give_a_ten_minute_token_and_no_region_override(settings):
 
 
 def test_without_policy_variables_the_policy_is_the_safe_default(settings):
-    # a bare `python -m dispatch` must not let callers choose the room or their identity
+    # a bare `python -m meridian.dispatch` must not let callers choose the room or their identity
     assert settings.policy == DispatchPolicy()
     assert "room_name" not in settings.policy.client_fields
     assert "participant_identity" not in settings.policy.client_fields
@@ -125,7 +125,7 @@ def test_bad_region_entry_is_named_by_index_and_key(change, field):
 
 def test_python_m_dispatch_exits_2_with_one_line_on_bad_config():
     result = subprocess.run(
-        [sys.executable, "-m", "dispatch"],
+        [sys.executable, "-m", "meridian.dispatch"],
         env={"PATH": "", "MERIDIAN_REGION": "eu-west"},
         capture_output=True,
         text=True,
@@ -153,7 +153,7 @@ def test_python_m_dispatch_exits_2_with_one_line_when_the_port_is_taken():
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "dispatch"],
+            [sys.executable, "-m", "meridian.dispatch"],
             env={**base_env(), "PATH": "", "MERIDIAN_DISPATCH_PORT": str(port)},
             capture_output=True,
             text=True,

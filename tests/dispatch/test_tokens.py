@@ -7,7 +7,7 @@ import time
 import jwt
 from livekit import api
 
-from dispatch.tokens import mint_join_token
+from meridian.dispatch.tokens import mint_join_token
 from tests.dispatch.support import API_KEY, API_SECRET
 
 

@@ -1,4 +1,4 @@
-"""Specification of the shared latency model in geo/latency.py."""
+"""Specification of the shared latency model in meridian/geo/latency.py."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import latency
-from geo.latency import (
+from meridian.geo import latency
+from meridian.geo.latency import (
     LAST_MILE_MS,
     LatencyModel,
     Location,
@@ -23,7 +23,7 @@ from geo.latency import (
     rank_regions,
     site_location,
 )
-from geo.regions import azure_regions
+from meridian.geo.regions import azure_regions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_RTT = REPO_ROOT.parent / "shared" / "data" / "azure_rtt_2025-06.csv"

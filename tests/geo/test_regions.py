@@ -1,4 +1,4 @@
-"""Specification of the Azure region list in geo/regions.py."""
+"""Specification of the Azure region list in meridian/geo/regions.py."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from geo import regions
-from geo.regions import ACCESS_CORRECTIONS, azure_regions
+from meridian.geo import regions
+from meridian.geo.regions import ACCESS_CORRECTIONS, azure_regions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED_REGIONS = REPO_ROOT.parent / "shared" / "data" / "azure_regions_extended.csv"

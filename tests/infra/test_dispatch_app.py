@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from dispatch.settings import load_settings
 from infra.env import GlobalEntry, dispatch_env
 from infra.manifest import load_manifest
 from infra.offline import PlannedResource, StackPlan
+from meridian.dispatch.settings import load_settings
 from tests.infra.stacks import APP, SECRETS, named, plan
 from tests.manifests import THREE_REGIONS
 
@@ -46,7 +46,7 @@ def parsed(
 def test_dispatch_runs_the_agent_image_with_its_own_command(region_plan: StackPlan) -> None:
     container = dispatch_app(region_plan).inputs["template"]["containers"][0]
     assert container["image"] == MANIFEST.agent.image
-    assert container["command"] == ["python", "-m", "dispatch"]
+    assert container["command"] == ["python", "-m", "meridian.dispatch"]
 
 
 def test_dispatch_ingress_is_external_and_https_only(region_plan: StackPlan) -> None:

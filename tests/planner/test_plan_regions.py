@@ -14,24 +14,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from geo.latency import Location
-from meridian.stats import weighted_percentile
-from planner import cli as plan_regions
-from planner.cost import RegionFootprint, global_layer_cost, load_prices, monthly_cost
-from planner.plan import candidate_regions, plan
-from planner.population import (
+from meridian.geo.latency import Location
+from meridian.planner import cli as plan_regions
+from meridian.planner.cost import RegionFootprint, global_layer_cost, load_prices, monthly_cost
+from meridian.planner.plan import candidate_regions, plan
+from meridian.planner.population import (
     PopulationError,
     User,
     load_population_csv,
     world_population,
 )
-from planner.selection import (
+from meridian.planner.selection import (
     best_sets,
     coverage,
     greedy_sets,
     mean_rtt,
     rtt_matrix,
 )
+from meridian.stats import weighted_percentile
 from tests.manifests import THREE_REGIONS
 from tests.planner.population_samples import write_customer_cities
 
@@ -269,7 +269,7 @@ def test_bad_manifest_is_reported_by_the_manifest_parser(tmp_path: Path, custome
 
 
 def test_script_runs_from_the_repo_root_as_documented(customers: Path) -> None:
-    repo_root = Path(plan_regions.__file__).resolve().parents[1]
+    repo_root = Path(plan_regions.__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, "scripts/plan_regions.py", "--population", str(customers), "--max-k", "1"],
         cwd=repo_root,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.program import RegionOutput
-from release.plan import (
+from meridian.release.plan import (
     LAST_GOOD_TAG,
     PREVIOUS_GOOD_TAG,
     GateOutcome,

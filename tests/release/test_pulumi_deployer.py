@@ -9,8 +9,8 @@ import yaml
 from pulumi import automation as auto
 
 from infra.manifest import ROOT
-from release.plan import IMAGE_CONFIG, LAST_GOOD_TAG, PREVIOUS_GOOD_TAG
-from release.pulumi_deployer import PulumiDeployer
+from meridian.release.plan import IMAGE_CONFIG, LAST_GOOD_TAG, PREVIOUS_GOOD_TAG
+from meridian.release.pulumi_deployer import PulumiDeployer
 from tests.release.fake_pulumi_cli import CLIStack, FakePulumiCLI
 from tests.release.fakes import NEW, OLD
 
@@ -185,7 +185,7 @@ def test_the_workspace_passes_its_environment_to_every_command() -> None:
 def test_a_stack_pulumi_cannot_read_stops_the_release_with_its_error() -> None:
     import io
 
-    from release.cli import rollout_main
+    from meridian.release.cli import rollout_main
     from tests.manifests import THREE_REGIONS
 
     class Broken(FakePulumiCLI):
@@ -210,7 +210,7 @@ def test_a_stack_pulumi_cannot_read_stops_the_release_with_its_error() -> None:
 
 
 def test_the_command_line_builds_the_real_deployer_on_the_project() -> None:
-    from release.cli import real_deployer
+    from meridian.release.cli import real_deployer
 
     d = real_deployer(lambda line: None)
     assert isinstance(d, PulumiDeployer)

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from infra.manifest import load_manifest
-from release.cli import rollout_main
-from release.orchestrate import Progress, Release, preview
-from release.plan import LAST_GOOD_TAG, PREVIOUS_GOOD_TAG, StackNames
+from meridian.release.cli import rollout_main
+from meridian.release.orchestrate import Progress, Release, preview
+from meridian.release.plan import LAST_GOOD_TAG, PREVIOUS_GOOD_TAG, StackNames
 from tests.manifests import THREE_REGIONS
 from tests.release.fakes import (
     NEW,

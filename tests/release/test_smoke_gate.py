@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from release.cli import real_gate, rollout_main
-from release.smoke_gate import SmokeGate
-from smoke import Limits, RegionResult, StepResult, Target
-from smoke.run import STEPS
+from meridian.release.cli import real_gate, rollout_main
+from meridian.release.smoke_gate import SmokeGate
+from meridian.smoke import Limits, RegionResult, StepResult, Target
+from meridian.smoke.run import STEPS
 from tests.manifests import THREE_REGIONS
 from tests.release.fakes import NEW, FakeDeployer, fleet
 

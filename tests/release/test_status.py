@@ -16,8 +16,8 @@ from aiohttp import web
 
 from infra.global_refs import GlobalOutput
 from infra.program import RegionOutput
-from release.cli import status_main
-from release.plan import ResourceChange
+from meridian.release.cli import status_main
+from meridian.release.plan import ResourceChange
 from tests.manifests import THREE_REGIONS
 from tests.release.fakes import OLD, FakeDeployer, FakeStack, fleet
 
@@ -26,7 +26,7 @@ KEYS = ["us-east", "eu-west", "ap-southeast"]
 
 @dataclass
 class Dispatch:
-    """What one fake dispatch service answers, in dispatch/app.py's shapes."""
+    """What one fake dispatch service answers, in meridian/dispatch/app.py's shapes."""
 
     region: str
     worker_state: str = "up"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from livekit import api
 
-from smoke.media import AgentPresence, Clip, ReplyTiming
+from meridian.smoke.media import AgentPresence, Clip, ReplyTiming
 
 
 class NeverHappens:

@@ -20,14 +20,14 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from dispatch.app import create_app
-from dispatch.health import HealthBoard, ProbeResult
-from dispatch.settings import DispatchSettings, RegionEntry
+from meridian.dispatch.app import create_app
+from meridian.dispatch.health import HealthBoard, ProbeResult
+from meridian.dispatch.settings import DispatchSettings, RegionEntry
 from meridian.policy import DispatchPolicy
-from smoke import cli as smoke_test
-from smoke.config import configure
-from smoke.media import AgentPresence, ReplyTiming, load_clip
-from smoke.run import Credentials, SmokeRun, Target
+from meridian.smoke import cli as smoke_test
+from meridian.smoke.config import configure
+from meridian.smoke.media import AgentPresence, ReplyTiming, load_clip
+from meridian.smoke.run import Credentials, SmokeRun, Target
 from tests.manifests import THREE_REGIONS
 from tests.smoke.fake_livekit import Failure, FakeLiveKit, LoopbackServer
 from tests.smoke.fake_participant import NEVER, FakeParticipant, Script

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from livekit import rtc
 
-from smoke.media import (
+from meridian.smoke.media import (
     DEFAULT_CLIP,
     ClipError,
     ReplyWatch,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from meridian.turnlog import cli as latency_report
+from meridian.turnlog.events import parse_text
+from meridian.turnlog.stats import by_region, percentiles_ms
 from tests.turnlog.log_samples import turn_lines
-from turnlog import cli as latency_report
-from turnlog.events import parse_text
-from turnlog.stats import by_region, percentiles_ms
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -227,7 +227,7 @@ def test_plot_is_written_as_png(log_file: Path, tmp_path: Path) -> None:
 
 
 def test_script_runs_from_the_repo_root_as_documented(log_file: Path) -> None:
-    repo_root = Path(latency_report.__file__).resolve().parents[1]
+    repo_root = Path(latency_report.__file__).resolve().parents[2]
     completed = subprocess.run(
         [sys.executable, "scripts/latency_report.py", str(log_file), "--markdown"],
         cwd=repo_root,

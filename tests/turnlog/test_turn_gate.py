@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from turnlog import cli
-from turnlog.events import parse_text
-from turnlog.stats import RegionLatency, by_region
+from meridian.turnlog import cli
+from meridian.turnlog.events import parse_text
+from meridian.turnlog.stats import RegionLatency, by_region
 
 
 def turn(region: str = "eu-west", **fields: Any) -> str:

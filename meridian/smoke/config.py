@@ -1,0 +1,168 @@
+"""The smoke test's configuration: which regions, their URLs, the credentials and the limits."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.manifest import Manifest, load_manifest
+from meridian.contract import LIVEKIT_SECRETS, Env, region_route_prefix
+from meridian.smoke.run import Credentials, Limits, Target
+
+_REGION_URL = re.compile(r"^(?P<region>[a-z0-9-]+)=(?P<url>\S+)$")
+_URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem; str() is the one line shown to the user."""
+
+
+def configure(
+    manifest_path: Path,
+    region: str | None,
+    env: Mapping[str, str],
+    *,
+    dispatch_urls: Sequence[str] = (),
+    stack_outputs: Sequence[Path] = (),
+    stdin: TextIO | None = None,
+    limits: Limits | None = None,
+) -> tuple[list[Target], Credentials, Limits]:
+    """The targets (one region, or every region when `region` is None), credentials and limits.
+
+    `dispatch_urls` are URLs or REGION=URL; `stack_outputs` are `pulumi stack output --json` files
+    ('-' reads `stdin`). Raises ConfigError or ManifestError with the message for the user.
+    """
+    limits = limits or Limits()
+    for flag, seconds in (
+        ("timeout", limits.total),
+        ("agent-timeout", limits.agent),
+        ("reply-timeout", limits.reply),
+    ):
+        if seconds <= 0:
+            raise ConfigError(f"--{flag} must be a positive number of seconds")
+    manifest = load_manifest(manifest_path)
+    if region is None:
+        keys = list(manifest.regions)
+    elif region in manifest.regions:
+        keys = [region]
+    else:
+        raise ConfigError(
+            f"--region {region!r} is not a region in {manifest_path};"
+            f" allowed: {', '.join(manifest.regions)}"
+        )
+    urls = _dispatch_urls(dispatch_urls, stack_outputs, manifest, keys, stdin or sys.stdin)
+    credentials = credentials_from_env(env)
+    override = env.get(Env.LIVEKIT_URL, "").strip() or None
+    if override is not None and not _URL.match(override):
+        raise ConfigError(
+            f"environment variable {Env.LIVEKIT_URL} must be a wss:// or https:// URL,"
+            f" got {override!r}"
+        )
+    targets = []
+    for key in keys:
+        entry = manifest.regions[key]
+        targets.append(
+            Target(
+                region=key,
+                location=entry.location,
+                agent_name=entry.tagged_agent_name,
+                resource_group=entry.names.resource_group,
+                app_name=entry.names.app,
+                latency_budget_ms=entry.latency_budget_ms,
+                livekit_url=override or entry.livekit_url,
+                # regions.yaml may name a region's dispatch URL; flags and stack outputs win.
+                dispatch_url=urls.get(key) or entry.dispatch_url,
+            )
+        )
+    return targets, credentials, limits
+
+
+def credentials_from_env(env: Mapping[str, str]) -> Credentials:
+    """The LiveKit key pair and the dispatch service's optional shared secret."""
+    missing = [n for n in LIVEKIT_SECRETS if not env.get(n, "").strip()]
+    if missing:
+        raise ConfigError(
+            f"environment variable(s) {' and '.join(missing)} must be set to a LiveKit API key pair"
+            " with room admin rights (LiveKit Cloud: Settings > API keys)"
+        )
+    return Credentials(
+        api_key=env[Env.LIVEKIT_API_KEY].strip(),
+        api_secret=env[Env.LIVEKIT_API_SECRET].strip(),
+        dispatch_secret=env.get(Env.DISPATCH_SHARED_SECRET, "").strip() or None,
+    )
+
+
+def _dispatch_urls(
+    given_urls: Sequence[str],
+    stack_outputs: Sequence[Path],
+    manifest: Manifest,
+    keys: list[str],
+    stdin: TextIO,
+) -> dict[str, str]:
+    urls: dict[str, str] = {}
+    for path in stack_outputs:
+        region, url = _read_stack_outputs(path, manifest, stdin)
+        if url is not None:
+            urls[region] = url
+    for given in given_urls:
+        match = _REGION_URL.match(given)
+        if match:
+            region, url = match["region"], match["url"]
+            if region not in manifest.regions:
+                raise ConfigError(
+                    f"--dispatch-url {given!r}: {region!r} is not a region;"
+                    f" allowed: {', '.join(manifest.regions)}"
+                )
+        elif len(keys) == 1:
+            region, url = keys[0], given
+        else:
+            raise ConfigError(f"--dispatch-url {given!r}: with --all, write REGION=URL")
+        urls[region] = _http_url(f"--dispatch-url {given!r}", url)
+    return {k: v for k, v in urls.items() if k in keys}
+
+
+def _read_stack_outputs(path: Path, manifest: Manifest, stdin: TextIO) -> tuple[str, str | None]:
+    name = "stdin" if str(path) == "-" else str(path)
+    try:
+        text = stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--stack-outputs {name}: cannot read it: {exc.strerror}") from None
+    try:
+        outputs: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"--stack-outputs {name}: not JSON ({exc.msg} at line {exc.lineno});"
+            " expected the output of `pulumi stack output --json`"
+        ) from None
+    if not isinstance(outputs, dict):
+        raise ConfigError(f"--stack-outputs {name}: expected a JSON object of stack outputs")
+    region = outputs.get("region")
+    if not isinstance(region, str) or region not in manifest.regions:
+        raise ConfigError(
+            f"--stack-outputs {name}: output 'region' is {region!r}, not a region in"
+            f" {manifest.path.name}; allowed: {', '.join(manifest.regions)}"
+        )
+    # Behind the global Front Door, a region's dispatch answers token requests only through it:
+    # its own route on the global URL reaches exactly this region.
+    global_url = outputs.get("globalUrl")
+    if global_url is not None:
+        if not isinstance(global_url, str):
+            raise ConfigError(f"--stack-outputs {name}: output 'globalUrl' must be a URL string")
+        url = _http_url(f"--stack-outputs {name}: output 'globalUrl'", global_url)
+        return region, f"{url}{region_route_prefix(region)}"
+    url = outputs.get("dispatchUrl")
+    if url is None:
+        return region, None
+    if not isinstance(url, str):
+        raise ConfigError(f"--stack-outputs {name}: output 'dispatchUrl' must be a URL string")
+    return region, _http_url(f"--stack-outputs {name}: output 'dispatchUrl'", url)
+
+
+def _http_url(source: str, url: str) -> str:
+    if not re.match(r"^https?://[^\s/]+(/\S*)?$", url):
+        raise ConfigError(f"{source}: must be an http:// or https:// URL, got {url!r}")
+    return url.rstrip("/")

@@ -1,0 +1,42 @@
+"""The agent's `turn` log events: reading them, their per-region statistics (latency, cache and turn
+gate), and the report."""
+
+from meridian.turnlog.events import (
+    ParseResult,
+    ReportError,
+    TurnEvent,
+    parse_inputs,
+    parse_text,
+    read_inputs,
+)
+from meridian.turnlog.render import plot_breakdown, render_json, render_text
+from meridian.turnlog.stats import (
+    GateOutcome,
+    GateStats,
+    Percentiles,
+    RegionLatency,
+    by_region,
+    gate_stats,
+    percentiles_ms,
+    region_latency,
+)
+
+__all__ = [
+    "GateOutcome",
+    "GateStats",
+    "ParseResult",
+    "Percentiles",
+    "RegionLatency",
+    "ReportError",
+    "TurnEvent",
+    "by_region",
+    "gate_stats",
+    "parse_inputs",
+    "parse_text",
+    "percentiles_ms",
+    "plot_breakdown",
+    "read_inputs",
+    "region_latency",
+    "render_json",
+    "render_text",
+]
