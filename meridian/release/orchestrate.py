@@ -4,14 +4,16 @@ followed by its smoke gate; at the first failure, roll back and stop."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from infra.manifest import Manifest
 from meridian.release.plan import (
+    LAST_GOOD_TAG,
     Deployer,
     Gate,
+    GateOutcome,
     Log,
     PreviewOutcome,
     StackNames,
@@ -209,7 +211,7 @@ class Release:
                 return
 
         say(f"global: up {self.names.global_stack}")
-        outcome = self.deployer.up(self.names.global_stack, None)
+        outcome = self._safe_up(self.names.global_stack, None)
         report.global_up = outcome.summary
         if not outcome.ok:
             report.failed_step = f"up {self.names.global_stack}: {outcome.error or 'failed'}"
@@ -229,7 +231,22 @@ class Release:
                     self._roll_back(report, states, key)
                     return
 
+    def _safe_up(self, stack: str, image: str | None) -> UpOutcome:
+        """`up`; anything the deployer raises is a failed `up`, not an escape from the release."""
+        try:
+            return self.deployer.up(stack, image)
+        except Exception as exc:
+            return UpOutcome(False, error=_describe(exc))
+
+    def _safe_gate(self, key: str, outputs: Mapping[str, Any]) -> GateOutcome:
+        """The smoke gate; anything it raises (a bad LIVEKIT_URL, a crash) is a failed gate."""
+        try:
+            return self.gate.check(key, outputs)
+        except Exception as exc:
+            return GateOutcome(False, failed_step="smoke gate", reason=_describe(exc))
+
     def _region(self, row: RegionReport, state: StackState) -> tuple[RegionReport, str | None]:
+        """One region: up, gate, record. Every failure, raised or returned, is a failed step."""
         say = self.progress
         key = row.region
         started = self.progress.elapsed()
@@ -241,14 +258,14 @@ class Release:
             say(f"{key}: already on this image and its gate passed; skipped")
             return replace(row, up="skipped", smoke="skipped", detail="already done"), None
         say(f"{key}: up {row.stack} with {self.image}")
-        outcome: UpOutcome = self.deployer.up(row.stack, self.image)
+        outcome = self._safe_up(row.stack, self.image)
         if not outcome.ok:
             say(f"{key}: up FAILED after {took():.0f} s: {outcome.error}")
             failed = replace(row, up="failed", seconds=took(), detail=outcome.error)
             return failed, f"up {row.stack}: {outcome.error or 'failed'}"
         row = replace(row, up="updated", up_changes=outcome.summary)
         say(f"{key}: up done ({outcome.summary}); smoke test")
-        gate = self.gate.check(key, outcome.outputs)
+        gate = self._safe_gate(key, outcome.outputs)
         row = replace(row, reply_latency_ms=gate.reply_latency_ms)
         if not gate.ok:
             reason = f"{gate.failed_step or 'smoke'}: {gate.reason or 'failed'}"
@@ -258,7 +275,16 @@ class Release:
                 replace(row, smoke="failed", seconds=took(), detail=detail),
                 f"smoke test of {key}: {reason}",
             )
-        self.deployer.record_good(row.stack, self.image, state.last_good)
+        try:
+            self.deployer.record_good(row.stack, self.image, state.last_good)
+        except Exception as exc:
+            # Unrecorded, a pass would not be known to a resumed release or a later rollback.
+            reason = f"recording {LAST_GOOD_TAG} failed: {_describe(exc)}"
+            say(f"{key}: smoke passed, but {reason}")
+            return (
+                replace(row, smoke="failed", seconds=took(), detail=reason),
+                f"smoke test of {key}: {reason}",
+            )
         latency = "-" if gate.reply_latency_ms is None else f"{gate.reply_latency_ms:.0f} ms"
         say(f"{key}: smoke passed (first reply {latency}) in {took():.0f} s")
         return replace(row, smoke="passed", seconds=took()), None
@@ -296,11 +322,14 @@ class Release:
             say(f"{key}: cannot roll back: {note}")
         else:
             say(f"{key}: rolling back to {target.image} ({target.source})")
-            outcome = self.deployer.up(stack, target.image)
+            outcome = self._safe_up(stack, target.image)
             if outcome.ok:
                 note = f"rolled back to {target.image} ({target.source})"
                 if reset_tags:
-                    self.deployer.record_good(stack, target.image, state.previous_good)
+                    try:
+                        self.deployer.record_good(stack, target.image, state.previous_good)
+                    except Exception as exc:
+                        note += f"; resetting its {LAST_GOOD_TAG} failed: {_describe(exc)}"
             else:
                 note = f"rollback to {target.image} FAILED: {outcome.error}"
             say(f"{key}: {note}")
@@ -309,6 +338,11 @@ class Release:
         for i, row in enumerate(report.regions):
             if row.region == key:
                 report.regions[i] = replace(row, rollback=note, rollback_image=image)
+
+
+def _describe(exc: Exception) -> str:
+    """An exception as one report line: its message, or its type when it has none."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _rollout_order(all_waves: Sequence[Wave]) -> list[str]:

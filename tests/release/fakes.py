@@ -59,12 +59,15 @@ class FakeStack:
 
 
 class FakeDeployer:
-    """Stacks in memory. `fail_up` holds (stack, image) pairs whose `up` fails."""
+    """Stacks in memory. `fail_up` holds (stack, image) pairs whose `up` fails, `raise_up` those
+    whose `up` raises, and `raise_record` the stacks whose tags cannot be written."""
 
     def __init__(self, stacks: Mapping[str, FakeStack]) -> None:
         self.stacks = dict(stacks)
         self.calls: list[tuple[str, ...]] = []
         self.fail_up: set[tuple[str, str | None]] = set()
+        self.raise_up: set[tuple[str, str | None]] = set()
+        self.raise_record: set[str] = set()
 
     def state(self, stack: str) -> StackState:
         self.calls.append(("state", stack))
@@ -83,6 +86,8 @@ class FakeDeployer:
         s = self.stacks[stack]
         if image is not None:
             s.config_image = image
+        if (stack, image) in self.raise_up:
+            raise RuntimeError("pulumi: the engine crashed")
         if (stack, image) in self.fail_up:
             return UpOutcome(False, error="error: the container app failed to provision")
         if image is not None:
@@ -104,6 +109,8 @@ class FakeDeployer:
 
     def record_good(self, stack: str, image: str, previous: str | None) -> None:
         self.calls.append(("record_good", stack, image))
+        if stack in self.raise_record:
+            raise RuntimeError(f"tagging stack {stack}: error: the backend refused the tag")
         tags = self.stacks[stack].tags
         tags[LAST_GOOD_TAG] = image
         if previous and previous != image:
@@ -117,14 +124,20 @@ class FakeDeployer:
 
 
 class FakeGate:
-    """Passes every region unless `failing` names it; records what it was asked."""
+    """Passes every region unless `failing` names it (or `raising` gives what its check raises);
+    records what it was asked."""
 
-    def __init__(self, failing: set[str] | None = None) -> None:
+    def __init__(
+        self, failing: set[str] | None = None, raising: Mapping[str, Exception] | None = None
+    ) -> None:
         self.failing = failing or set()
+        self.raising = dict(raising or {})
         self.checked: list[tuple[str, str | None]] = []
 
     def check(self, region: str, outputs: Mapping[str, Any]) -> GateOutcome:
         self.checked.append((region, outputs.get(RegionOutput.IMAGE)))
+        if region in self.raising:
+            raise self.raising[region]
         if region in self.failing:
             return GateOutcome(
                 False,

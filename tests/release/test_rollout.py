@@ -12,6 +12,7 @@ from infra.manifest import load_manifest
 from meridian.release.cli import rollout_main
 from meridian.release.orchestrate import Progress, Release, preview
 from meridian.release.plan import LAST_GOOD_TAG, PREVIOUS_GOOD_TAG, StackNames
+from meridian.smoke import ConfigError
 from tests.manifests import THREE_REGIONS
 from tests.release.fakes import (
     NEW,
@@ -141,6 +142,44 @@ def test_a_failed_up_stops_the_release_and_rolls_back(tmp_path: Path) -> None:
     assert body["regions"][0]["up"] == "failed"
     assert body["regions"][0]["smoke"] == "not run"
     assert gate.checked == []
+    assert deployer.ups()[-1] == ("up", "eu-west", OLD)
+
+
+def test_an_exception_in_the_smoke_gate_fails_the_gate_and_rolls_the_region_back() -> None:
+    deployer = FakeDeployer(fleet(["us-east", "eu-west", "ap-southeast"]))
+    bad_url = ConfigError("environment variable LIVEKIT_URL must be a wss:// or https:// URL")
+    gate = FakeGate(raising={"eu-west": bad_url})
+    code, out, err = run(THREE_REGIONS, deployer, gate)
+    assert code == 1
+    assert deployer.ups()[-1] == ("up", "eu-west", OLD)
+    assert deployer.stacks["eu-west"].image == OLD
+    assert deployer.stacks["eu-west"].tags[LAST_GOOD_TAG] == OLD
+    assert "FAILED at smoke test of eu-west: smoke gate: environment variable LIVEKIT_URL" in out
+    assert f"eu-west: rolled back to {OLD} (last good)" in out
+    assert ("up", "us-east", NEW) not in deployer.ups()
+    assert "eu-west: smoke FAILED" in err
+
+
+def test_failing_to_record_the_last_good_image_fails_the_gate_and_rolls_back() -> None:
+    deployer = FakeDeployer(fleet(["us-east", "eu-west", "ap-southeast"]))
+    deployer.raise_record.add("eu-west")
+    code, out, _ = run(THREE_REGIONS, deployer, FakeGate(), "--json")
+    assert code == 1
+    body = json.loads(out)
+    assert body["failed_step"].startswith(
+        "smoke test of eu-west: recording meridian:lastGoodImage failed: tagging stack eu-west"
+    )
+    assert body["regions"][0]["smoke"] == "failed"
+    assert deployer.ups()[-1] == ("up", "eu-west", OLD)
+    assert body["rollbacks"] == [f"eu-west: rolled back to {OLD} (last good)"]
+
+
+def test_an_exception_in_up_is_a_failed_up_and_rolls_back() -> None:
+    deployer = FakeDeployer(fleet(["us-east", "eu-west", "ap-southeast"]))
+    deployer.raise_up.add(("eu-west", NEW))
+    code, out, _ = run(THREE_REGIONS, deployer, FakeGate())
+    assert code == 1
+    assert "FAILED at up eu-west: pulumi: the engine crashed" in out
     assert deployer.ups()[-1] == ("up", "eu-west", OLD)
 
 
