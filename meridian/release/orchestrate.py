@@ -16,6 +16,7 @@ from meridian.release.plan import (
     GateOutcome,
     Log,
     PreviewOutcome,
+    RollbackTarget,
     StackNames,
     StackState,
     UpOutcome,
@@ -309,6 +310,16 @@ class Release:
             return True
         return before[key].image == self.image
 
+    def _reset_tags(self, stack: str, state: StackState, target: RollbackTarget) -> None:
+        """After a region that passed on the new image is sent back (--rollback-all), its tags
+        say what they said before: a gated target is its last good image again; an image that
+        never passed a gate is never recorded as one, so the tag returns to its old value."""
+        if target.gated:
+            self.deployer.record_good(stack, target.image, state.previous_good)
+        else:
+            before = state.last_good if state.last_good != self.image else None
+            self.deployer.restore_last_good(stack, before)
+
     def _roll_back_one(
         self, report: ReleaseReport, state: StackState, key: str, *, reset_tags: bool
     ) -> None:
@@ -327,7 +338,7 @@ class Release:
                 note = f"rolled back to {target.image} ({target.source})"
                 if reset_tags:
                     try:
-                        self.deployer.record_good(stack, target.image, state.previous_good)
+                        self._reset_tags(stack, state, target)
                     except Exception as exc:
                         note += f"; resetting its {LAST_GOOD_TAG} failed: {_describe(exc)}"
             else:

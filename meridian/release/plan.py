@@ -17,6 +17,8 @@ IMAGE_CONFIG = "meridian:image"
 # one that passed before it (what `--rollback-all` returns a region to once the new one passed).
 LAST_GOOD_TAG = "meridian:lastGoodImage"
 PREVIOUS_GOOD_TAG = "meridian:previousGoodImage"
+# How a rollback names an image it returns to that no smoke gate ever passed.
+NEVER_GATED = "previously deployed, never gated"
 # Resource operations that change nothing in the cloud.
 UNCHANGED_OPS = frozenset({"same", "read", "refresh", "discard"})
 
@@ -148,6 +150,10 @@ class Deployer(Protocol):
         """Record `image` as the stack's last good image and `previous` as the one before."""
         ...
 
+    def restore_last_good(self, stack: str, image: str | None) -> None:
+        """Set the stack's last good image back to `image`, or remove the tag when None."""
+        ...
+
 
 class Gate(Protocol):
     """The smoke test of one region, given its stack outputs."""
@@ -210,6 +216,11 @@ class RollbackTarget:
     image: str
     source: str
 
+    @property
+    def gated(self) -> bool:
+        """Whether this image passed this region's smoke gate (it is a recorded good image)."""
+        return self.source != NEVER_GATED
+
 
 def rollback_target(state: StackState, new_image: str) -> RollbackTarget | None:
     """Where a region goes back to from `new_image`: its last good image; if the new image is
@@ -220,7 +231,7 @@ def rollback_target(state: StackState, new_image: str) -> RollbackTarget | None:
     if state.last_good == new_image and state.previous_good and state.previous_good != new_image:
         return RollbackTarget(state.previous_good, "previous good")
     if state.image and state.image != new_image:
-        return RollbackTarget(state.image, "previously deployed, never gated")
+        return RollbackTarget(state.image, NEVER_GATED)
     return None
 
 

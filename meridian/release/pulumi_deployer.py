@@ -145,6 +145,17 @@ class PulumiDeployer:
         except auto.CommandError as exc:
             raise DeployerError(f"tagging stack {stack}: {error_text(exc)}") from None
 
+    def restore_last_good(self, stack: str, image: str | None) -> None:
+        try:
+            selected = self.select(stack)
+            if image is None:
+                if LAST_GOOD_TAG in selected.list_tags():
+                    selected.remove_tag(LAST_GOOD_TAG)
+            else:
+                selected.set_tag(LAST_GOOD_TAG, image)
+        except auto.CommandError as exc:
+            raise DeployerError(f"tagging stack {stack}: {error_text(exc)}") from None
+
     # --- helpers -----------------------------------------------------------------------------
 
     def config_file_with_image(self, stack: str, image: str, directory: Path) -> str:

@@ -71,6 +71,9 @@ class FakePulumiCLI(PulumiCommand):
         if args[:3] == ["stack", "tag", "set"]:
             stack.tags[args[3]] = args[4]
             return _ok()
+        if args[:3] == ["stack", "tag", "rm"]:
+            stack.tags.pop(args[3], None)
+            return _ok()
         if verb == ["config", "set"]:
             stack.config[args[2]] = args[args.index("--") + 1]
             return _ok()

@@ -116,11 +116,19 @@ class FakeDeployer:
         if previous and previous != image:
             tags[PREVIOUS_GOOD_TAG] = previous
 
+    def restore_last_good(self, stack: str, image: str | None) -> None:
+        self.calls.append(("restore_last_good", stack, image or "-"))
+        tags = self.stacks[stack].tags
+        if image is None:
+            tags.pop(LAST_GOOD_TAG, None)
+        else:
+            tags[LAST_GOOD_TAG] = image
+
     def ups(self) -> list[tuple[str, ...]]:
         return [c for c in self.calls if c[0] == "up"]
 
     def mutations(self) -> list[tuple[str, ...]]:
-        return [c for c in self.calls if c[0] in ("up", "record_good")]
+        return [c for c in self.calls if c[0] in ("up", "record_good", "restore_last_good")]
 
 
 class FakeGate:

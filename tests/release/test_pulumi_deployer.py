@@ -176,6 +176,13 @@ def test_record_good_keeps_the_previous_tag_when_there_is_nothing_new(previous: 
     assert cli.stacks["eu-west"].tags[PREVIOUS_GOOD_TAG] == OLD
 
 
+@pytest.mark.parametrize(("image", "expected"), [(None, {}), (OLD, {LAST_GOOD_TAG: OLD})])
+def test_restore_last_good_sets_or_removes_the_tag(image: str | None, expected: dict) -> None:
+    cli = FakePulumiCLI({"eu-west": CLIStack(tags={LAST_GOOD_TAG: NEW})})
+    deployer(cli).restore_last_good("eu-west", image)
+    assert cli.stacks["eu-west"].tags == expected
+
+
 def test_the_workspace_passes_its_environment_to_every_command() -> None:
     cli = FakePulumiCLI({"eu-west": CLIStack()})
     deployer(cli).state("eu-west")

@@ -225,6 +225,24 @@ def test_rollback_all_reaches_regions_done_by_an_earlier_run(tmp_path: Path) -> 
     assert deployer.stacks["eu-west"].image == OLD
 
 
+def test_rollback_all_never_records_an_image_that_never_passed_a_gate() -> None:
+    stacks = fleet(["us-east", "eu-west", "ap-southeast"])
+    # The canary runs OLD, deployed before releases recorded anything: it never passed a gate.
+    stacks["eu-west"] = FakeStack(OLD, {})
+    deployer, gate = FakeDeployer(stacks), FakeGate(failing={"us-east"})
+    code, out, _ = run(THREE_REGIONS, deployer, gate, "--rollback-all")
+    assert code == 1
+    assert deployer.ups()[-1] == ("up", "eu-west", OLD)
+    assert deployer.stacks["eu-west"].image == OLD
+    # Neither OLD (never gated) nor NEW (rolled back) is its last good image now.
+    assert LAST_GOOD_TAG not in deployer.stacks["eu-west"].tags
+    assert f"eu-west: rolled back to {OLD} (previously deployed, never gated)" in out
+    # So a later release of OLD is deployed and gated, not skipped as done.
+    deployer.calls.clear()
+    assert run(THREE_REGIONS, deployer, FakeGate(), image=OLD)[0] == 0
+    assert ("up", "eu-west", OLD) in deployer.ups()
+
+
 def test_a_region_with_no_earlier_image_is_left_alone() -> None:
     stacks = fleet(["us-east", "eu-west", "ap-southeast"])
     stacks["eu-west"] = FakeStack(image=None)  # created, never deployed
