@@ -17,7 +17,16 @@ from typing import TextIO
 
 from infra.manifest import DEFAULT_MANIFEST, ROOT, ManifestError, load_manifest
 from meridian.release.orchestrate import EXIT_FAILED, EXIT_USAGE, Progress, Release, preview
-from meridian.release.plan import Deployer, Gate, Log, PlanError, StackNames, release_image, waves
+from meridian.release.plan import (
+    Deployer,
+    DeployerUnavailable,
+    Gate,
+    Log,
+    PlanError,
+    StackNames,
+    release_image,
+    waves,
+)
 from meridian.release.render import (
     render_drift,
     render_preview,
@@ -33,9 +42,10 @@ GateFactory = Callable[[Path, Mapping[str, str], Limits], Gate]
 
 
 def real_deployer(log: Log) -> Deployer:
-    from meridian.release.pulumi_deployer import PulumiDeployer
+    """The Automation API deployer on the `pulumi` CLI on PATH (PulumiCLIError if unusable)."""
+    from meridian.release.pulumi_deployer import PulumiDeployer, pulumi_cli
 
-    return PulumiDeployer(ROOT, log=log)
+    return PulumiDeployer(ROOT, log=log, pulumi_command=pulumi_cli())
 
 
 def real_gate(manifest: Path, env: Mapping[str, str], limits: Limits) -> Gate:
@@ -160,7 +170,7 @@ def rollout_main(
             )
             report = release.run()
             text = render_release(report, args.markdown)
-    except (PlanError, ConfigError, ClipError) as exc:
+    except (PlanError, ConfigError, ClipError, DeployerUnavailable) as exc:
         print(f"rollout: {exc}", file=err)
         return EXIT_USAGE
     except ManifestError as exc:
@@ -210,7 +220,11 @@ def status_main(
         print(exc, file=err)
         return EXIT_USAGE
     names = StackNames(args.stack_prefix, args.org)
-    deployer = deployer_factory(_quiet)
+    try:
+        deployer = deployer_factory(_quiet)
+    except DeployerUnavailable as exc:
+        print(f"status: {exc}", file=err)
+        return EXIT_USAGE
     try:
         if args.drift_only:
             drift = check_drift(manifest, names, deployer)

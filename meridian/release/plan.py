@@ -29,6 +29,10 @@ class PlanError(Exception):
     """A usage problem found before anything was deployed (exit 2)."""
 
 
+class DeployerUnavailable(Exception):
+    """The infrastructure tool cannot be used at all (e.g. no `pulumi` CLI); nothing ran (exit 2)."""
+
+
 @dataclass(frozen=True)
 class StackNames:
     """Stack names: `global` and one per region key, optionally `<prefix>-…` and `<org>/…`."""

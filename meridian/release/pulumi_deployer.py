@@ -9,7 +9,9 @@ the program never reads.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -17,7 +19,10 @@ from typing import Any
 
 import yaml
 from pulumi import automation as auto
+from pulumi.automation._env import _SKIP_VERSION_CHECK_VAR
+from pulumi.automation._minimum_version import _MINIMUM_VERSION
 from pulumi.automation.events import EngineEvent
+from semver import VersionInfo
 
 from infra.manifest import ROOT
 from meridian.release.plan import (
@@ -25,6 +30,7 @@ from meridian.release.plan import (
     LAST_GOOD_TAG,
     PREVIOUS_GOOD_TAG,
     UNCHANGED_OPS,
+    DeployerUnavailable,
     Log,
     PreviewOutcome,
     ResourceChange,
@@ -35,9 +41,52 @@ from meridian.release.plan import (
 # How many lines of a failed command's error output a report quotes.
 ERROR_LINES = 6
 
+# The oldest `pulumi` CLI a release can use. The Automation API of the locked `pulumi` package
+# declares its own minimum (pulumi/automation/_minimum_version.py, 3.1.0 in pulumi 3.272); the
+# release also needs stack tags, where it records each stack's last good image, and DIY backends
+# (azblob, S3, a folder) keep those only since CLI 3.211.0 (pulumi/pulumi#21203): older ones
+# accept `stack tag set` and drop the tag.
+STACK_TAGS_ON_DIY_BACKENDS = VersionInfo(3, 211, 0)
+MIN_PULUMI_CLI = max(_MINIMUM_VERSION, STACK_TAGS_ON_DIY_BACKENDS)
+INSTALL_PULUMI = (
+    "install it with `curl -fsSL https://get.pulumi.com | sh` (or see"
+    " https://www.pulumi.com/docs/install/) and put ~/.pulumi/bin on PATH"
+)
+
 
 class DeployerError(RuntimeError):
     """Pulumi failed while reading or tagging a stack; str() quotes what it said."""
+
+
+class PulumiCLIError(DeployerUnavailable):
+    """No usable `pulumi` CLI: missing, too old, or not answering `pulumi version` (exit 2)."""
+
+
+def pulumi_cli(command: str = "pulumi") -> auto.PulumiCommand:
+    """The `pulumi` CLI on PATH, checked to be MIN_PULUMI_CLI or newer; PulumiCLIError (one line
+    saying what to install) otherwise."""
+    root = None
+    if os.sep in command:  # <root>/bin/pulumi, as PulumiCommand takes it
+        root = os.path.dirname(os.path.dirname(command))
+    try:
+        cli = auto.PulumiCommand(root=root, skip_version_check=True)
+    except FileNotFoundError:
+        raise PulumiCLIError(
+            f"the Pulumi CLI (`{command}`) is not on PATH; {INSTALL_PULUMI}"
+            f" (version {MIN_PULUMI_CLI} or newer)"
+        ) from None
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise PulumiCLIError(f"`{command} version` failed ({exc}); {INSTALL_PULUMI}") from None
+    if os.getenv(_SKIP_VERSION_CHECK_VAR) is None and (
+        cli.version is None or cli.version.compare(MIN_PULUMI_CLI) < 0
+    ):
+        found = cli.version or "a version it cannot parse"
+        raise PulumiCLIError(
+            f"the Pulumi CLI on PATH is {found}; Meridian's releases need {MIN_PULUMI_CLI} or"
+            f" newer (stack tags on every backend): update it with `pulumi self-update`, or"
+            f" {INSTALL_PULUMI}"
+        )
+    return cli
 
 
 class PulumiDeployer:
