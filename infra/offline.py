@@ -97,12 +97,21 @@ def plan_stack(
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
     global_outputs: Mapping[str, Any] | None = None,
+    *,
+    preview: bool = True,
 ) -> StackPlan:
     """Run infra/ for one stack under mocks; `config` and `secrets` are `meridian:` config values,
-    `global_outputs` what the region's StackReference to the global stack returns."""
+    `global_outputs` what the region's StackReference to the global stack returns. It runs as
+    `pulumi preview` does (`preview=False`: as `pulumi up` does)."""
     # Pulumi keeps its runtime state in context variables: a fresh context is a fresh engine.
     return contextvars.Context().run(
-        _plan_in_context, stack, manifest_path, config or {}, secrets or {}, global_outputs or {}
+        _plan_in_context,
+        stack,
+        manifest_path,
+        config or {},
+        secrets or {},
+        global_outputs or {},
+        preview,
     )
 
 
@@ -112,6 +121,7 @@ def _plan_in_context(
     config: Mapping[str, str],
     secrets: Mapping[str, str],
     global_outputs: Mapping[str, Any],
+    preview: bool,
 ) -> StackPlan:
     plan = StackPlan(stack=stack)
     values = {f"{PROJECT}:manifest": str(manifest_path)}
@@ -122,13 +132,13 @@ def _plan_in_context(
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        settings.reset_options(project=PROJECT, stack=stack, preview=False)
+        settings.reset_options(project=PROJECT, stack=stack, preview=preview)
         azure = _AzureMocks(global_outputs)
         mocks.set_mocks(
             azure,
             project=PROJECT,
             stack=stack,
-            preview=False,
+            preview=preview,
             monitor=_RecordingMonitor(plan, azure),
         )
         # set_mocks installs a root stack; the real entry point makes its own, as `pulumi up` does.

@@ -17,7 +17,7 @@ from infra.manifest import (
     load_manifest,
 )
 from infra.regional_agent import RegionalAgent
-from meridian.images import pinned_image
+from meridian.images import UNBUILT_IMAGE, is_placeholder_image, pinned_image
 
 
 class RegionOutput:
@@ -74,14 +74,39 @@ def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> Non
     )
 
 
-def _deploy_region(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
-    region = manifest.region_for_stack(stack, config.get("region"))
-    # A release sets meridian:image per stack (scripts/rollout.py); regions.yaml is the default.
-    image = config.get("image") or manifest.agent.image
+def _region_image(manifest: Manifest, stack: str, config: pulumi.Config) -> str:
+    """The image a region stack deploys: a release sets `meridian:image` per stack
+    (scripts/rollout.py), `agent.image` in regions.yaml is the default. With neither, a preview
+    (and `make synth`) shows UNBUILT_IMAGE, and a deploy is refused."""
+    configured = config.get("image")
+    image = configured or manifest.agent.image
+    if is_placeholder_image(image):
+        if pulumi.runtime.is_dry_run():
+            return UNBUILT_IMAGE
+        if configured:
+            where = f"stack config meridian:image is {configured!r}, which nothing builds"
+        elif image:
+            where = f"{manifest.path.name}: agent.image is {image!r}, which nothing builds"
+        else:
+            where = (
+                f"{manifest.path.name}: agent.image is not set, nor is stack config meridian:image"
+            )
+        raise pulumi.RunError(
+            f"stack {stack} has no built agent image to deploy ({where}). Build and push the image"
+            " (README, 'The agent image'), then deploy its digest: `pulumi config set"
+            f" meridian:image <registry>.azurecr.io/meridian-agent@sha256:<digest> -s {stack}`"
+            " and `pulumi up`, or release it to every region with `scripts/rollout.py --image …`"
+        )
+    assert image is not None
     try:
-        pinned_image(image, allow_floating=manifest.agent.allow_floating_tag)
+        return pinned_image(image, allow_floating=manifest.agent.allow_floating_tag)
     except ValueError as exc:
         raise pulumi.RunError(f"config meridian:image: {exc}") from None
+
+
+def _deploy_region(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
+    region = manifest.region_for_stack(stack, config.get("region"))
+    image = _region_image(manifest, stack, config)
     global_stack = config.get("globalStack") or global_stack_for(stack, region.key)
     refs = GlobalRefs.read(global_stack, region.key)
     regional = RegionalAgent(manifest, region, image, refs)

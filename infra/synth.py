@@ -18,6 +18,7 @@ from infra.manifest import (
     load_manifest,
 )
 from infra.offline import StackPlan, plan_stacks
+from meridian.images import UNBUILT_IMAGE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     plans = plan_stacks(manifest, stacks)
+    if any(plan.outputs.get("image") == UNBUILT_IMAGE for plan in plans.values()):
+        print(
+            f"note: no agent image is built yet, so region stacks show {UNBUILT_IMAGE};"
+            " `pulumi up` of a region refuses to deploy until a release (or `pulumi config set"
+            " meridian:image`) gives it one",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps(_as_json(plans, regions), indent=2))
     else:

@@ -11,6 +11,16 @@ IMAGE_REF: Final = re.compile(
 )
 # Tags that name no particular build: every region could run something different.
 FLOATING_TAGS: Final = ("latest", "stable", "main", "master", "dev", "edge", "nightly")
+# What `make synth` and `pulumi preview` show for a region before any agent image is built:
+# plainly not an image (the .invalid top-level domain never resolves, RFC 2606).
+UNBUILT_IMAGE: Final = "no-image-built-yet.invalid/meridian-agent:build-and-push-it-first"
+# Images nothing builds: the unbuilt placeholder, and the default of early regions.yaml files.
+PLACEHOLDER_IMAGES: Final = frozenset({UNBUILT_IMAGE, "ghcr.io/meridian-voice/agent:0.1.0"})
+
+
+def is_placeholder_image(value: str | None) -> bool:
+    """Whether `value` names no built image (unset, or a placeholder nothing builds)."""
+    return value is None or value in PLACEHOLDER_IMAGES
 
 
 def pinned_image(value: str, *, allow_floating: bool = False, require_digest: bool = False) -> str:

@@ -291,7 +291,9 @@ class AgentSettings(_Model):
     # Only for trying things out: lets a floating tag such as :latest through. Declared before
     # image so the image check can see it.
     allow_floating_tag: bool = False
-    image: Annotated[str, Field(max_length=512)]
+    # Unset until an image is built: a release sets each stack's `meridian:image`, and a region
+    # stack refuses to deploy without one.
+    image: Annotated[str | None, Field(max_length=512)] = None
 
     @field_validator("name")
     @classmethod
@@ -305,7 +307,9 @@ class AgentSettings(_Model):
 
     @field_validator("image")
     @classmethod
-    def _image(cls, value: str, info: ValidationInfo) -> str:
+    def _image(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         return pinned_image(value, allow_floating=bool(info.data.get("allow_floating_tag")))
 
 

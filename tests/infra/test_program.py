@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from infra.manifest import load_manifest
-from infra.offline import PlannedResource, StackPlan
+from infra.offline import PlannedResource, StackPlan, plan_stack
+from meridian.images import UNBUILT_IMAGE
 from tests.infra.stacks import APP, SECRETS, named, plan
 from tests.manifests import THREE_REGIONS
 
@@ -227,6 +228,58 @@ def test_a_released_image_in_stack_config_overrides_the_manifest() -> None:
 def test_an_unpinned_image_in_stack_config_fails_the_deploy() -> None:
     with pytest.raises(Exception, match="config meridian:image: image must pin a tag or a digest"):
         plan("eu-west", config={"image": "ghcr.io/meridian/agent"})
+
+
+def _without_image(manifest_data: dict, write_manifest) -> Path:
+    del manifest_data["agent"]["image"]
+    return write_manifest(manifest_data)
+
+
+def test_a_region_stack_without_a_built_image_refuses_to_deploy(
+    manifest_data, write_manifest
+) -> None:
+    manifest = _without_image(manifest_data, write_manifest)
+    outputs = plan("global", manifest).outputs
+    with pytest.raises(Exception) as caught:
+        plan_stack("eu-west", manifest, global_outputs=outputs, preview=False)
+    message = str(caught.value)
+    assert "stack eu-west has no built agent image to deploy" in message
+    assert "regions.yaml: agent.image is not set, nor is stack config meridian:image" in message
+    assert "pulumi config set meridian:image" in message and "scripts/rollout.py" in message
+
+
+def test_the_image_nothing_builds_is_refused_as_a_deploy_target(
+    manifest_data, write_manifest
+) -> None:
+    manifest_data["agent"]["image"] = "ghcr.io/meridian-voice/agent:0.1.0"
+    manifest = write_manifest(manifest_data)
+    outputs = plan("global", manifest).outputs
+    with pytest.raises(Exception) as caught:
+        plan_stack("eu-west", manifest, global_outputs=outputs, preview=False)
+    assert "agent.image is 'ghcr.io/meridian-voice/agent:0.1.0', which nothing builds" in str(
+        caught.value
+    )
+
+
+def test_synth_shows_a_placeholder_that_is_plainly_not_an_image(
+    manifest_data, write_manifest
+) -> None:
+    region_plan = plan("eu-west", _without_image(manifest_data, write_manifest))
+    apps = region_plan.of_type(APP)
+    images = {c["image"] for a in apps for c in a.inputs["template"]["containers"]}
+    assert images == {UNBUILT_IMAGE}
+    assert UNBUILT_IMAGE.split("/")[0].endswith(".invalid")
+    assert region_plan.outputs["image"] == UNBUILT_IMAGE
+
+
+def test_a_released_image_deploys_without_agent_image(manifest_data, write_manifest) -> None:
+    manifest = _without_image(manifest_data, write_manifest)
+    outputs = plan("global", manifest).outputs
+    image = f"meridianacr.azurecr.io/meridian-agent@sha256:{'b' * 64}"
+    region_plan = plan_stack(
+        "eu-west", manifest, config={"image": image}, global_outputs=outputs, preview=False
+    )
+    assert region_plan.outputs["image"] == image
 
 
 def test_a_prefixed_region_stack_reads_the_prefixed_global_stack() -> None:
