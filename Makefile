@@ -2,24 +2,30 @@
 # machine needs only Python 3.11+, pip and make.
 SHELL := /bin/bash
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null)
-ifeq ($(UV),)
-UV := $(PYTHON) -m uv
-endif
+# The interpreter the virtualenv was made from: inside an activated virtualenv, `python3` is the
+# virtualenv's, which has neither uv nor, for uv-made ones, pip.
+BASE_PYTHON := $(shell $(PYTHON) -c 'import os, sys; print(os.path.join(sys.base_prefix, "bin", "python3"))')
+# uv: on PATH, else importable by that interpreter, else a copy installed under .tools/uv (pip
+# --target works in and out of a virtualenv and where the system refuses --user, PEP 668; a
+# --user install would land in ~/.local/bin, often not on PATH).
+UV_HOME := .tools/uv
+UV := $(or $(shell command -v uv 2>/dev/null),$(shell $(BASE_PYTHON) -m uv --version >/dev/null 2>&1 && echo $(BASE_PYTHON) -m uv),$(UV_HOME)/bin/uv)
 VENV := .venv
 RUN := $(UV) run --locked --no-sync
 
 .PHONY: synth test lint format bench install
 
-$(VENV)/.synced: pyproject.toml uv.lock
-	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --user uv || $(PYTHON) -m pip install --quiet uv
+$(UV_HOME)/bin/uv:
+	$(BASE_PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(UV_HOME) uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(if $(findstring $(UV_HOME),$(UV)),$(UV_HOME)/bin/uv)
 	$(UV) sync --locked
 	@touch $@
 
 install: $(VENV)/.synced
 
 synth: install
-	$(RUN) python scripts/synth.py
+	$(RUN) python scripts/synth.py $(SYNTH_ARGS)
 
 lint: install
 	$(RUN) ruff check .

@@ -149,6 +149,9 @@ def _plan_in_context(
     finally:
         loop.close()
         asyncio.set_event_loop(None)
+    # Resources register as their inputs resolve, in an order that varies from run to run; sorted,
+    # two runs of the same manifest print the same plan, and two manifests diff cleanly.
+    plan.resources.sort(key=lambda r: (r.type, r.name))
     return plan
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a listing"
     )
+    parser.add_argument(
+        "--diff",
+        type=Path,
+        metavar="OLD",
+        help="show only what changes from manifest OLD to --manifest, per stack, e.g."
+        " --diff <(git show HEAD:regions.yaml)",
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -56,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
+    if args.diff is not None:
+        return _diff_main(args.diff, manifest, args.stacks, args.json)
     plans = plan_stacks(manifest, stacks)
     if any(plan.outputs.get("image") == UNBUILT_IMAGE for plan in plans.values()):
         print(
@@ -69,6 +79,91 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(_as_text(manifest, plans, regions))
     return 0
+
+
+def _diff_main(old_path: Path, manifest: Manifest, chosen: list[str] | None, as_json: bool) -> int:
+    """Plan the old and the new manifest and print what differs, stack by stack."""
+    with tempfile.TemporaryDirectory(prefix="meridian-synth-") as tmp:
+        # The program reads the manifest again by path, so a pipe (<(git show …)) is copied first.
+        copy = Path(tmp) / (old_path.name if old_path.suffix in (".yaml", ".yml") else "old.yaml")
+        try:
+            copy.write_bytes(old_path.read_bytes())
+        except OSError as exc:
+            print(f"--diff {old_path}: cannot read it: {exc.strerror}", file=sys.stderr)
+            return 2
+        try:
+            old = load_manifest(copy)
+        except ManifestError as exc:
+            print(f"--diff {old_path}: the old manifest is not valid:\n{exc}", file=sys.stderr)
+            return 2
+        old_stacks = chosen or [GLOBAL_KEY, *old.regions]
+        new_stacks = chosen or [GLOBAL_KEY, *manifest.regions]
+        try:
+            old_plans = plan_stacks(old, [s for s in old_stacks if _plans(old, s)])
+        except ManifestError as exc:
+            print(f"--diff {old_path}: {exc}", file=sys.stderr)
+            return 2
+    new_plans = plan_stacks(manifest, [s for s in new_stacks if _plans(manifest, s)])
+    diff = diff_plans(old_plans, new_plans)
+    print(json.dumps({"stacks": diff}, indent=2) if as_json else _diff_text(diff))
+    return 0
+
+
+def _plans(manifest: Manifest, stack: str) -> bool:
+    """Whether `stack` is a stack of `manifest` (a region removed in one side has no plan there)."""
+    if is_global_stack(stack):
+        return True
+    try:
+        manifest.region_for_stack(stack)
+    except ManifestError:
+        return False
+    return True
+
+
+def diff_plans(old: dict[str, StackPlan], new: dict[str, StackPlan]) -> dict[str, Any]:
+    """Per stack: `status` (added, removed, changed, unchanged) and the resources added, removed
+    and changed, each change as input path, old value, new value."""
+    result: dict[str, Any] = {}
+    for stack in [*new, *(s for s in old if s not in new)]:
+        before = {(r.type, r.name): r for r in old[stack].resources} if stack in old else {}
+        after = {(r.type, r.name): r for r in new[stack].resources} if stack in new else {}
+        changed = []
+        for key in sorted(before.keys() & after.keys()):
+            was, now = dict(_flatten(before[key].inputs)), dict(_flatten(after[key].inputs))
+            changes = [
+                {"path": path, "old": was.get(path), "new": now.get(path)}
+                for path in sorted(was.keys() | now.keys())
+                if was.get(path) != now.get(path)
+            ]
+            if changes:
+                changed.append({"type": key[0], "name": key[1], "changes": changes})
+        added = [{"type": t, "name": n} for t, n in sorted(after.keys() - before.keys())]
+        removed = [{"type": t, "name": n} for t, n in sorted(before.keys() - after.keys())]
+        if stack not in old:
+            status = "added"
+        elif stack not in new:
+            status = "removed"
+        else:
+            status = "changed" if added or removed or changed else "unchanged"
+        result[stack] = {"status": status, "added": added, "removed": removed, "changed": changed}
+    return result
+
+
+def _diff_text(diff: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for stack, d in diff.items():
+        if d["status"] == "unchanged":
+            lines.append(f"stack {stack}: no changes")
+            continue
+        counts = f"{len(d['added'])} to add, {len(d['changed'])} to change, {len(d['removed'])} to remove"
+        status = {"added": "new stack, ", "removed": "stack no longer in the manifest, "}
+        lines.append(f"stack {stack}: {status.get(d['status'], '')}{counts}")
+        lines += [f"  + {r['type']}  {r['name']}" for r in d["added"]]
+        lines += [f"  - {r['type']}  {r['name']}" for r in d["removed"]]
+        for r in d["changed"]:
+            lines.append(f"  ~ {r['type']}  {r['name']}")
+            lines += [f"      {c['path']}: {c['old']} -> {c['new']}" for c in r["changes"]]
+    return "\n".join(lines)
 
 
 def _as_json(plans: dict[str, StackPlan], regions: dict[str, str]) -> dict[str, Any]:

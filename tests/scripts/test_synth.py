@@ -44,8 +44,8 @@ def test_json_has_the_global_stack_and_one_stack_per_region(synth_json: dict) ->
 
 def test_json_resources_carry_type_tokens_names_and_wire_inputs(synth_json: dict) -> None:
     resources = synth_json["stacks"]["eu-west"]["resources"]
-    app = next(r for r in resources if r["type"] == "azure-native:app:ContainerApp")
-    assert app["name"] == "support-agent-eu-west"
+    app = next(r for r in resources if r["name"] == "support-agent-eu-west")
+    assert app["type"] == "azure-native:app:ContainerApp"
     assert app["inputs"]["containerAppName"] == "support-agent-eu-west"
     assert app["inputs"]["template"]["terminationGracePeriodSeconds"] == 600
 
@@ -78,6 +78,55 @@ def test_text_shows_the_global_layer_first() -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stack global: the global layer in westeurope")
     assert "+ azure-native:cdn:Route  support-agent-token" in result.stdout
+
+
+def test_two_runs_of_the_same_manifest_print_the_same_plan() -> None:
+    first = run_synth("--manifest", str(THREE_REGIONS))
+    second = run_synth("--manifest", str(THREE_REGIONS))
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+
+
+def _edited(tmp_path: Path) -> Path:
+    """The fixture with one more region and a smaller replica ceiling everywhere."""
+    data = yaml.safe_load(THREE_REGIONS.read_text())
+    data["regions"]["sa-east"] = {"location": "brazilsouth"}
+    data["defaults"]["replicas"]["max"] = 12
+    path = tmp_path / "edited.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_diff_shows_what_an_edit_of_the_manifest_changes(tmp_path: Path) -> None:
+    result = run_synth("--manifest", str(_edited(tmp_path)), "--diff", str(THREE_REGIONS))
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert text.startswith("stack global: 4 to add")
+    assert "  + azure-native:managedidentity:UserAssignedIdentity  id-support-agent-sa-east" in text
+    assert "  ~ azure-native:app:ContainerApp  support-agent-eu-west" in text
+    assert "      template.scale.maxReplicas: 16 -> 12" in text
+    assert "stack sa-east: new stack" in text
+    assert "+ azure-native:app:ContainerApp  support-agent-sa-east" in text
+
+
+def test_diff_as_json_lists_each_stacks_changes(tmp_path: Path) -> None:
+    result = run_synth("--manifest", str(_edited(tmp_path)), "--diff", str(THREE_REGIONS), "--json")
+    assert result.returncode == 0, result.stderr
+    stacks = json.loads(result.stdout)["stacks"]
+    assert stacks["sa-east"]["status"] == "added"
+    [app] = [c for c in stacks["us-east"]["changed"] if c["name"] == "support-agent-us-east"]
+    assert {"path": "template.scale.maxReplicas", "old": "16", "new": "12"} in app["changes"]
+
+
+def test_diff_of_an_unchanged_manifest_shows_no_changes() -> None:
+    result = run_synth("--manifest", str(THREE_REGIONS), "--diff", str(THREE_REGIONS))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "stack global: no changes",
+        "stack us-east: no changes",
+        "stack eu-west: no changes",
+        "stack ap-southeast: no changes",
+    ]
 
 
 def test_manifest_error_exits_2_with_messages_on_stderr(tmp_path: Path) -> None:
