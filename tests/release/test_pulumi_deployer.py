@@ -216,10 +216,17 @@ def test_a_stack_pulumi_cannot_read_stops_the_release_with_its_error() -> None:
     assert not cli.by_verb("up")
 
 
-def test_the_command_line_builds_the_real_deployer_on_the_project() -> None:
+def test_the_command_line_builds_the_real_deployer_on_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from meridian.release.cli import real_deployer
 
+    cli = tmp_path / "pulumi"
+    cli.write_text("#!/bin/sh\necho v3.211.0\n")
+    cli.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
     d = real_deployer(lambda line: None)
     assert isinstance(d, PulumiDeployer)
     assert d.project_dir == ROOT
+    assert d._command is not None and str(d._command.version) == "3.211.0"
     assert d._workspace is None  # nothing runs until a stack is read
