@@ -17,18 +17,21 @@ def grant(
     *,
     role: str,
     scope: pulumi.Input[str],
-    scope_name: str,
+    scope_name: pulumi.Input[str],
     principal_id: pulumi.Input[str],
     principal_name: str,
     subscription_id: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
 ) -> authorization.RoleAssignment:
     """Give a managed identity one role on one resource; the assignment's GUID is derived from the
-    names, so a redeploy finds the same assignment instead of adding another."""
+    names (the scope's is globally unique), so a redeploy finds the same assignment instead of
+    adding another, and two deployments in one tenant never pick the same GUID."""
     return authorization.RoleAssignment(
         name,
-        role_assignment_name=str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"{scope_name}/{principal_name}/{role}")
+        role_assignment_name=pulumi.Output.from_input(scope_name).apply(
+            lambda scope_text: str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"{scope_text}/{principal_name}/{role}")
+            )
         ),
         principal_id=principal_id,
         principal_type="ServicePrincipal",

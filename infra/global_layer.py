@@ -23,6 +23,7 @@ from pulumi_azure_native import (
 from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
 from infra.env import SecretSpec
 from infra.manifest import GlobalNames, Manifest
+from infra.naming import deployment_seed
 from meridian.geo.regions import azure_regions
 
 # The paths the shared route serves: the token endpoint (POST / or /token), health and the
@@ -62,6 +63,11 @@ class GlobalLayer(pulumi.ComponentResource):
         }
         child = pulumi.ResourceOptions(parent=self)
         client = authorization.get_client_config_output()
+        # Pulumi names below are fixed words; only the Azure names of globally unique resources
+        # carry the deployment seed (infra.manifest.names), so no manifest edit renames them.
+        self.seed = deployment_seed(child)
+        registry_name = self.seed.apply(names.registry)
+        vault_name = self.seed.apply(names.vault)
 
         self.resource_group = resources.ResourceGroup(
             names.resource_group,
@@ -74,8 +80,8 @@ class GlobalLayer(pulumi.ComponentResource):
 
         # --- one registry, a replica next to every region ------------------------------------
         self.registry = containerregistry.Registry(
-            names.registry,
-            registry_name=names.registry,
+            "registry",
+            registry_name=registry_name,
             resource_group_name=rg,
             location=location,
             sku=containerregistry.SkuArgs(name="Premium"),
@@ -88,7 +94,7 @@ class GlobalLayer(pulumi.ComponentResource):
         # The registry's home location is already a replica; Azure refuses a second one there.
         self.replications = {
             region.key: containerregistry.Replication(
-                f"{names.registry}-{region.location}",
+                f"registry-{region.location}",
                 replication_name=region.location,
                 registry_name=self.registry.name,
                 resource_group_name=rg,
@@ -104,8 +110,8 @@ class GlobalLayer(pulumi.ComponentResource):
 
         # --- secrets, set once ----------------------------------------------------------------
         self.vault = keyvault.Vault(
-            names.vault,
-            vault_name=names.vault,
+            "vault",
+            vault_name=vault_name,
             resource_group_name=rg,
             location=location,
             properties=keyvault.VaultPropertiesArgs(
@@ -121,7 +127,7 @@ class GlobalLayer(pulumi.ComponentResource):
         )
         self.secrets = {
             spec: keyvault.Secret(
-                f"{names.vault}-{spec.secret_name}",
+                f"vault-{spec.secret_name}",
                 secret_name=spec.secret_name,
                 vault_name=self.vault.name,
                 resource_group_name=rg,
@@ -136,7 +142,7 @@ class GlobalLayer(pulumi.ComponentResource):
         # the region stack's first revision pulls its image and reads its secrets.
         self.identities: dict[str, managedidentity.UserAssignedIdentity] = {}
         for region in manifest.regions.values():
-            identity_name = region.names.identity
+            identity_name = manifest.region_names(region.key, names.prefix).identity
             identity = managedidentity.UserAssignedIdentity(
                 identity_name,
                 resource_name_=identity_name,
@@ -147,8 +153,8 @@ class GlobalLayer(pulumi.ComponentResource):
             )
             self.identities[region.key] = identity
             for role, scope, scope_name, suffix in (
-                (ACR_PULL, self.registry.id, names.registry, "acrpull"),
-                (KEY_VAULT_SECRETS_USER, self.vault.id, names.vault, "secrets"),
+                (ACR_PULL, self.registry.id, registry_name, "acrpull"),
+                (KEY_VAULT_SECRETS_USER, self.vault.id, vault_name, "secrets"),
             ):
                 grant(
                     f"{identity_name}-{suffix}",
@@ -172,9 +178,11 @@ class GlobalLayer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
+        # The endpoint's host name is <name>-<hash>.z01.azurefd.net, and Azure reuses the hash for
+        # the same name within a tenant: the seed keeps two deployments' host names apart.
         self.endpoint = cdn.AFDEndpoint(
-            names.endpoint,
-            endpoint_name=names.endpoint,
+            "endpoint",
+            endpoint_name=self.seed.apply(names.endpoint),
             profile_name=self.front_door.name,
             resource_group_name=rg,
             location="global",
@@ -192,7 +200,7 @@ class GlobalLayer(pulumi.ComponentResource):
         )
         fallback = self._fallback_origin(names, location, rg, tags, child)
         self.route = cdn.Route(
-            f"{names.endpoint}-{names.route}",
+            f"endpoint-{names.route}",
             route_name=names.route,
             endpoint_name=self.endpoint.name,
             profile_name=self.front_door.name,
@@ -219,8 +227,8 @@ class GlobalLayer(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> cdn.AFDOrigin:
         account = storage.StorageAccount(
-            names.fallback_storage,
-            account_name=names.fallback_storage,
+            "storage",
+            account_name=self.seed.apply(names.storage),
             resource_group_name=rg,
             location=location,
             kind="StorageV2",
@@ -232,14 +240,14 @@ class GlobalLayer(pulumi.ComponentResource):
             opts=child,
         )
         website = storage.StorageAccountStaticWebsite(
-            f"{names.fallback_storage}-website",
+            "storage-website",
             account_name=account.name,
             resource_group_name=rg,
             error404_document=FALLBACK_DOCUMENT,
             opts=child,
         )
         storage.Blob(
-            f"{names.fallback_storage}-{FALLBACK_DOCUMENT}",
+            f"storage-{FALLBACK_DOCUMENT}",
             blob_name=FALLBACK_DOCUMENT,
             account_name=account.name,
             container_name=website.container_name,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextvars
+import hashlib
 import runpy
 import uuid
 from collections.abc import Mapping
@@ -19,6 +21,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from infra.env import all_secrets
 from infra.manifest import DEFAULT_MANIFEST, Manifest, global_stack_for, is_global_stack
+from infra.manifest.names import SEED_BYTES
 
 INFRA_DIR = Path(__file__).resolve().parent
 PROJECT = "meridian"
@@ -51,6 +54,12 @@ class StackPlan:
         """The single resource of a type (raises if there is not exactly one)."""
         (found,) = self.of_type(type_token)
         return found
+
+
+def synth_seed(stack: str) -> str:
+    """The deployment seed an offline run shows: made up from the stack name, so `prod-global`
+    and `staging-global` differ as two real deployments would (a deploy draws a random one)."""
+    return hashlib.sha256(f"meridian-synth|{stack}".encode()).hexdigest()[: 2 * SEED_BYTES]
 
 
 def synth_secrets(manifest: Manifest) -> dict[str, str]:
@@ -133,7 +142,7 @@ def _plan_in_context(
     asyncio.set_event_loop(loop)
     try:
         settings.reset_options(project=PROJECT, stack=stack, preview=preview)
-        azure = _AzureMocks(global_outputs)
+        azure = _AzureMocks(global_outputs, seed=synth_seed(stack))
         mocks.set_mocks(
             azure,
             project=PROJECT,
@@ -194,13 +203,24 @@ class _AzureMocks(pulumi.runtime.Mocks):
     """Outputs Azure would compute (IDs, principal IDs, keys, host names), made up
     deterministically; a StackReference returns the given global stack outputs."""
 
-    def __init__(self, global_outputs: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, global_outputs: Mapping[str, Any] | None = None, seed: str = "") -> None:
         self.global_outputs = dict(global_outputs or {})
+        self.seed = seed or synth_seed("")
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs.get("name", args.name)
             return name, {"name": name, "outputs": self.global_outputs, "secretOutputNames": []}
+        if args.typ == "random:index/randomId:RandomId":
+            # hex is what the program reads; the other encodings of the same bytes for completeness.
+            raw = bytes.fromhex(self.seed)
+            return f"{args.name}-id", {
+                **args.inputs,
+                "hex": self.seed,
+                "dec": str(int.from_bytes(raw, "big")),
+                "b64Std": base64.b64encode(raw).decode(),
+                "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            }
         provider_type = args.typ.split(":")[1] if ":" in args.typ else args.typ
         rg = args.inputs.get("resourceGroupName", args.name)
         # Azure names a resource by its own name input (originGroupName, vaultName, ...), not by

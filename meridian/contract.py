@@ -71,9 +71,11 @@ def is_agent_base_name(name: str) -> bool:
     )
 
 
-def tagged_agent_name(base_name: str, region: str) -> str:
-    """The name a region's workers register under with LiveKit, e.g. ``support-agent-eu-west``."""
-    return f"{base_name}-{region}"
+def tagged_agent_name(base_name: str, region: str, prefix: str = "") -> str:
+    """The name a region's workers register under with LiveKit: ``support-agent-eu-west``, or in
+    the environment (stack prefix) ``staging``, ``support-agent-staging-eu-west``, so that two
+    environments on one LiveKit project never take each other's calls."""
+    return f"{base_name}-{prefix}-{region}" if prefix else f"{base_name}-{region}"
 
 
 class Env:

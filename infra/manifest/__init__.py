@@ -2,21 +2,14 @@
 
 - `source`: reads the file safely (size, depth, aliases, keys) and indexes lines;
 - `schema`: the pydantic models and per-field rules; `leaks`: credentials where text belongs;
-- `loader`: applies defaults and cross-field rules; `model`: the result and derived names;
+- `loader`: applies defaults and cross-field rules; `model`: the result; `names`: every name;
 - `errors`: `file:line: path (got value): rule` messages.
 """
 
 from infra.manifest.errors import ManifestError
 from infra.manifest.loader import DEFAULT_MANIFEST, ROOT, load_manifest, parse_manifest
-from infra.manifest.model import (
-    GLOBAL_KEY,
-    GlobalNames,
-    Manifest,
-    Region,
-    ResourceNames,
-    global_stack_for,
-    is_global_stack,
-)
+from infra.manifest.model import Manifest, Region, global_stack_for, is_global_stack
+from infra.manifest.names import GLOBAL_KEY, GlobalNames, ResourceNames, stack_prefix
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,
@@ -47,4 +40,5 @@ __all__ = [
     "is_global_stack",
     "load_manifest",
     "parse_manifest",
+    "stack_prefix",
 ]

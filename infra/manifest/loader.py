@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from infra.manifest.errors import Errors, ManifestError
-from infra.manifest.model import GLOBAL_KEY, Manifest, Region, ResourceNames
+from infra.manifest.model import Manifest, Region
+from infra.manifest.names import GLOBAL_KEY, ResourceNames
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,

@@ -1,14 +1,13 @@
-"""What the parser returns: the manifest, its regions, and every name derived from them."""
+"""What the parser returns: the manifest and its regions (their names: `infra.manifest.names`)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.manifest.errors import ManifestError
+from infra.manifest.names import GLOBAL_KEY, GlobalNames, ResourceNames, stack_prefix
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,
@@ -16,48 +15,6 @@ from infra.manifest.schema import (
     RegionSettings,
     RolloutSettings,
 )
-from meridian.contract import tagged_agent_name
-
-# The stack named `global` (or `<prefix>-global`) deploys the global layer; so no region may
-# use the key.
-GLOBAL_KEY = "global"
-
-
-@dataclass(frozen=True)
-class ResourceNames:
-    """Every Azure and LiveKit name derived from the agent and region: the one place they are built."""
-
-    resource_group: str
-    workspace: str
-    environment: str
-    identity: str
-    app: str
-    dispatch_app: str
-    tagged_agent_name: str
-    # Front Door: the region's origin (in the shared group and in its own), and its own route.
-    origin: str
-    origin_group: str
-    route: str
-
-    @classmethod
-    def derive(cls, agent_name: str, region: str) -> ResourceNames:
-        tagged = tagged_agent_name(agent_name, region)
-        return cls(
-            resource_group=f"rg-{tagged}",
-            workspace=f"log-{tagged}",
-            environment=f"cae-{tagged}",
-            identity=f"id-{tagged}",
-            app=tagged,
-            dispatch_app=f"dispatch-{region}",
-            tagged_agent_name=tagged,
-            origin=region,
-            origin_group=f"dispatch-{region}",
-            route=f"region-{region}",
-        )
-
-    def container_apps(self) -> dict[str, str]:
-        """Container-app names, by role, that must satisfy Azure's container-app name rules."""
-        return {"app": self.app, "dispatch": self.dispatch_app}
 
 
 class Region(RegionSettings):
@@ -70,39 +27,6 @@ class Region(RegionSettings):
     def tagged_agent_name(self) -> str:
         """The name this region's workers register under, e.g. support-agent-eu-west."""
         return self.names.tagged_agent_name
-
-
-@dataclass(frozen=True)
-class GlobalNames:
-    """Every name in the global stack. Registry, vault and storage names are global across Azure,
-    so they carry a short hash of the agent, the stack prefix and the LiveKit project URL."""
-
-    resource_group: str
-    registry: str
-    vault: str
-    fallback_storage: str
-    front_door: str
-    endpoint: str
-    origin_group: str
-    fallback_origin: str
-    route: str
-
-    @classmethod
-    def derive(cls, agent_name: str, prefix: str, livekit_url: str) -> GlobalNames:
-        digest = hashlib.sha256(f"{agent_name}|{prefix}|{livekit_url}".encode()).hexdigest()[:8]
-        alnum = re.sub(r"[^a-z0-9]", "", agent_name)
-        scope = f"{agent_name}-{prefix}-{GLOBAL_KEY}" if prefix else f"{agent_name}-{GLOBAL_KEY}"
-        return cls(
-            resource_group=f"rg-{scope}",
-            registry=f"{alnum[:30]}{re.sub(r'[^a-z0-9]', '', prefix)[:10]}{digest}",
-            vault=f"kv-{alnum[:11]}-{digest}",
-            fallback_storage=f"st{digest}{alnum}"[:24],
-            front_door=f"afd-{scope}",
-            endpoint=(f"{agent_name}-{prefix}" if prefix else agent_name)[:46].rstrip("-"),
-            origin_group="dispatch",
-            fallback_origin="fallback",
-            route="token",
-        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +45,13 @@ class Manifest:
 
     def global_names(self, stack: str) -> GlobalNames:
         """The global layer's names for a global stack (`global` or `<prefix>-global`)."""
-        prefix = stack[: -len(GLOBAL_KEY)].rstrip("-") if is_global_stack(stack) else ""
-        return GlobalNames.derive(self.agent.name, prefix, self.livekit_url)
+        return GlobalNames.derive(self.agent.name, stack_prefix(stack, GLOBAL_KEY))
+
+    def region_names(self, key: str, prefix: str = "") -> ResourceNames:
+        """Region `key`'s names in the environment `prefix` ("" keeps the unprefixed names)."""
+        if not prefix:
+            return self.regions[key].names
+        return ResourceNames.derive(self.agent.name, key, prefix)
 
     @property
     def rollout_waves(self) -> list[list[str]]:

@@ -6,14 +6,26 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from infra.manifest import load_manifest
-from infra.offline import StackPlan
+from infra.manifest.names import (
+    AI_SERVICES_SUBDOMAIN,
+    FRONT_DOOR_ENDPOINT,
+    KEY_VAULT,
+    REGISTRY,
+    STORAGE_ACCOUNT,
+    AzureNameRule,
+    unique_azure_name,
+)
+from infra.offline import StackPlan, synth_seed
 from tests.infra.stacks import SECRETS, named, plan
 from tests.manifests import THREE_REGIONS
 
 MANIFEST = load_manifest(THREE_REGIONS)
 NAMES = MANIFEST.global_names("global")
+SEED = synth_seed("global")
 REPLICATION = "azure-native:containerregistry:Replication"
 IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
 GRANT = "azure-native:authorization:RoleAssignment"
@@ -41,7 +53,7 @@ def test_every_region_outside_the_home_location_gets_a_replica(global_plan: Stac
     replicas = {r.inputs["location"]: r.inputs for r in global_plan.of_type(REPLICATION)}
     # westeurope is the registry's home, which is a replica already.
     assert set(replicas) == {"eastus", "southeastasia"}
-    assert all(r["registryName"] == NAMES.registry for r in replicas.values())
+    assert all(r["registryName"] == NAMES.registry(SEED) for r in replicas.values())
 
 
 def test_a_replica_in_a_location_without_zones_is_not_zone_redundant(
@@ -131,8 +143,8 @@ def test_the_route_is_created_after_an_enabled_origin_exists(global_plan: StackP
 
 def test_outputs_give_regions_everything_they_read(global_plan: StackPlan) -> None:
     outputs = global_plan.outputs
-    assert outputs["registryLoginServer"] == f"{NAMES.registry}.azurecr.io"
-    assert outputs["keyVaultUri"] == f"https://{NAMES.vault}.vault.azure.net/"
+    assert outputs["registryLoginServer"] == f"{NAMES.registry(SEED)}.azurecr.io"
+    assert outputs["keyVaultUri"] == f"https://{NAMES.vault(SEED)}.vault.azure.net/"
     assert outputs["originGroup"] == NAMES.origin_group
     assert outputs["frontDoorProfile"] == NAMES.front_door
     assert outputs["globalUrl"].startswith("https://")
@@ -179,8 +191,71 @@ def test_removing_a_region_removes_its_replica_and_identity(manifest_data, write
 
 def test_global_names_are_unique_per_stack_prefix() -> None:
     prod, staging = MANIFEST.global_names("prod-global"), MANIFEST.global_names("staging-global")
-    assert prod.registry != staging.registry
-    assert prod.vault != staging.vault
     assert prod.resource_group == "rg-support-agent-prod-global"
-    assert 5 <= len(prod.registry) <= 50 and prod.registry.isalnum()
-    assert 3 <= len(prod.vault) <= 24
+    assert prod.registry(SEED) != staging.registry(SEED)
+    assert prod.vault(SEED) != staging.vault(SEED)
+    assert 5 <= len(prod.registry(SEED)) <= 50 and prod.registry(SEED).isalnum()
+    assert 3 <= len(prod.vault(SEED)) <= 24
+
+
+GLOBALLY_UNIQUE = {
+    "azure-native:containerregistry:Registry": "registryName",
+    "azure-native:keyvault:Vault": "vaultName",
+    "azure-native:storage:StorageAccount": "accountName",
+    "azure-native:cdn:AFDEndpoint": "endpointName",
+}
+
+
+def _global_names(plan: StackPlan) -> dict[tuple[str, str], str]:
+    """Each globally unique resource: (type, Pulumi name) -> its Azure name."""
+    return {
+        (r.type, r.name): r.inputs[GLOBALLY_UNIQUE[r.type]]
+        for r in plan.resources
+        if r.type in GLOBALLY_UNIQUE
+    }
+
+
+def test_editing_livekit_url_renames_no_global_resource(manifest_data, write_manifest) -> None:
+    manifest_data["livekit_url"] = "wss://another-project.livekit.cloud"
+    edited = plan("global", write_manifest(manifest_data))
+    before = plan("global")
+    assert [(r.type, r.name) for r in edited.resources] == [
+        (r.type, r.name) for r in before.resources
+    ]
+    assert _global_names(edited) == _global_names(before)
+
+
+def test_globally_unique_names_carry_the_deployments_seed(global_plan: StackPlan) -> None:
+    # A second deployment of the same manifest (another subscription, another tenant's
+    # staging) draws another seed, so none of these names can collide with this one's.
+    names = _global_names(global_plan)
+    assert len(names) == 4
+    assert all(SEED in name for name in names.values())
+    assert {name for _, name in names} == {"registry", "vault", "storage", "endpoint"}
+
+
+def test_the_seed_is_drawn_once_and_depends_on_nothing_a_user_edits(
+    global_plan: StackPlan,
+) -> None:
+    seed = named(global_plan, "random:index/randomId:RandomId", "name-seed")
+    # No keepers: nothing in regions.yaml or the stack config can make Pulumi draw a new one.
+    assert seed.inputs == {"byteLength": 4}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    base=st.text(max_size=80),
+    seed=st.text(alphabet="0123456789abcdef", min_size=8, max_size=8),
+    rule=st.sampled_from(
+        [REGISTRY, KEY_VAULT, STORAGE_ACCOUNT, FRONT_DOOR_ENDPOINT, AI_SERVICES_SUBDOMAIN]
+    ),
+)
+def test_a_unique_name_fits_its_azure_rule_for_any_base(
+    base: str, seed: str, rule: AzureNameRule
+) -> None:
+    name = unique_azure_name(base, seed, rule)
+    assert len(name) <= rule.max_length
+    assert name.endswith(seed) and name[0].isalpha()
+    allowed = "abcdefghijklmnopqrstuvwxyz0123456789" + ("-" if rule.hyphens else "")
+    assert set(name) <= set(allowed)
+    assert "--" not in name and not name.endswith("-")

@@ -77,7 +77,7 @@ def test_text_shows_the_global_layer_first() -> None:
     result = run_synth("--manifest", str(THREE_REGIONS))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stack global: the global layer in westeurope")
-    assert "+ azure-native:cdn:Route  support-agent-token" in result.stdout
+    assert "+ azure-native:cdn:Route  endpoint-token" in result.stdout
 
 
 def test_two_runs_of_the_same_manifest_print_the_same_plan() -> None:
