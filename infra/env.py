@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from infra.manifest import Manifest, Region
+from infra.manifest import Manifest, Region, ResourceNames
 from meridian.contract import (
     LIVEKIT_SECRETS,
     MODEL_STAGES,
@@ -67,11 +67,13 @@ def agent_secrets(region: Region) -> list[SecretSpec]:
     return [SecretSpec(name) for name in names]
 
 
-def agent_env(region: Region) -> list[EnvVar]:
-    """The agent container's environment, rendered from the region's settings."""
+def agent_env(region: Region, names: ResourceNames | None = None) -> list[EnvVar]:
+    """The agent container's environment, rendered from the region's settings and its names in
+    this environment (default: unprefixed)."""
+    names = names or region.names
     plain: dict[str, str | None] = {
         Env.LIVEKIT_URL: region.livekit_url,
-        Env.LIVEKIT_AGENT_NAME: region.tagged_agent_name,
+        Env.LIVEKIT_AGENT_NAME: names.tagged_agent_name,
         Env.REGION: region.key,
         Env.LOCATION: region.location,
         Env.DRAIN_SECONDS: str(region.drain_seconds),
@@ -118,15 +120,21 @@ def region_table(manifest: Manifest, global_url: str) -> str:
     )
 
 
-def dispatch_env(manifest: Manifest, region: Region, entry: GlobalEntry) -> list[EnvVar]:
-    """The dispatch container's environment: its region, the region table and its policy."""
+def dispatch_env(
+    manifest: Manifest, region: Region, entry: GlobalEntry, names: ResourceNames | None = None
+) -> list[EnvVar]:
+    """The dispatch container's environment: its region, the region table and its policy, with
+    the region's names in this environment (default: unprefixed)."""
+    names = names or region.names
     plain: dict[str, str | None] = {
         Env.REGION: region.key,
         Env.AGENT_BASE_NAME: manifest.agent.name,
+        # Only a prefixed environment sets it: unprefixed stacks keep the environment they had.
+        Env.STACK_PREFIX: names.prefix or None,
         Env.REGIONS: region_table(manifest, entry.url),
         Env.FRONT_DOOR_ID: entry.front_door_id,
         # Inside a Container Apps environment, http://<app name> reaches that app's internal ingress.
-        Env.dispatch("worker_url"): f"http://{region.names.app}",
+        Env.dispatch("worker_url"): f"http://{names.app}",
         **policy_env(manifest.dispatch.policy),
     }
     return _with_secrets(plain, dispatch_secrets(manifest))

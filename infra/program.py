@@ -10,11 +10,14 @@ from infra.global_layer import GlobalLayer
 from infra.global_refs import GlobalOutput, GlobalRefs
 from infra.manifest import (
     DEFAULT_MANIFEST,
+    GLOBAL_KEY,
     Manifest,
     ManifestError,
+    container_app_name_problems,
     global_stack_for,
     is_global_stack,
     load_manifest,
+    stack_prefix,
 )
 from infra.regional_agent import RegionalAgent
 from meridian.images import UNBUILT_IMAGE, is_placeholder_image, pinned_image
@@ -108,14 +111,25 @@ def _deploy_region(manifest: Manifest, stack: str, config: pulumi.Config) -> Non
     region = manifest.region_for_stack(stack, config.get("region"))
     image = _region_image(manifest, stack, config)
     global_stack = config.get("globalStack") or global_stack_for(stack, region.key)
+    # The environment is the global stack's: `staging-us-east` reads `staging-global`, and every
+    # name it creates (resource group, apps, agent name) carries `staging`.
+    names = manifest.region_names(
+        region.key, stack_prefix(global_stack.rsplit("/", 1)[-1], GLOBAL_KEY)
+    )
+    problems = container_app_name_problems(names)
+    if problems:
+        raise pulumi.RunError(
+            f"stack {stack}: {'; '.join(problems)}; shorten the stack prefix, agent.name or the"
+            " region key"
+        )
     refs = GlobalRefs.read(global_stack, region.key)
-    regional = RegionalAgent(manifest, region, image, refs)
+    regional = RegionalAgent(manifest, region, names, image, refs)
 
     pulumi.export(RegionOutput.REGION, region.key)
     pulumi.export(RegionOutput.LOCATION, region.location)
     pulumi.export(RegionOutput.RESOURCE_GROUP, regional.resource_group.name)
     pulumi.export(RegionOutput.APP_NAME, regional.app.name)
-    pulumi.export(RegionOutput.AGENT_NAME, region.tagged_agent_name)
+    pulumi.export(RegionOutput.AGENT_NAME, names.tagged_agent_name)
     pulumi.export(RegionOutput.IMAGE, image)
     pulumi.export(RegionOutput.LIVEKIT_URL, region.livekit_url)
     pulumi.export(RegionOutput.DISPATCH_APP_NAME, regional.dispatch.name)

@@ -20,7 +20,7 @@ from infra.env import (
 )
 from infra.global_layer import REGION_PRIORITY, origin_group_settings
 from infra.global_refs import GlobalRefs
-from infra.manifest import Manifest, Probe, Region, Resources
+from infra.manifest import Manifest, Probe, Region, ResourceNames, Resources
 from meridian.contract import (
     AGENT_COMMAND,
     AGENT_HEALTH_PORT,
@@ -45,17 +45,17 @@ class RegionalAgent(pulumi.ComponentResource):
         self,
         manifest: Manifest,
         region: Region,
+        names: ResourceNames,
         image: str,
         refs: GlobalRefs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:index:RegionalAgent", region.key, None, opts)
-        names = region.names
         location = region.location
         tags = {
             **region.tags,
             "meridian-region": region.key,
-            "meridian-agent": region.tagged_agent_name,
+            "meridian-agent": names.tagged_agent_name,
             "managed-by": "meridian",
         }
         child = pulumi.ResourceOptions(parent=self)
@@ -121,7 +121,7 @@ class RegionalAgent(pulumi.ComponentResource):
                 image=image,
                 command=list(AGENT_COMMAND),
                 args=["start"],
-                env=_env_args(agent_env(region)),
+                env=_env_args(agent_env(region, names)),
                 resources=_resources(region.resources),
                 probes=[
                     _http_probe("Startup", "/", AGENT_HEALTH_PORT, region.probes.startup),
@@ -164,7 +164,7 @@ class RegionalAgent(pulumi.ComponentResource):
                 name="dispatch",
                 image=image,
                 command=list(DISPATCH_COMMAND),
-                env=entry.apply(lambda e: _env_args(dispatch_env(manifest, region, e))),
+                env=entry.apply(lambda e: _env_args(dispatch_env(manifest, region, e, names))),
                 resources=_resources(dispatch.resources),
                 probes=[
                     _http_probe(kind, "/healthz", DISPATCH_PORT, DISPATCH_PROBE)
@@ -194,13 +194,14 @@ class RegionalAgent(pulumi.ComponentResource):
             )
         )
         self.dispatch_url = self.dispatch_host.apply(lambda host: f"https://{host}")
-        self._join_front_door(manifest, region, refs)
+        self._join_front_door(manifest, region, names, refs)
         self.register_outputs({"appName": self.app.name, "dispatchUrl": self.dispatch_url})
 
-    def _join_front_door(self, manifest: Manifest, region: Region, refs: GlobalRefs) -> None:
+    def _join_front_door(
+        self, manifest: Manifest, region: Region, names: ResourceNames, refs: GlobalRefs
+    ) -> None:
         """The region's dispatch joins the shared latency-routed origin group, and gets its own
         group and route (/regions/<key>/*) so that peers can probe exactly this region."""
-        names = region.names
         child = pulumi.ResourceOptions(parent=self)
 
         def origin(name: str, group: pulumi.Input[str]) -> cdn.AFDOrigin:

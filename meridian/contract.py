@@ -100,6 +100,8 @@ class Env:
     LLM_API_VERSION: Final = "MERIDIAN_LLM_API_VERSION"
     # Dispatch
     AGENT_BASE_NAME: Final = "MERIDIAN_AGENT_NAME"  # the base name, without the region
+    # The environment's stack prefix (`staging` for staging-us-east): part of every tagged name.
+    STACK_PREFIX: Final = "MERIDIAN_STACK_PREFIX"
     REGIONS: Final = "MERIDIAN_REGIONS"
     DISPATCH_PREFIX: Final = "MERIDIAN_DISPATCH_"
     DISPATCH_SHARED_SECRET: Final = "MERIDIAN_DISPATCH_SHARED_SECRET"

@@ -9,7 +9,13 @@
 from infra.manifest.errors import ManifestError
 from infra.manifest.loader import DEFAULT_MANIFEST, ROOT, load_manifest, parse_manifest
 from infra.manifest.model import Manifest, Region, global_stack_for, is_global_stack
-from infra.manifest.names import GLOBAL_KEY, GlobalNames, ResourceNames, stack_prefix
+from infra.manifest.names import (
+    GLOBAL_KEY,
+    GlobalNames,
+    ResourceNames,
+    container_app_name_problems,
+    stack_prefix,
+)
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,
@@ -36,6 +42,7 @@ __all__ = [
     "RegionSettings",
     "ResourceNames",
     "Resources",
+    "container_app_name_problems",
     "global_stack_for",
     "is_global_stack",
     "load_manifest",

@@ -3,7 +3,6 @@ rules that span fields, and report every problem at once."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -11,7 +10,7 @@ from pydantic import ValidationError
 
 from infra.manifest.errors import Errors, ManifestError
 from infra.manifest.model import Manifest, Region
-from infra.manifest.names import GLOBAL_KEY, ResourceNames
+from infra.manifest.names import GLOBAL_KEY, ResourceNames, container_app_name_problems
 from infra.manifest.schema import (
     AgentSettings,
     DispatchSection,
@@ -26,7 +25,6 @@ from meridian.contract import REGION_KEY_RULE, is_region_key
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MANIFEST = ROOT / "regions.yaml"
 _S = TypeVar("_S", AgentSettings, DispatchSection, GlobalSettings, RolloutSettings)
-CONTAINER_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
 
 
 def load_manifest(path: Path | str = DEFAULT_MANIFEST) -> Manifest:
@@ -167,15 +165,10 @@ class _Parser:
         return settings
 
     def _check_names(self, key: str, names: ResourceNames) -> None:
-        for role, app_name in names.container_apps().items():
-            if not CONTAINER_APP_NAME.fullmatch(app_name) or "--" in app_name:
-                self.errors.add(
-                    ("regions", key),
-                    key,
-                    f"derived container-app name {app_name!r} ({role}) breaks Azure's rules: 2-32"
-                    " lowercase letters, digits and hyphens, starting with a letter, ending with a"
-                    " letter or digit, no '--'; shorten agent.name or the region key",
-                )
+        for problem in container_app_name_problems(names):
+            self.errors.add(
+                ("regions", key), key, f"{problem}; shorten agent.name or the region key"
+            )
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

@@ -86,6 +86,8 @@ class ResourceNames:
     origin: str
     origin_group: str
     route: str
+    # The environment these names belong to ("" for an unprefixed stack).
+    prefix: str = ""
 
     @classmethod
     def derive(cls, agent_name: str, region: str, prefix: str = "") -> ResourceNames:
@@ -103,11 +105,26 @@ class ResourceNames:
             origin=region,
             origin_group=f"dispatch-{region}",
             route=f"region-{region}",
+            prefix=prefix,
         )
 
     def container_apps(self) -> dict[str, str]:
         """Container-app names, by role, that must satisfy Azure's container-app name rules."""
         return {"app": self.app, "dispatch": self.dispatch_app}
+
+
+CONTAINER_APP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+
+
+def container_app_name_problems(names: ResourceNames) -> list[str]:
+    """Why a region's container-app names break Azure's rules (none: an empty list)."""
+    return [
+        f"derived container-app name {app_name!r} ({role}) breaks Azure's rules: 2-32 lowercase"
+        " letters, digits and hyphens, starting with a letter, ending with a letter or digit,"
+        " no '--'"
+        for role, app_name in names.container_apps().items()
+        if not CONTAINER_APP_NAME.fullmatch(app_name) or "--" in app_name
+    ]
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,11 @@ class DispatchEnvironment(EnvSettings):
         validation_alias=Env.AGENT_BASE_NAME,
         description="the base agent name, e.g. 'support-agent'",
     )
+    stack_prefix: str = Field(
+        "",
+        validation_alias=Env.STACK_PREFIX,
+        description="the environment's stack prefix, e.g. 'staging' (empty: none)",
+    )
     regions: str = Field(validation_alias=Env.REGIONS, description="the region table JSON")
     api_key: Annotated[SecretStr, Field(min_length=1)] = Field(
         validation_alias=Env.LIVEKIT_API_KEY, description="the LiveKit API key"
@@ -97,6 +102,16 @@ class DispatchEnvironment(EnvSettings):
             )
         return value
 
+    @field_validator("stack_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value and not is_agent_base_name(value):
+            raise ValueError(
+                "expected a stack prefix such as 'staging': lowercase letters, digits and single"
+                " hyphens"
+            )
+        return value
+
     @field_validator("worker_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
@@ -136,7 +151,8 @@ class PolicyEnvironment(DispatchPolicy, EnvSettings):
 class DispatchSettings:
     """Everything the dispatch service reads from its environment.
 
-    `agent_name` is the base name; each region's workers register as `tagged_agent_name(region)`.
+    `agent_name` is the base name; each region's workers register as `tagged_agent_name(region)`,
+    which carries the environment's `stack_prefix`.
     """
 
     region: str
@@ -150,6 +166,7 @@ class DispatchSettings:
     port: int = DISPATCH_PORT
     # When set, only requests carrying this X-Azure-FDID are answered (health probes excepted).
     front_door_id: str | None = None
+    stack_prefix: str = ""
 
     def entry(self, region: str) -> RegionEntry:
         """The table entry for a region key (KeyError if it is not deployed)."""
@@ -159,8 +176,9 @@ class DispatchSettings:
         raise KeyError(region)
 
     def tagged_agent_name(self, region: str) -> str:
-        """The name a region's workers register under, e.g. ``support-agent-eu-west``."""
-        return tagged_agent_name(self.agent_name, region)
+        """The name a region's workers register under, e.g. ``support-agent-eu-west``, or
+        ``support-agent-staging-eu-west`` in the environment ``staging``."""
+        return tagged_agent_name(self.agent_name, region, self.stack_prefix)
 
     def secrets(self) -> list[str]:
         """Every credential value, so log redaction can scrub them wherever they appear."""
@@ -217,6 +235,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> DispatchSettings:
         worker_url=env.worker_url,
         port=env.port,
         front_door_id=env.front_door_id,
+        stack_prefix=env.stack_prefix,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,20 @@ class SmokeGate:
             stdin=io.StringIO(json.dumps(given, default=str)),
             limits=self.limits,
         )
+        # The stack knows its own names: in a prefixed environment (staging-us-east) the agent,
+        # its resource group and app carry the prefix, which the manifest alone cannot tell.
+        targets = [_named_by_outputs(target, outputs) for target in targets]
         [result] = self.runner(targets, credentials, self.clip, self.media_factory, limits)
         return outcome_of(result)
+
+
+def _named_by_outputs(target: Target, outputs: Mapping[str, Any]) -> Target:
+    names = {
+        "agent_name": outputs.get(RegionOutput.AGENT_NAME),
+        "resource_group": outputs.get(RegionOutput.RESOURCE_GROUP),
+        "app_name": outputs.get(RegionOutput.APP_NAME),
+    }
+    return replace(target, **{k: v for k, v in names.items() if isinstance(v, str) and v})
 
 
 def outcome_of(result: RegionResult) -> GateOutcome:

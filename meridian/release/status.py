@@ -216,6 +216,9 @@ def _global_url(global_state: StackState, states: Any) -> str | None:
 
 def _region_status(manifest: Manifest, key: str, state: StackState) -> RegionStatus:
     region = manifest.regions[key]
+    # The stack's own outputs name its resources (prefixed in a prefixed environment).
+    rg = state.outputs.get(RegionOutput.RESOURCE_GROUP) or region.names.resource_group
+    app = state.outputs.get(RegionOutput.APP_NAME) or region.names.app
     return RegionStatus(
         region=key,
         stack=state.stack,
@@ -223,7 +226,7 @@ def _region_status(manifest: Manifest, key: str, state: StackState) -> RegionSta
         outputs=state.outputs,
         last_good=state.last_good,
         replicas_configured=(region.replicas.min, region.replicas.max),
-        replicas_note=REPLICAS_NOTE.format(rg=region.names.resource_group, app=region.names.app),
+        replicas_note=REPLICAS_NOTE.format(rg=rg, app=app),
     )
 
 

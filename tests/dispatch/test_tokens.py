@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 from livekit import api
 
+from meridian.dispatch.settings import SettingsError
 from meridian.dispatch.tokens import mint_join_token
 from tests.dispatch.support import API_KEY, API_SECRET
 
@@ -74,3 +76,18 @@ def test_token_dispatches_the_region_tagged_agent(settings):
     assert [(a.agent_name, a.metadata) for a in agents] == [
         ("support-agent-eu-west", '{"lang":"en"}')
     ]
+
+
+async def test_a_prefixed_environment_dispatches_its_own_agent_name(serve, make_settings):
+    client = await serve(make_settings(MERIDIAN_STACK_PREFIX="staging"))
+    response = await client.post("/token", json={})
+    body = await response.json()
+    assert response.status == 201
+    assert body["agent_name"] == "support-agent-staging-eu-west"
+    claims = api.TokenVerifier(API_KEY, API_SECRET).verify(body["participant_token"])
+    assert [a.agent_name for a in claims.room_config.agents] == ["support-agent-staging-eu-west"]
+
+
+def test_a_stack_prefix_that_is_not_a_name_is_refused(make_settings):
+    with pytest.raises(SettingsError, match="MERIDIAN_STACK_PREFIX"):
+        make_settings(MERIDIAN_STACK_PREFIX="Staging!")

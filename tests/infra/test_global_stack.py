@@ -172,7 +172,7 @@ def test_a_fourth_region_adds_a_replica_an_identity_and_a_region_stack_with_its_
         r.inputs["resourceName"] for r in global_plan.of_type(IDENTITY)
     }
     region_plan = plan("prod-sa-east", path)
-    assert region_plan.outputs["agentName"] == "support-agent-sa-east"
+    assert region_plan.outputs["agentName"] == "support-agent-prod-sa-east"
     shared = named(region_plan, "azure-native:cdn:AFDOrigin", "afd-origin-sa-east").inputs
     assert shared["originGroupName"] == NAMES.origin_group
     assert shared["originName"] == "sa-east"

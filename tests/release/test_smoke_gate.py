@@ -53,6 +53,22 @@ def test_the_gate_tests_that_region_at_its_dispatch_url() -> None:
     assert outcome.detail is not None and outcome.detail["region"] == "us-east"
 
 
+def test_the_gate_dispatches_the_agent_name_the_stack_reports() -> None:
+    runner = Runner()
+    gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]
+    outputs = {
+        "agentName": "support-agent-staging-us-east",
+        "resourceGroup": "rg-support-agent-staging-us-east",
+        "appName": "support-agent-staging-us-east",
+        "dispatchUrl": "https://d.example.test",
+    }
+    assert gate.check("us-east", outputs).ok
+    [target] = runner.calls[0][0]
+    assert target.agent_name == "support-agent-staging-us-east"
+    assert target.resource_group == "rg-support-agent-staging-us-east"
+    assert target.app_name == "support-agent-staging-us-east"
+
+
 def test_a_failed_step_is_the_gates_reason() -> None:
     gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=Runner(failed="agent"))  # type: ignore[arg-type]
     outcome = gate.check("eu-west", {})

@@ -66,7 +66,7 @@ def test_text_lists_every_resource_of_the_chosen_stack() -> None:
     result = run_synth("--stack", "prod-ap-southeast", "--manifest", str(THREE_REGIONS))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("stack prod-ap-southeast: region ap-southeast in southeastasia")
-    assert "+ azure-native:app:ContainerApp  support-agent-ap-southeast" in result.stdout
+    assert "+ azure-native:app:ContainerApp  support-agent-prod-ap-southeast" in result.stdout
     assert "env[LIVEKIT_API_SECRET]: secretRef livekit-api-secret" in result.stdout
     assert "secrets[livekit-api-secret].keyVaultUrl: https://kv-" in result.stdout
     assert "synth-placeholder" not in result.stdout
