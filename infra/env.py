@@ -28,14 +28,8 @@ class SecretSpec:
     env: str
 
     @property
-    def config_key(self) -> str:
-        """The Pulumi config key (`pulumi config set --secret meridian:<key>`)."""
-        first, *rest = self.env.lower().split("_")
-        return first + "".join(part.capitalize() for part in rest)
-
-    @property
     def secret_name(self) -> str:
-        """The Container App secret name (lowercase letters, digits and hyphens)."""
+        """The Key Vault and Container App secret name (lowercase letters, digits, hyphens)."""
         return re.sub(r"[^a-z0-9]+", "-", self.env.lower())
 
 
@@ -97,7 +91,7 @@ def dispatch_secrets(manifest: Manifest) -> list[SecretSpec]:
 
 
 def all_secrets(manifest: Manifest) -> list[SecretSpec]:
-    """Every secret any region's containers use: what the global stack puts in the Key Vault."""
+    """Every secret any region's containers use: what the global Key Vault must hold."""
     specs = [s for region in manifest.regions.values() for s in agent_secrets(region)]
     specs += dispatch_secrets(manifest)
     return list(dict.fromkeys(specs))

@@ -1,13 +1,12 @@
 """GlobalLayer: what every region shares, deployed once, before any region.
 
-One registry replicated to every region, one Key Vault holding every secret, one managed identity
+One registry replicated to every region, one Key Vault for every secret (whose values are set
+outside Pulumi, so a deploy never writes one), one managed identity
 per region already granted pull and read rights, and one Front Door entry URL whose shared origin
 group each region stack joins with its own dispatch service.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
 
 import pulumi
 from pulumi_azure_native import (
@@ -21,7 +20,6 @@ from pulumi_azure_native import (
 )
 
 from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
-from infra.env import SecretSpec
 from infra.manifest import GlobalNames, Manifest
 from infra.naming import deployment_seed
 from meridian.geo.regions import azure_regions
@@ -44,14 +42,13 @@ def zone_redundancy(location: str) -> str:
 
 
 class GlobalLayer(pulumi.ComponentResource):
-    """Registry with a replica per region, Key Vault with the secrets, per-region identities with
+    """Registry with a replica per region, the Key Vault, per-region identities with
     their grants, and the Front Door profile, endpoint, shared origin group and route."""
 
     def __init__(
         self,
         manifest: Manifest,
         names: GlobalNames,
-        secrets: Mapping[SecretSpec, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("meridian:index:GlobalLayer", names.resource_group, None, opts)
@@ -108,7 +105,7 @@ class GlobalLayer(pulumi.ComponentResource):
             if region.location != location
         }
 
-        # --- secrets, set once ----------------------------------------------------------------
+        # --- the vault: its secrets are set outside Pulumi (README, 'Secrets') ------------------
         self.vault = keyvault.Vault(
             "vault",
             vault_name=vault_name,
@@ -125,17 +122,6 @@ class GlobalLayer(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self.secrets = {
-            spec: keyvault.Secret(
-                f"vault-{spec.secret_name}",
-                secret_name=spec.secret_name,
-                vault_name=self.vault.name,
-                resource_group_name=rg,
-                properties=keyvault.SecretPropertiesArgs(value=value),
-                opts=child,
-            )
-            for spec, value in secrets.items()
-        }
 
         # --- one identity per region, granted before its region deploys -----------------------
         # Role assignments take minutes to propagate. Made here, they have propagated by the time

@@ -17,6 +17,9 @@ class GlobalOutput:
     REGISTRY_ID = "registryId"
     KEY_VAULT_URI = "keyVaultUri"
     KEY_VAULT_NAME = "keyVaultName"
+    KEY_VAULT_ID = "keyVaultId"
+    # The names of the secrets the vault must hold for the regions of the manifest.
+    REQUIRED_SECRETS = "requiredSecrets"
     FRONT_DOOR_ID = "frontDoorId"
     FRONT_DOOR_PROFILE = "frontDoorProfile"
     FRONT_DOOR_ENDPOINT = "frontDoorEndpoint"

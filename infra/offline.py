@@ -19,7 +19,6 @@ from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import run_in_stack
 
-from infra.env import all_secrets
 from infra.manifest import DEFAULT_MANIFEST, Manifest, global_stack_for, is_global_stack
 from infra.manifest.names import SEED_BYTES
 
@@ -62,12 +61,6 @@ def synth_seed(stack: str) -> str:
     return hashlib.sha256(f"meridian-synth|{stack}".encode()).hexdigest()[: 2 * SEED_BYTES]
 
 
-def synth_secrets(manifest: Manifest) -> dict[str, str]:
-    """Placeholder secret config for the global stack in an offline run: obviously fake, never
-    real credentials. Region stacks hold no secrets; they reference the global Key Vault."""
-    return {s.config_key: f"synth-placeholder-{s.secret_name}" for s in all_secrets(manifest)}
-
-
 def plan_stacks(
     manifest: Manifest,
     stacks: list[str],
@@ -76,7 +69,7 @@ def plan_stacks(
 ) -> dict[str, StackPlan]:
     """Plan each stack the way a deploy runs them: a region stack reads the outputs of the global
     stack it names, so that global stack is planned first (and shown when asked for). `secrets`
-    is the global stack's secret config (default: obvious placeholders)."""
+    is secret config the global stack is given (it reads none: secret values live in the vault)."""
     plans: dict[str, StackPlan] = {}
     globals_: dict[str, StackPlan] = {}
 
@@ -86,7 +79,7 @@ def plan_stacks(
                 name,
                 manifest.path,
                 config=config,
-                secrets=synth_secrets(manifest) if secrets is None else secrets,
+                secrets=secrets,
             )
         return globals_[name]
 

@@ -56,13 +56,16 @@ def main() -> None:
 
 
 def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
-    secrets = {spec: config.require_secret(spec.config_key) for spec in all_secrets(manifest)}
-    layer = GlobalLayer(manifest, manifest.global_names(stack), secrets)
+    # Secret values never pass through Pulumi: they are set in the vault (README, 'Secrets'), so
+    # an `up` from any copy of the stack config, a release's included, cannot write an old one.
+    layer = GlobalLayer(manifest, manifest.global_names(stack))
     pulumi.export(GlobalOutput.RESOURCE_GROUP, layer.resource_group.name)
     pulumi.export(GlobalOutput.REGISTRY_LOGIN_SERVER, layer.registry.login_server)
     pulumi.export(GlobalOutput.REGISTRY_ID, layer.registry.id)
     pulumi.export(GlobalOutput.KEY_VAULT_URI, layer.vault.properties.vault_uri)
     pulumi.export(GlobalOutput.KEY_VAULT_NAME, layer.vault.name)
+    pulumi.export(GlobalOutput.KEY_VAULT_ID, layer.vault.id)
+    pulumi.export(GlobalOutput.REQUIRED_SECRETS, [s.secret_name for s in all_secrets(manifest)])
     pulumi.export(GlobalOutput.FRONT_DOOR_ID, layer.front_door.front_door_id)
     pulumi.export(GlobalOutput.FRONT_DOOR_PROFILE, layer.front_door.name)
     pulumi.export(GlobalOutput.FRONT_DOOR_ENDPOINT, layer.endpoint.name)

@@ -70,8 +70,7 @@ class DispatchPolicy(_Frozen):
     publish_sources: _Names = ("microphone",)
     rate_per_minute: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     rate_burst: Annotated[int, Field(ge=1, le=1_000_000)] = 10
-    # The secret itself (16+ characters) comes from
-    # `pulumi config set --secret meridianDispatchSharedSecret`.
+    # The secret itself (16+ characters) is the Key Vault secret meridian-dispatch-shared-secret.
     require_shared_secret: bool = False
     # How many proxies in front of the service append to X-Forwarded-For (the client address is
     # the Nth entry from the right). 0 trusts no forwarded header: the socket peer is the client.

@@ -74,8 +74,8 @@ class Errors:
             allowed = _fields_at(model, loc[:-1])
             if re.search(SECRET_LIKE_KEY, field, re.IGNORECASE):
                 problem = (
-                    "secrets never go in regions.yaml; set them with"
-                    " `pulumi config set --secret` (see README)"
+                    "secrets never go in regions.yaml; set them in the global Key Vault with"
+                    " `az keyvault secret set` (README, 'Secrets')"
                 )
             else:
                 close = did_you_mean(field, allowed)

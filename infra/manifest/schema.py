@@ -61,8 +61,8 @@ def _plain_text(value: str, what: str) -> str:
     if reason:
         raise PydanticCustomError(
             SECRET_VALUE,
-            f"{what} {reason}; secrets never go in regions.yaml: set them with"
-            " `pulumi config set --secret` (see README)",
+            f"{what} {reason}; secrets never go in regions.yaml: set them in the global Key"
+            " Vault with `az keyvault secret set` (README, 'Secrets')",
         )
     return value
 
@@ -75,7 +75,7 @@ def _url(value: str, schemes: tuple[str, ...], what: str, example: str) -> str:
         raise PydanticCustomError(
             SECRET_VALUE,
             f"{what} must not carry a user name or password: it is shown to every client;"
-            " set credentials with `pulumi config set --secret`",
+            " set credentials in the global Key Vault (README, 'Secrets')",
         )
     return value
 
