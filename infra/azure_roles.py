@@ -10,6 +10,7 @@ from pulumi_azure_native import authorization
 # Built-in role IDs (the same in every tenant).
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # pull images, nothing else
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"  # read secret values
+STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # read blobs, nothing else
 
 
 def grant(

@@ -40,6 +40,9 @@ class GlobalEntry:
 
     url: str
     front_door_id: str
+    # The published region table, and the identity that reads it.
+    region_table_url: str
+    identity_client_id: str
 
 
 @dataclass(frozen=True)
@@ -97,21 +100,21 @@ def all_secrets(manifest: Manifest) -> list[SecretSpec]:
     return list(dict.fromkeys(specs))
 
 
-def region_table(manifest: Manifest, global_url: str) -> str:
-    """MERIDIAN_REGIONS: every region dispatch may send users to, as the service parses it. Peers
-    are probed through the global entry URL's per-region route unless a region names its own
-    dispatch_url, so no address has to be copied after a deploy."""
-    return render_region_table(
-        [
-            RegionEntry(
-                region=r.key,
-                location=r.location,
-                livekit_url=r.livekit_url,
-                dispatch_url=r.dispatch_url or f"{global_url}{region_route_prefix(r.key)}",
-            )
-            for r in manifest.regions.values()
-        ]
+def region_entry(region: Region, global_url: str) -> RegionEntry:
+    """One region as dispatch routes by it. Peers are probed through the global entry URL's
+    per-region route unless a region names its own dispatch_url, so no address is copied."""
+    return RegionEntry(
+        region=region.key,
+        location=region.location,
+        livekit_url=region.livekit_url,
+        dispatch_url=region.dispatch_url or f"{global_url}{region_route_prefix(region.key)}",
     )
+
+
+def region_table(manifest: Manifest, global_url: str) -> str:
+    """Every region dispatch may send users to, as the service parses it: what the global layer
+    publishes (regions.json) for every region's dispatch to read."""
+    return render_region_table([region_entry(r, global_url) for r in manifest.regions.values()])
 
 
 def dispatch_env(
@@ -125,7 +128,11 @@ def dispatch_env(
         Env.AGENT_BASE_NAME: manifest.agent.name,
         # Only a prefixed environment sets it: unprefixed stacks keep the environment they had.
         Env.STACK_PREFIX: names.prefix or None,
-        Env.REGIONS: region_table(manifest, entry.url),
+        # Its own region only, which depends on nothing but this region: the service starts on
+        # it, then reads the whole table the global layer publishes and keeps it current.
+        Env.REGIONS: render_region_table([region_entry(region, entry.url)]),
+        Env.REGIONS_URL: entry.region_table_url,
+        Env.AZURE_CLIENT_ID: entry.identity_client_id,
         Env.FRONT_DOOR_ID: entry.front_door_id,
         # Inside a Container Apps environment, http://<app name> reaches that app's internal ingress.
         Env.dispatch("worker_url"): f"http://{names.app}",

@@ -2,8 +2,9 @@
 
 One registry replicated to every region, one Key Vault for every secret (whose values are set
 outside Pulumi, so a deploy never writes one), one managed identity
-per region already granted pull and read rights, and one Front Door entry URL whose shared origin
-group each region stack joins with its own dispatch service.
+per region already granted pull and read rights, one Front Door entry URL whose shared origin
+group each region stack joins with its own dispatch service, and the region table that every
+region's dispatch reads (so adding a region touches no other region's stack).
 """
 
 from __future__ import annotations
@@ -19,7 +20,13 @@ from pulumi_azure_native import (
     storage,
 )
 
-from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
+from infra.azure_roles import (
+    ACR_PULL,
+    KEY_VAULT_SECRETS_USER,
+    STORAGE_BLOB_DATA_READER,
+    grant,
+)
+from infra.env import region_table
 from infra.manifest import GlobalNames, Manifest
 from infra.naming import deployment_seed
 from meridian.geo.regions import azure_regions
@@ -33,6 +40,9 @@ FALLBACK_PRIORITY = 5
 REGION_PRIORITY = 1
 FALLBACK_BODY = '{"error": "unavailable", "message": "no Meridian region is deployed and healthy; try again later"}'
 FALLBACK_DOCUMENT = "unavailable.json"
+# The published region table: a private container of the global storage account.
+REGION_TABLE_CONTAINER = "meridian"
+REGION_TABLE_BLOB = "regions.json"
 
 
 def zone_redundancy(location: str) -> str:
@@ -43,7 +53,8 @@ def zone_redundancy(location: str) -> str:
 
 class GlobalLayer(pulumi.ComponentResource):
     """Registry with a replica per region, the Key Vault, per-region identities with
-    their grants, and the Front Door profile, endpoint, shared origin group and route."""
+    their grants, the Front Door profile, endpoint, shared origin group and route, and the
+    published region table."""
 
     def __init__(
         self,
@@ -59,6 +70,7 @@ class GlobalLayer(pulumi.ComponentResource):
             "managed-by": "meridian",
         }
         child = pulumi.ResourceOptions(parent=self)
+        self.names = names
         client = authorization.get_client_config_output()
         # Pulumi names below are fixed words; only the Azure names of globally unique resources
         # carry the deployment seed (infra.manifest.names), so no manifest edit renames them.
@@ -184,7 +196,22 @@ class GlobalLayer(pulumi.ComponentResource):
             **origin_group_settings(manifest),
             opts=child,
         )
-        fallback = self._fallback_origin(names, location, rg, tags, child)
+        # One storage account serves the fallback answer (its static website) and the region
+        # table (a private container).
+        self.storage = storage.StorageAccount(
+            "storage",
+            account_name=self.seed.apply(names.storage),
+            resource_group_name=rg,
+            location=location,
+            kind="StorageV2",
+            sku=storage.SkuArgs(name="Standard_LRS"),
+            allow_blob_public_access=False,
+            minimum_tls_version="TLS1_2",
+            enable_https_traffic_only=True,
+            tags=tags,
+            opts=child,
+        )
+        fallback = self._fallback_origin(names, rg, child)
         self.route = cdn.Route(
             f"endpoint-{names.route}",
             route_name=names.route,
@@ -202,29 +229,65 @@ class GlobalLayer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[fallback]),
         )
         self.url = pulumi.Output.concat("https://", self.endpoint.host_name)
-        self.register_outputs({"globalUrl": self.url})
+        self.region_table_url = self._publish_region_table(
+            manifest, rg, client.subscription_id, child
+        )
+        self.register_outputs({"globalUrl": self.url, "regionTableUrl": self.region_table_url})
 
-    def _fallback_origin(
+    def _publish_region_table(
         self,
-        names: GlobalNames,
-        location: str,
+        manifest: Manifest,
         rg: pulumi.Output[str],
-        tags: dict[str, str],
+        subscription_id: pulumi.Output[str],
         child: pulumi.ResourceOptions,
-    ) -> cdn.AFDOrigin:
-        account = storage.StorageAccount(
-            "storage",
-            account_name=self.seed.apply(names.storage),
+    ) -> pulumi.Output[str]:
+        """Every region, as dispatch routes by it, in a private blob that each region's identity
+        may read (its URL is returned): dispatch refreshes its table from it, so a new region
+        changes the global stack and its own, no other."""
+        container = storage.BlobContainer(
+            "storage-meridian",
+            container_name=REGION_TABLE_CONTAINER,
+            account_name=self.storage.name,
             resource_group_name=rg,
-            location=location,
-            kind="StorageV2",
-            sku=storage.SkuArgs(name="Standard_LRS"),
-            allow_blob_public_access=False,
-            minimum_tls_version="TLS1_2",
-            enable_https_traffic_only=True,
-            tags=tags,
+            public_access="None",
             opts=child,
         )
+        table = self.url.apply(lambda url: pulumi.StringAsset(region_table(manifest, url)))
+        # A new table replaces the blob (azure-native deletes it first, as it has a fixed name):
+        # a dispatch that reads in that moment gets a 404 and keeps the table it has.
+        storage.Blob(
+            f"storage-{REGION_TABLE_BLOB}",
+            blob_name=REGION_TABLE_BLOB,
+            account_name=self.storage.name,
+            container_name=container.name,
+            resource_group_name=rg,
+            content_type="application/json",
+            source=table,
+            opts=child,
+        )
+        scope_name = pulumi.Output.concat(self.storage.name, f"/{REGION_TABLE_CONTAINER}")
+        for key, identity in self.identities.items():
+            identity_name = manifest.region_names(key, self.names.prefix).identity
+            grant(
+                f"{identity_name}-regions",
+                role=STORAGE_BLOB_DATA_READER,
+                scope=container.id,
+                scope_name=scope_name,
+                principal_id=identity.principal_id,
+                principal_name=identity_name,
+                subscription_id=subscription_id,
+                opts=child,
+            )
+        return pulumi.Output.concat(
+            self.storage.primary_endpoints.apply(lambda e: (e.blob or "").rstrip("/")),
+            f"/{REGION_TABLE_CONTAINER}/{REGION_TABLE_BLOB}",
+        )
+
+    def _fallback_origin(
+        self, names: GlobalNames, rg: pulumi.Output[str], child: pulumi.ResourceOptions
+    ) -> cdn.AFDOrigin:
+        """The last-resort origin: the storage account's static website answering a JSON 404."""
+        account = self.storage
         website = storage.StorageAccountStaticWebsite(
             "storage-website",
             account_name=account.name,

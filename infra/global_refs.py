@@ -25,6 +25,8 @@ class GlobalOutput:
     FRONT_DOOR_ENDPOINT = "frontDoorEndpoint"
     ORIGIN_GROUP = "originGroup"
     GLOBAL_URL = "globalUrl"
+    # Where the whole region table is published, for every region's dispatch to read.
+    REGION_TABLE_URL = "regionTableUrl"
     # {region key: {"id", "clientId", "principalId"}} of each region's managed identity.
     IDENTITIES = "identities"
 
@@ -42,6 +44,7 @@ class GlobalRefs:
     endpoint: pulumi.Output[str]
     origin_group: pulumi.Output[str]
     global_url: pulumi.Output[str]
+    region_table_url: pulumi.Output[str]
     identity_id: pulumi.Output[str]
     identity_client_id: pulumi.Output[str]
 
@@ -68,6 +71,7 @@ class GlobalRefs:
             endpoint=out(GlobalOutput.FRONT_DOOR_ENDPOINT),
             origin_group=out(GlobalOutput.ORIGIN_GROUP),
             global_url=out(GlobalOutput.GLOBAL_URL),
+            region_table_url=out(GlobalOutput.REGION_TABLE_URL),
             identity_id=identity("id"),
             identity_client_id=identity("clientId"),
         )

@@ -36,6 +36,8 @@ class PlannedResource:
     type: str
     name: str
     inputs: dict[str, Any]
+    # The Pulumi names of the resources it waits for (inputs it reads, and depends_on).
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass
@@ -167,7 +169,8 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         if request.custom and not request.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
             inputs = _masked(json_format.MessageToDict(request.object))
-            self.plan.resources.append(PlannedResource(request.type, request.name, inputs))
+            waits = tuple(sorted({urn.rsplit("::", 1)[-1] for urn in request.dependencies}))
+            self.plan.resources.append(PlannedResource(request.type, request.name, inputs, waits))
         return super().RegisterResource(request)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -280,6 +283,7 @@ _NAME_INPUTS = {
     "azure-native:cdn:Route": "routeName",
     "azure-native:storage:StorageAccount": "accountName",
     "azure-native:storage:Blob": "blobName",
+    "azure-native:storage:BlobContainer": "containerName",
     "azure-native:operationalinsights:Workspace": "workspaceName",
     "azure-native:app:ManagedEnvironment": "environmentName",
     "azure-native:app:ContainerApp": "containerAppName",
@@ -303,7 +307,12 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
     if typ == "azure-native:cdn:AFDEndpoint":
         return {"hostName": f"{name}-mock.z01.azurefd.net"}
     if typ == "azure-native:storage:StorageAccount":
-        return {"primaryEndpoints": {"web": f"https://{name}.z6.web.core.windows.net/"}}
+        return {
+            "primaryEndpoints": {
+                "web": f"https://{name}.z6.web.core.windows.net/",
+                "blob": f"https://{name}.blob.core.windows.net/",
+            }
+        }
     if typ == "azure-native:app:ContainerApp":
         return {"latestRevisionName": f"{name}--mock1"}
     return {}

@@ -71,6 +71,7 @@ def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> Non
     pulumi.export(GlobalOutput.FRONT_DOOR_ENDPOINT, layer.endpoint.name)
     pulumi.export(GlobalOutput.ORIGIN_GROUP, layer.origin_group.name)
     pulumi.export(GlobalOutput.GLOBAL_URL, layer.url)
+    pulumi.export(GlobalOutput.REGION_TABLE_URL, layer.region_table_url)
     pulumi.export(
         GlobalOutput.IDENTITIES,
         {

@@ -155,8 +155,15 @@ class RegionalAgent(pulumi.ComponentResource):
         )
 
         dispatch = manifest.dispatch
-        entry = pulumi.Output.all(refs.global_url, refs.front_door_id).apply(
-            lambda values: GlobalEntry(url=values[0], front_door_id=values[1])
+        entry = pulumi.Output.all(
+            refs.global_url, refs.front_door_id, refs.region_table_url, refs.identity_client_id
+        ).apply(
+            lambda values: GlobalEntry(
+                url=values[0],
+                front_door_id=values[1],
+                region_table_url=values[2],
+                identity_client_id=values[3],
+            )
         )
         self.dispatch = shared.container_app(
             names.dispatch_app,

@@ -103,6 +103,10 @@ class Env:
     # The environment's stack prefix (`staging` for staging-us-east): part of every tagged name.
     STACK_PREFIX: Final = "MERIDIAN_STACK_PREFIX"
     REGIONS: Final = "MERIDIAN_REGIONS"
+    # Where the global layer publishes the whole region table (a blob), and the client ID of the
+    # region's managed identity that reads it (azure-identity's own variable name).
+    REGIONS_URL: Final = "MERIDIAN_REGIONS_URL"
+    AZURE_CLIENT_ID: Final = "AZURE_CLIENT_ID"
     DISPATCH_PREFIX: Final = "MERIDIAN_DISPATCH_"
     DISPATCH_SHARED_SECRET: Final = "MERIDIAN_DISPATCH_SHARED_SECRET"
     # The Front Door profile ID token requests must carry (FRONT_DOOR_ID_HEADER); unset: no check.

@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import structlog
 from aiohttp import web
@@ -16,6 +17,12 @@ from meridian.contract import DISPATCH_KEY_HEADER, FRONT_DOOR_ID_HEADER, region_
 from meridian.dispatch.clientip import client_address
 from meridian.dispatch.health import HealthBoard, Prober
 from meridian.dispatch.ratelimit import RateLimiter
+from meridian.dispatch.region_table import (
+    BlobTableSource,
+    RegionTableRefresher,
+    TableSource,
+    region_identity,
+)
 from meridian.dispatch.request import (
     MAX_BODY_BYTES,
     RequestError,
@@ -26,12 +33,17 @@ from meridian.dispatch.routing import ClientHints, NoHealthyRegion, choose_regio
 from meridian.dispatch.settings import DispatchSettings
 from meridian.dispatch.tokens import mint_join_token
 from meridian.geo.latency import country_location
+from meridian.region_table import RegionEntry
 
 log = structlog.get_logger("dispatch")
 
 TOKEN_PATHS = ("/", "/token")
 BOARD_KEY = web.AppKey("board", HealthBoard)
 PROBER_KEY = web.AppKey("prober", Prober)
+REFRESHER_KEY = web.AppKey("region_table", RegionTableRefresher)
+# At start, how long the first read of the published region table may hold up serving; past it
+# the service starts on its environment's table and the refresh goes on in the background.
+FIRST_TABLE_READ_SECONDS = 5.0
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # A token request is at most 16 KiB; a client that has not sent it within this many seconds is
@@ -96,7 +108,7 @@ class DispatchService:
         self.settings = settings
         self.board = board
         self.limiter = limiter
-        self._known_regions = {e.region for e in settings.regions}
+        self.prober: Prober | None = None
         self._health_paths = health_paths(settings.region)
         self._token_paths = token_paths(settings.region)
 
@@ -275,6 +287,13 @@ class DispatchService:
             log.info("client_aborted", client=self.client_key(request))
             raise
 
+    def update_regions(self, regions: tuple[RegionEntry, ...]) -> None:
+        """Serve from a new region table: route, probe and list exactly its regions."""
+        self.settings = replace(self.settings, regions=regions)
+        self.board.sync([e.region for e in regions])
+        if self.prober is not None:
+            self.prober.update_settings(self.settings)
+
     def _states(self) -> dict[str, str]:
         return {region: self.board.get(region).state for region in self.board.regions()}
 
@@ -316,8 +335,11 @@ def create_app(
     board: HealthBoard | None = None,
     limiter: RateLimiter | None = None,
     probe: bool = True,
+    table_source: TableSource | None = None,
 ) -> web.Application:
-    """Build the aiohttp application; with ``probe`` it probes regions in the background."""
+    """Build the aiohttp application; with ``probe`` it probes regions in the background. With
+    a published region table (`settings.regions_url`, or `table_source`) it keeps its table
+    current from it."""
     policy = settings.policy
     board = board or HealthBoard(
         [e.region for e in settings.regions],
@@ -340,8 +362,33 @@ def create_app(
     if policy.country_header:
         country_location("US")  # load the country table before the first request, not during it
 
+    if table_source is None and settings.regions_url:
+        table_source = BlobTableSource(
+            settings.regions_url, region_identity(settings.azure_client_id)
+        )
+    if table_source is not None:
+        refresher = RegionTableRefresher(
+            table_source,
+            settings.region,
+            settings.regions,
+            service.update_regions,
+            settings.regions_refresh_seconds,
+        )
+        app[REFRESHER_KEY] = refresher
+
+        async def start_refresh(_: web.Application) -> None:
+            # Registered before the prober's start, so its first round covers the whole table.
+            await refresher.start(FIRST_TABLE_READ_SECONDS)
+
+        async def stop_refresh(_: web.Application) -> None:
+            await refresher.stop()
+
+        app.on_startup.append(start_refresh)
+        app.on_cleanup.append(stop_refresh)
+
     if probe:
         prober = Prober(settings, board)
+        service.prober = prober
         app[PROBER_KEY] = prober
 
         async def start(_: web.Application) -> None:

@@ -66,9 +66,21 @@ class HealthBoard:
         """Every region the board tracks, in table order."""
         return list(self._health)
 
+    def sync(self, regions: list[str]) -> None:
+        """Track exactly `regions` (a new region table): regions it already tracks keep their
+        state; a new one starts down, so no user is sent to it before a probe finds it up."""
+        self._health = {
+            region: self._health.get(region)
+            or RegionHealth(state="down", reason="new in the region table; not probed yet")
+            for region in regions
+        }
+
     def record(self, region: str, result: ProbeResult, now: float) -> None:
-        """Fold one probe result into the region's state."""
-        health = self._health[region]
+        """Fold one probe result into the region's state (none for a region the table dropped
+        while it was being probed)."""
+        health = self._health.get(region)
+        if health is None:
+            return
         health.last_check = now
         health.detail = result.detail
         if result.ok:
@@ -236,6 +248,15 @@ class Prober:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def settings(self) -> DispatchSettings:
+        """The settings (and so the region table) the next round probes by."""
+        return self._settings
+
+    def update_settings(self, settings: DispatchSettings) -> None:
+        """Probe the regions of `settings` from the next round on (a new region table)."""
+        self._settings = settings
 
     async def probe_once(self) -> None:
         """Run one round of probes concurrently and record the results."""

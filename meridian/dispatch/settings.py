@@ -39,6 +39,9 @@ MIN_SHARED_SECRET_LENGTH = 16
 # bits, and livekit-server logs "secret is too short, should be at least 32 characters" below
 # this. Generated LiveKit secrets are longer base62 strings.
 MIN_API_SECRET_LENGTH = 32
+# How often dispatch reads the region table the global layer publishes: a region added to the
+# manifest is routed to (and failed over to) by every other region within about this long.
+DEFAULT_REGIONS_REFRESH_SECONDS = 60.0
 # Front Door profile IDs are GUIDs; anything else in MERIDIAN_FRONT_DOOR_ID is a rendering mistake.
 _FRONT_DOOR_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
@@ -84,6 +87,28 @@ class DispatchEnvironment(EnvSettings):
         validation_alias=Env.FRONT_DOOR_ID,
         description="the global Front Door profile's ID (its X-Azure-FDID header value)",
     )
+    regions_url: str | None = Field(
+        None,
+        validation_alias=Env.REGIONS_URL,
+        description="an https:// URL of the region table the global layer publishes",
+    )
+    azure_client_id: str | None = Field(
+        None,
+        validation_alias=Env.AZURE_CLIENT_ID,
+        description="the client ID of the region's managed identity",
+    )
+    regions_refresh_seconds: Annotated[float, Field(ge=5, le=3600)] = Field(
+        DEFAULT_REGIONS_REFRESH_SECONDS,
+        validation_alias=Env.dispatch("regions_refresh_seconds"),
+        description="seconds between reads of the published region table, 5 to 3600",
+    )
+
+    @field_validator("regions_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https://[^\s/@]+/\S+", value):
+            raise ValueError("expected an https:// URL of the published region table")
+        return value
 
     @field_validator("region")
     @classmethod
@@ -167,6 +192,10 @@ class DispatchSettings:
     # When set, only requests carrying this X-Azure-FDID are answered (health probes excepted).
     front_door_id: str | None = None
     stack_prefix: str = ""
+    # The published region table (None: the environment's table is all there is).
+    regions_url: str | None = None
+    azure_client_id: str | None = None
+    regions_refresh_seconds: float = DEFAULT_REGIONS_REFRESH_SECONDS
 
     def entry(self, region: str) -> RegionEntry:
         """The table entry for a region key (KeyError if it is not deployed)."""
@@ -236,6 +265,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> DispatchSettings:
         port=env.port,
         front_door_id=env.front_door_id,
         stack_prefix=env.stack_prefix,
+        regions_url=env.regions_url,
+        azure_client_id=env.azure_client_id,
+        regions_refresh_seconds=env.regions_refresh_seconds,
     )
 
 

@@ -87,6 +87,11 @@ def test_secrets_never_appear_in_repr(settings):
         ({"MERIDIAN_FRONT_DOOR_ID": "id with spaces"}, "MERIDIAN_FRONT_DOOR_ID"),
         ({"MERIDIAN_FRONT_DOOR_ID": "x" * 65}, "MERIDIAN_FRONT_DOOR_ID"),
         ({"MERIDIAN_DISPATCH_WORKER_URL": "support-agent-eu-west"}, "MERIDIAN_DISPATCH_WORKER_URL"),
+        ({"MERIDIAN_REGIONS_URL": "http://st.example/m/regions.json"}, "MERIDIAN_REGIONS_URL"),
+        (
+            {"MERIDIAN_DISPATCH_REGIONS_REFRESH_SECONDS": "1"},
+            "MERIDIAN_DISPATCH_REGIONS_REFRESH_SECONDS",
+        ),
         (
             {"MERIDIAN_DISPATCH_ALLOW_REGION_OVERRIDE": "maybe"},
             "MERIDIAN_DISPATCH_ALLOW_REGION_OVERRIDE",

@@ -129,12 +129,11 @@ def test_the_route_serves_the_token_endpoint_and_health_over_https(global_plan: 
 def test_the_route_is_created_after_an_enabled_origin_exists(global_plan: StackPlan) -> None:
     # Azure refuses a route whose origin group has no enabled origin; the fallback is that origin
     # until the first region joins, and answers a clear JSON 404 when no region is healthy.
-    types = [r.type for r in global_plan.resources]
-    fallback = global_plan.one("azure-native:cdn:AFDOrigin").inputs
-    assert fallback["enabledState"] == "Enabled"
-    assert fallback["priority"] == 5
-    assert types.index("azure-native:cdn:AFDOrigin") < types.index("azure-native:cdn:Route")
-    body = global_plan.one("azure-native:storage:Blob").inputs
+    origin = global_plan.one("azure-native:cdn:AFDOrigin")
+    assert origin.inputs["enabledState"] == "Enabled"
+    assert origin.inputs["priority"] == 5
+    assert origin.name in global_plan.one("azure-native:cdn:Route").depends_on
+    body = named(global_plan, "azure-native:storage:Blob", "storage-unavailable.json").inputs
     assert json.loads(body["source"]["text"])["error"] == "unavailable"
 
 

@@ -101,9 +101,12 @@ def test_diff_shows_what_an_edit_of_the_manifest_changes(tmp_path: Path) -> None
     result = run_synth("--manifest", str(_edited(tmp_path)), "--diff", str(THREE_REGIONS))
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert text.startswith("stack global: 4 to add")
+    # The global stack adds the region's identity, grants and replica, and publishes it.
+    assert text.startswith("stack global: 5 to add, 1 to change")
+    assert "  ~ azure-native:storage:Blob  storage-regions.json" in text
     assert "  + azure-native:managedidentity:UserAssignedIdentity  id-support-agent-sa-east" in text
     assert "  ~ azure-native:app:ContainerApp  support-agent-eu-west" in text
+    assert "  ~ azure-native:app:ContainerApp  dispatch-eu-west" not in text
     assert "      template.scale.maxReplicas: 16 -> 12" in text
     assert "stack sa-east: new stack" in text
     assert "+ azure-native:app:ContainerApp  support-agent-sa-east" in text
