@@ -1,5 +1,12 @@
 """The release state machine: the global stack, then each wave's regions one by one, each `up`
-followed by its smoke gate; at the first failure, roll back and stop."""
+followed by its smoke gate; at the first failure, roll back and stop.
+
+A rollback is an `up` of the same program with the last good image: it changes the image, never
+the infrastructure. So a region whose stack has an infrastructure change pending (the release's
+commit changed infra, or regions.yaml) gets that change first, with the image it already runs,
+gated; only then the new image. The state a failed image rolls back to is then one that passed
+a gate, and an infrastructure change that breaks a region is caught before the new image is
+involved, and reported as one that a rollback cannot undo."""
 
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ from meridian.release.plan import (
     UpOutcome,
     Wave,
     already_done,
+    changes_text,
     rollback_target,
     select_waves,
     unfinished,
@@ -34,6 +42,16 @@ EXIT_USAGE = 2
 
 UpStatus = Literal["updated", "failed", "skipped", "not run"]
 GateStatus = Literal["passed", "failed", "skipped", "not run"]
+# The infrastructure step: nothing pending, applied (and gated) with the running image, failed,
+# or folded into the image's own `up` because there is no other image to test it with.
+InfraStatus = Literal["no change", "updated", "failed", "with image", "skipped", "not run"]
+# What the report says of a region whose infrastructure change failed: an image rollback would
+# re-apply the same change.
+INFRA_NOT_ROLLED_BACK = (
+    "not rolled back: its infrastructure change failed with the image it already ran, and a"
+    " rollback applies the same infrastructure; revert the change and release again"
+)
+NOTHING_DEPLOYED = "not rolled back: nothing was deployed to it"
 
 
 @dataclass(frozen=True)
@@ -45,6 +63,8 @@ class RegionReport:
     wave: str
     old_image: str | None
     new_image: str
+    infra: InfraStatus = "not run"
+    infra_changes: str | None = None
     up: UpStatus = "not run"
     smoke: GateStatus = "not run"
     reply_latency_ms: float | None = None
@@ -61,6 +81,8 @@ class RegionReport:
             "wave": self.wave,
             "old_image": self.old_image,
             "new_image": self.new_image,
+            "infra": self.infra,
+            "infra_changes": self.infra_changes,
             "up": self.up,
             "up_changes": self.up_changes,
             "smoke": self.smoke,
@@ -225,11 +247,11 @@ class Release:
             say(f"{wave.name} (wave {wave.index + 1}/{total}): {', '.join(wave.regions)}")
             for key in wave.regions:
                 index = next(i for i, r in enumerate(report.regions) if r.region == key)
-                row, failed = self._region(report.regions[index], states[key])
+                row, failure = self._region(report.regions[index], states[key])
                 report.regions[index] = row
-                if failed:
-                    report.failed_step = failed
-                    self._roll_back(report, states, key)
+                if failure:
+                    report.failed_step = failure.step
+                    self._roll_back(report, states, key, left_as_is=failure.note)
                     return
 
     def _safe_up(self, stack: str, image: str | None) -> UpOutcome:
@@ -239,6 +261,12 @@ class Release:
         except Exception as exc:
             return UpOutcome(False, error=_describe(exc))
 
+    def _safe_preview(self, stack: str, image: str) -> PreviewOutcome:
+        try:
+            return self.deployer.preview(stack, image)
+        except Exception as exc:
+            return PreviewOutcome(stack, False, error=_describe(exc))
+
     def _safe_gate(self, key: str, outputs: Mapping[str, Any]) -> GateOutcome:
         """The smoke gate; anything it raises (a bad LIVEKIT_URL, a crash) is a failed gate."""
         try:
@@ -246,8 +274,9 @@ class Release:
         except Exception as exc:
             return GateOutcome(False, failed_step="smoke gate", reason=_describe(exc))
 
-    def _region(self, row: RegionReport, state: StackState) -> tuple[RegionReport, str | None]:
-        """One region: up, gate, record. Every failure, raised or returned, is a failed step."""
+    def _region(self, row: RegionReport, state: StackState) -> tuple[RegionReport, _Failure | None]:
+        """One region: its infrastructure change with the running image (gated), then the new
+        image: up, gate, record. Every failure, raised or returned, is a failed step."""
         say = self.progress
         key = row.region
         started = self.progress.elapsed()
@@ -257,13 +286,17 @@ class Release:
 
         if already_done(state, self.image):
             say(f"{key}: already on this image and its gate passed; skipped")
-            return replace(row, up="skipped", smoke="skipped", detail="already done"), None
+            row = replace(row, infra="skipped", up="skipped", smoke="skipped")
+            return replace(row, detail="already done"), None
+        row, failure = self._infrastructure_first(row, state)
+        if failure:
+            return replace(row, seconds=took()), failure
         say(f"{key}: up {row.stack} with {self.image}")
         outcome = self._safe_up(row.stack, self.image)
         if not outcome.ok:
             say(f"{key}: up FAILED after {took():.0f} s: {outcome.error}")
             failed = replace(row, up="failed", seconds=took(), detail=outcome.error)
-            return failed, f"up {row.stack}: {outcome.error or 'failed'}"
+            return failed, _Failure(f"up {row.stack}: {outcome.error or 'failed'}")
         row = replace(row, up="updated", up_changes=outcome.summary)
         say(f"{key}: up done ({outcome.summary}); smoke test")
         gate = self._safe_gate(key, outcome.outputs)
@@ -274,7 +307,7 @@ class Release:
             detail = reason + (f" (hint: {gate.hint})" if gate.hint else "")
             return (
                 replace(row, smoke="failed", seconds=took(), detail=detail),
-                f"smoke test of {key}: {reason}",
+                _Failure(f"smoke test of {key}: {reason}"),
             )
         try:
             self.deployer.record_good(row.stack, self.image, state.last_good)
@@ -284,16 +317,76 @@ class Release:
             say(f"{key}: smoke passed, but {reason}")
             return (
                 replace(row, smoke="failed", seconds=took(), detail=reason),
-                f"smoke test of {key}: {reason}",
+                _Failure(f"smoke test of {key}: {reason}"),
             )
         latency = "-" if gate.reply_latency_ms is None else f"{gate.reply_latency_ms:.0f} ms"
         say(f"{key}: smoke passed (first reply {latency}) in {took():.0f} s")
         return replace(row, smoke="passed", seconds=took()), None
 
-    def _roll_back(self, report: ReleaseReport, before: dict[str, StackState], failed: str) -> None:
+    def _infrastructure_first(
+        self, row: RegionReport, state: StackState
+    ) -> tuple[RegionReport, _Failure | None]:
+        """Apply the region's pending infrastructure change with the image it already runs, and
+        gate it, so that a later image rollback returns to a state that passed. Without another
+        image to test it with (a first deploy, or a re-run of the same image) the change goes
+        with the image's own `up`."""
+        say = self.progress
+        key, running = row.region, state.image
+        if running is None or running == self.image:
+            return replace(row, infra="with image"), None
+        preview = self._safe_preview(row.stack, running)
+        if not preview.ok:
+            error = preview.error or "failed"
+            say(f"{key}: preview FAILED: {error}")
+            return replace(row, infra="failed", detail=f"preview: {error}"), _Failure(
+                f"preview {row.stack}: {error}", note=NOTHING_DEPLOYED
+            )
+        if not preview.changed:
+            return replace(row, infra="no change"), None
+        changes = changes_text(preview.changes)
+        say(f"{key}: infrastructure change pending ({changes}); up with the running {running}")
+        outcome = self._safe_up(row.stack, running)
+        row = replace(row, infra_changes=outcome.summary if outcome.ok else changes)
+        if not outcome.ok:
+            say(f"{key}: infrastructure up FAILED: {outcome.error}")
+            return replace(row, infra="failed", detail=f"infrastructure up: {outcome.error}"), (
+                _Failure(
+                    f"infrastructure up {row.stack}: {outcome.error or 'failed'}",
+                    note=INFRA_NOT_ROLLED_BACK,
+                )
+            )
+        say(f"{key}: infrastructure up done ({outcome.summary}); smoke test")
+        gate = self._safe_gate(key, outcome.outputs)
+        if not gate.ok:
+            reason = f"{gate.failed_step or 'smoke'}: {gate.reason or 'failed'}"
+            say(f"{key}: smoke FAILED on the infrastructure change at {reason}")
+            detail = f"infrastructure change, smoke test with {running}: {reason}" + (
+                f" (hint: {gate.hint})" if gate.hint else ""
+            )
+            return replace(row, infra="failed", detail=detail), _Failure(
+                f"smoke test of {key} after its infrastructure change: {reason}",
+                note=INFRA_NOT_ROLLED_BACK,
+            )
+        say(f"{key}: infrastructure change passed its smoke test")
+        return replace(row, infra="updated"), None
+
+    def _roll_back(
+        self,
+        report: ReleaseReport,
+        before: dict[str, StackState],
+        failed: str,
+        *,
+        left_as_is: str | None = None,
+    ) -> None:
         """The failed region goes back to its last good image; with --rollback-all, so does every
-        region that runs the new image, newest first."""
+        region that runs the new image, newest first. With `left_as_is` (why), the failed region
+        is not rolled back: an image rollback would apply the same infrastructure change, or
+        nothing was deployed to it."""
         keys = [failed]
+        if left_as_is is not None:
+            keys = []
+            self.progress(f"{failed}: {left_as_is}")
+            self._note_rollback(report, failed, left_as_is, None)
         if self.rollback_all:
             on_new = [
                 k
@@ -344,11 +437,23 @@ class Release:
             else:
                 note = f"rollback to {target.image} FAILED: {outcome.error}"
             say(f"{key}: {note}")
+        self._note_rollback(report, key, note, target.image if target else None)
+
+    @staticmethod
+    def _note_rollback(report: ReleaseReport, key: str, note: str, image: str | None) -> None:
         report.rollbacks.append(f"{key}: {note}")
-        image = target.image if target else None
         for i, row in enumerate(report.regions):
             if row.region == key:
                 report.regions[i] = replace(row, rollback=note, rollback_image=image)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A region's failed step; `note` says why rolling its image back cannot undo it (None:
+    roll it back)."""
+
+    step: str
+    note: str | None = None
 
 
 def _describe(exc: Exception) -> str:

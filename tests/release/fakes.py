@@ -46,6 +46,9 @@ class FakeStack:
     exists: bool = True
     config_image: str | None = None
     drift: tuple[ResourceChange, ...] = ()
+    # An infrastructure change the program has and the stack does not yet: every preview shows
+    # it, and the next successful `up` applies it (whatever image it deploys).
+    pending: tuple[ResourceChange, ...] = ()
 
     def outputs(self, key: str) -> dict[str, Any]:
         if self.image is None:
@@ -60,7 +63,8 @@ class FakeStack:
 
 class FakeDeployer:
     """Stacks in memory. `fail_up` holds (stack, image) pairs whose `up` fails, `raise_up` those
-    whose `up` raises, and `raise_record` the stacks whose tags cannot be written."""
+    whose `up` raises, `raise_record` the stacks whose tags cannot be written, and
+    `fail_preview` the stacks whose preview fails."""
 
     def __init__(self, stacks: Mapping[str, FakeStack]) -> None:
         self.stacks = dict(stacks)
@@ -68,6 +72,7 @@ class FakeDeployer:
         self.fail_up: set[tuple[str, str | None]] = set()
         self.raise_up: set[tuple[str, str | None]] = set()
         self.raise_record: set[str] = set()
+        self.fail_preview: set[str] = set()
 
     def state(self, stack: str) -> StackState:
         self.calls.append(("state", stack))
@@ -92,14 +97,17 @@ class FakeDeployer:
             return UpOutcome(False, error="error: the container app failed to provision")
         if image is not None:
             s.image = image
-        return UpOutcome(True, {"update": 1, "same": 9}, s.outputs(stack))
+        applied, s.pending = len(s.pending), ()
+        return UpOutcome(True, {"update": 1 + applied, "same": 9}, s.outputs(stack))
 
     def preview(self, stack: str, image: str | None, *, refresh: bool = False) -> PreviewOutcome:
         self.calls.append(("preview", stack, image or "-", "refresh" if refresh else ""))
         s = self.stacks.get(stack)
         if s is None or not s.exists:
             return PreviewOutcome(stack, False, error="no stack named")
-        resources = list(s.drift)
+        if stack in self.fail_preview:
+            return PreviewOutcome(stack, False, error="error: the program raised during preview")
+        resources = [*s.drift, *s.pending]
         if image is not None and image != s.image:
             resources.append(ResourceChange("update", "azure-native:app:ContainerApp", "agent"))
         changes: dict[str, int] = {"same": 10}
@@ -132,21 +140,26 @@ class FakeDeployer:
 
 
 class FakeGate:
-    """Passes every region unless `failing` names it (or `raising` gives what its check raises);
-    records what it was asked."""
+    """Passes every region unless `failing` names it, or `failing_on` names it with the image it
+    runs (or `raising` gives what its check raises); records what it was asked."""
 
     def __init__(
-        self, failing: set[str] | None = None, raising: Mapping[str, Exception] | None = None
+        self,
+        failing: set[str] | None = None,
+        raising: Mapping[str, Exception] | None = None,
+        failing_on: set[tuple[str, str]] | None = None,
     ) -> None:
         self.failing = failing or set()
+        self.failing_on = failing_on or set()
         self.raising = dict(raising or {})
         self.checked: list[tuple[str, str | None]] = []
 
     def check(self, region: str, outputs: Mapping[str, Any]) -> GateOutcome:
-        self.checked.append((region, outputs.get(RegionOutput.IMAGE)))
+        image = outputs.get(RegionOutput.IMAGE)
+        self.checked.append((region, image))
         if region in self.raising:
             raise self.raising[region]
-        if region in self.failing:
+        if region in self.failing or (region, image) in self.failing_on:
             return GateOutcome(
                 False,
                 failed_step="Agent arrives",

@@ -10,8 +10,8 @@ import pytest
 
 from infra.manifest import load_manifest
 from meridian.release.cli import rollout_main
-from meridian.release.orchestrate import Progress, Release, preview
-from meridian.release.plan import LAST_GOOD_TAG, PREVIOUS_GOOD_TAG, StackNames
+from meridian.release.orchestrate import INFRA_NOT_ROLLED_BACK, Progress, Release, preview
+from meridian.release.plan import LAST_GOOD_TAG, PREVIOUS_GOOD_TAG, ResourceChange, StackNames
 from meridian.smoke import ConfigError
 from tests.manifests import THREE_REGIONS
 from tests.release.fakes import (
@@ -85,7 +85,7 @@ def test_the_table_has_every_column() -> None:
     code, out, _ = run(THREE_REGIONS, deployer, gate)
     assert code == 0
     header = next(line for line in out.splitlines() if line.startswith("region"))
-    for column in ("old image", "new image", "up", "smoke", "first reply ms", "time s"):
+    for column in ("old image", "new image", "infra", "up", "smoke", "first reply ms", "time s"):
         assert column in header
     row = next(line for line in out.splitlines() if line.startswith("eu-west"))
     assert "meridian-agent@sha256:aaaaaaaaaaaa" in row
@@ -424,3 +424,84 @@ def test_preview_function_with_refresh_is_the_drift_path() -> None:
     assert report.ok
     assert all(c[3] == "refresh" for c in deployer.calls if c[0] == "preview")
     assert [p.image for p in report.stacks] == [None, OLD, OLD, OLD]
+
+
+# --- an infrastructure change goes first, with the image the region runs ---------------------
+
+SCALE_RULE = ResourceChange("update", "azure-native:app:ContainerApp", "support-agent-us-east")
+
+
+def with_infra_change(region: str = "us-east") -> dict[str, FakeStack]:
+    """Three regions on OLD (gated), and `region`'s stack with an infrastructure change pending:
+    the release's commit changed what the program makes of it."""
+    stacks = fleet(["us-east", "eu-west", "ap-southeast"])
+    stacks[region].pending = (SCALE_RULE,)
+    return stacks
+
+
+def test_an_infrastructure_change_is_applied_and_gated_with_the_running_image_first() -> None:
+    deployer, gate = FakeDeployer(with_infra_change()), FakeGate()
+    code, out, _ = run(THREE_REGIONS, deployer, gate, "--json")
+    assert code == 0
+    us_east = [c[2] for c in deployer.ups() if c[1] == "us-east"]
+    assert us_east == [OLD, NEW]
+    assert [i for r, i in gate.checked if r == "us-east"] == [OLD, NEW]
+    rows = {r["region"]: r for r in json.loads(out)["regions"]}
+    assert rows["us-east"]["infra"] == "updated"
+    assert rows["us-east"]["infra_changes"] == "2 update"
+    assert rows["eu-west"]["infra"] == "no change"
+
+
+def test_without_an_infrastructure_change_a_region_gets_one_up() -> None:
+    deployer, gate = FakeDeployer(fleet(["us-east", "eu-west", "ap-southeast"])), FakeGate()
+    assert run(THREE_REGIONS, deployer, gate)[0] == 0
+    assert [c[2] for c in deployer.ups() if c[1] == "us-east"] == [NEW]
+    assert ("preview", "us-east", OLD, "") in deployer.calls
+
+
+def test_a_failed_image_rolls_back_to_the_state_that_passed_with_the_infrastructure_change() -> (
+    None
+):
+    # The rollback runs the same program: with the change applied first and gated on OLD, the
+    # state it returns to (new infrastructure, OLD) is one that passed a gate.
+    deployer = FakeDeployer(with_infra_change())
+    gate = FakeGate(failing_on={("us-east", NEW)})
+    code, out, _ = run(THREE_REGIONS, deployer, gate)
+    assert code == 1
+    assert [c[2] for c in deployer.ups() if c[1] == "us-east"] == [OLD, NEW, OLD]
+    assert deployer.stacks["us-east"].image == OLD
+    assert deployer.stacks["us-east"].pending == ()
+    assert ("us-east", OLD) in gate.checked[: gate.checked.index(("us-east", NEW))]
+    assert f"us-east: rolled back to {OLD} (last good)" in out
+
+
+def test_an_infrastructure_change_that_fails_its_gate_is_reported_as_not_rolled_back() -> None:
+    # Rolling the image back would apply the same infrastructure again: the release stops
+    # before the new image reaches the region, and says how to undo the change.
+    deployer, gate = FakeDeployer(with_infra_change()), FakeGate(failing={"us-east"})
+    code, out, err = run(THREE_REGIONS, deployer, gate)
+    assert code == 1
+    assert [c[2] for c in deployer.ups() if c[1] == "us-east"] == [OLD]
+    assert not [c for c in deployer.ups() if c[1] == "ap-southeast"]
+    assert deployer.stacks["us-east"].tags[LAST_GOOD_TAG] == OLD
+    assert "FAILED at smoke test of us-east after its infrastructure change: Agent arrives" in out
+    assert f"us-east: {INFRA_NOT_ROLLED_BACK}" in out
+    assert "us-east: smoke FAILED on the infrastructure change" in err
+
+
+def test_rollback_all_after_a_failed_infrastructure_change_rolls_back_the_other_regions() -> None:
+    deployer, gate = FakeDeployer(with_infra_change()), FakeGate(failing={"us-east"})
+    code, out, _ = run(THREE_REGIONS, deployer, gate, "--rollback-all")
+    assert code == 1
+    assert deployer.stacks["eu-west"].image == OLD  # passed on NEW, sent back
+    assert [c[2] for c in deployer.ups() if c[1] == "us-east"] == [OLD]
+    assert f"us-east: {INFRA_NOT_ROLLED_BACK}" in out
+
+
+def test_a_failed_preview_deploys_nothing_to_that_region() -> None:
+    deployer, gate = FakeDeployer(with_infra_change()), FakeGate()
+    deployer.fail_preview.add("us-east")
+    code, out, _ = run(THREE_REGIONS, deployer, gate)
+    assert code == 1
+    assert not [c for c in deployer.ups() if c[1] == "us-east"]
+    assert "FAILED at preview us-east: error: the program raised during preview" in out
