@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from yarl import URL
 
 from meridian.dispatch import jsonsafe
 from meridian.dispatch.settings import DispatchSettings
+from meridian.worker_load import MalformedLoad, read_worker_load
 
 log = structlog.get_logger("dispatch.health")
 
@@ -91,9 +91,6 @@ class HealthBoard:
 # A probe reads at most this much of an answer: /healthz and /worker are a few hundred bytes, and
 # a peer answering megabytes must not cost this process memory.
 MAX_PROBE_BODY_BYTES = 64 * 1024
-# Bounds on what a worker may report before it is believed.
-MAX_ACTIVE_JOBS = 1_000_000
-MAX_WORKER_LOAD = 1_000.0
 
 
 class _ProbeFailed(Exception):
@@ -164,18 +161,6 @@ async def _probe(label: str, timeout: float, check: Awaitable[ProbeResult]) -> P
         return ProbeResult(False, f"{label} probe failed: {type(exc).__name__}")
 
 
-def _number(body: dict[str, object], key: str, upper: float, *, integer: bool) -> float:
-    value = body.get(key)
-    if value is None:
-        return 0
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise _ProbeFailed("reported a malformed load", note=f"{key} is {type(value).__name__}")
-    if not (math.isfinite(value) and 0 <= value <= upper):
-        raise _ProbeFailed("reported a malformed load", note=f"{key} out of range")
-    return value
-
-
 async def check_worker(
     session: aiohttp.ClientSession, worker_url: str, expected_agent: str, timeout: float
 ) -> ProbeResult:
@@ -196,12 +181,13 @@ async def check_worker(
                 f"registers under another agent name, expected {expected_agent!r}",
                 note=f"agent_name {str(agent)[:80]!r}",
             )
-        detail: dict[str, object] = {
-            "agent_name": expected_agent,
-            "active_jobs": int(_number(body, "active_jobs", MAX_ACTIVE_JOBS, integer=True)),
-            "worker_load": float(_number(body, "worker_load", MAX_WORKER_LOAD, integer=False)),
-        }
-        return ProbeResult(True, "worker reachable", detail)
+        try:
+            load = read_worker_load(body)
+        except MalformedLoad as exc:
+            raise _ProbeFailed("reported a malformed load", note=str(exc)) from None
+        return ProbeResult(
+            True, "worker reachable", {"agent_name": expected_agent, **load.as_json()}
+        )
 
     return await _probe("worker", timeout, check())
 

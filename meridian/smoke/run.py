@@ -20,6 +20,7 @@ from livekit import api
 from meridian.contract import DISPATCH_KEY_HEADER, REGION_ATTRIBUTE, Env
 from meridian.geo.latency import site_location
 from meridian.smoke.media import Clip, MediaFactory, MediaSession
+from meridian.worker_load import MalformedLoad, read_worker_load
 
 Status = Literal["passed", "failed", "skipped", "not_run"]
 
@@ -402,7 +403,7 @@ class SmokeRun:
                 f"the token dispatches {body['agent_name']!r}, not {self.target.agent_name!r}",
                 f"the dispatch service's {Env.AGENT_BASE_NAME} differs from regions.yaml's agent.name",
             )
-        return f"healthy; a user in {self.target.location} is routed here"
+        return f"healthy{_load_note(health)}; a user in {self.target.location} is routed here"
 
     async def _check_api(self, lk: api.LiveKitAPI) -> str:
         try:
@@ -576,6 +577,18 @@ class SmokeRun:
             ids = [d.id for d in listed if d.agent_name == self.target.agent_name]
         for dispatch_id in ids:
             await _ignore_not_found(lk.agent_dispatch.delete_dispatch(dispatch_id, self.room_name))
+
+
+def _load_note(health: dict[str, Any]) -> str:
+    """What the region's worker is busy with, as dispatch reports it, e.g. " (2 active jobs)"."""
+    worker = health.get("worker")
+    if not isinstance(worker, dict) or "active_jobs" not in worker:
+        return ""
+    try:
+        jobs = read_worker_load(worker).active_jobs
+    except MalformedLoad:
+        return " (load report unreadable)"
+    return f" ({jobs} active job{'' if jobs == 1 else 's'})"
 
 
 async def _ignore_not_found(call: Awaitable[Any]) -> None:

@@ -8,6 +8,8 @@ import json
 
 import aiohttp
 from aiohttp import web
+from google.protobuf.json_format import MessageToJson
+from livekit.protocol.agent_worker import WorkerInfo
 
 from meridian.dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
 from tests.dispatch.support import board_for, start_stub
@@ -56,7 +58,9 @@ def test_board_keeps_last_check_time_and_reason():
     assert (health.state, health.last_check, health.reason) == ("down", 42.0, "boom")
 
 
-def worker_app(agent_name: str, status: int = 200, health: int = 200) -> web.Application:
+def worker_app(
+    agent_name: str, status: int = 200, health: int = 200, body: bytes | None = None
+) -> web.Application:
     # The framework's "/" answers 503 while the worker cannot reach LiveKit.
     async def healthy(_: web.Request) -> web.Response:
         return web.Response(
@@ -66,6 +70,8 @@ def worker_app(agent_name: str, status: int = 200, health: int = 200) -> web.App
     async def worker(_: web.Request) -> web.Response:
         if status != 200:
             return web.Response(status=status)
+        if body is not None:
+            return web.Response(body=body, content_type="application/json")
         return web.json_response(
             {
                 "agent_name": agent_name,
@@ -103,6 +109,28 @@ async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
         "agent_name": "support-agent-eu-west",
         "active_jobs": 2,
         "worker_load": 0.25,
+    }
+
+
+async def test_a_worker_running_a_job_is_up_with_the_frameworks_own_float_count():
+    # livekit-agents answers /worker with MessageToJson(WorkerInfo): active_jobs is a float
+    body = MessageToJson(
+        WorkerInfo(agent_name="support-agent-eu-west", active_jobs=1, worker_load=0.5),
+        preserving_proto_field_name=True,
+    )
+    assert '"active_jobs": 1.0' in body
+    server = await start_stub(worker_app("support-agent-eu-west", body=body.encode()))
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = str(server.make_url("")).rstrip("/")
+            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+    finally:
+        await server.close()
+    assert result.ok, result.reason
+    assert result.detail == {
+        "agent_name": "support-agent-eu-west",
+        "active_jobs": 1,
+        "worker_load": 0.5,
     }
 
 
