@@ -22,9 +22,11 @@ DISPATCH_COMMAND: Final = ("python", "-m", "meridian.dispatch")
 REGION_ATTRIBUTE: Final = "meridian.region"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
-# Front Door stamps every request it forwards with its profile's ID, and the caller's address.
+# Front Door stamps every request it forwards with its profile's ID, and the address of the TCP
+# connection it came from. (Not X-Azure-ClientIP: Front Door may take that one from the caller's
+# own X-Forwarded-For, so a caller can choose it.)
 FRONT_DOOR_ID_HEADER: Final = "X-Azure-FDID"
-FRONT_DOOR_CLIENT_IP_HEADER: Final = "X-Azure-ClientIP"
+FRONT_DOOR_SOCKET_IP_HEADER: Final = "X-Azure-SocketIP"
 
 
 def region_route_prefix(region: str) -> str:
