@@ -86,7 +86,11 @@ def livekit(server: LoopbackServer) -> FakeLiveKit:
 
 @pytest.fixture
 def board() -> HealthBoard:
-    return HealthBoard(list(REGIONS), down_after=1, up_after=1)
+    """Every region up, as after a first probe round that found them so."""
+    board = HealthBoard(list(REGIONS), down_after=1, up_after=1)
+    for region in REGIONS:
+        board.record(region, ProbeResult(True, "worker reachable"), 0.0)
+    return board
 
 
 def serve_dispatch(
