@@ -131,6 +131,11 @@ PROVIDER_SECRETS: Final[dict[str, str]] = {
     "openai": "OPENAI_API_KEY",
 }
 LIVEKIT_SECRETS: Final = (Env.LIVEKIT_API_KEY, Env.LIVEKIT_API_SECRET)
+# Join tokens are HS256 JWTs signed with the API secret: RFC 7518 (3.2) wants a key of at least 256
+# bits, PyJWT warns below 32 bytes, and livekit-server logs "secret is too short, should be at least
+# 32 characters". Generated LiveKit secrets are longer base62 strings. Dispatch and the smoke test
+# refuse a shorter one.
+MIN_API_SECRET_LENGTH: Final = 32
 
 # The agent's per-reply log event and its timing fields (seconds), in pipeline order.
 TURN_EVENT: Final = "turn"

@@ -12,6 +12,7 @@ from infra.program import RegionOutput
 from meridian.release.plan import GateOutcome
 from meridian.smoke import (
     Clip,
+    ConfigError,
     Credentials,
     Limits,
     MediaFactory,
@@ -58,14 +59,23 @@ class SmokeGate:
         # region exactly as `smoke_test.py --stack-outputs` would: through its route on the
         # global URL when there is one (dispatch answers only Front Door), else its dispatchUrl.
         given = {RegionOutput.REGION: region, **outputs}
-        targets, credentials, limits = configure(
-            self.manifest_path,
-            region,
-            self.env,
-            stack_outputs=[Path("-")],
-            stdin=io.StringIO(json.dumps(given, default=str)),
-            limits=self.limits,
-        )
+        try:
+            targets, credentials, limits = configure(
+                self.manifest_path,
+                region,
+                self.env,
+                stack_outputs=[Path("-")],
+                stdin=io.StringIO(json.dumps(given, default=str)),
+                limits=self.limits,
+            )
+        except ConfigError as exc:
+            # e.g. outputs without a dispatch URL: this region cannot be tested, so it fails
+            return GateOutcome(
+                ok=False,
+                failed_step="Smoke test set-up",
+                reason=str(exc),
+                hint=f"check the outputs of the {region} stack: pulumi stack output --json",
+            )
         [result] = self.runner(targets, credentials, self.clip, self.media_factory, limits)
         return outcome_of(result)
 

@@ -256,7 +256,7 @@ class SmokeRun:
             self._steps["dispatch"] = StepResult(
                 "dispatch",
                 "skipped",
-                detail="no dispatch URL given (--dispatch-url or --stack-outputs)",
+                detail="not checked (--skip-dispatch)",
             )
         else:
             await self._step(
