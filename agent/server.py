@@ -16,7 +16,7 @@ from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE
+from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.logs import configure_logging
 
 _VAD = "meridian.vad"
@@ -42,10 +42,19 @@ def prewarm(settings: AgentSettings, proc: JobProcess) -> None:
     structlog.get_logger("agent.server").info("prewarmed", region=settings.region, pid=proc.pid)
 
 
+def agent_attributes(settings: AgentSettings) -> dict[str, str]:
+    """The attributes the agent joins with: its region (REGION_ATTRIBUTE tells clients and the
+    smoke test which region answered) and, in Container Apps, its revision (REVISION_ATTRIBUTE
+    tells the smoke gate whether the new revision's workers answered)."""
+    attributes = {REGION_ATTRIBUTE: settings.region}
+    if settings.revision is not None:
+        attributes[REVISION_ATTRIBUTE] = settings.revision
+    return attributes
+
+
 async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
-    """Take every job offered to this region's tagged agent name, tagging the agent with the
-    region (REGION_ATTRIBUTE tells clients and the smoke test which region answered)."""
-    await request.accept(attributes={REGION_ATTRIBUTE: settings.region})
+    """Take every job offered to this region's tagged agent name, with the agent's attributes."""
+    await request.accept(attributes=agent_attributes(settings))
 
 
 async def run_session(settings: AgentSettings, ctx: JobContext) -> None:

@@ -117,6 +117,8 @@ class AgentSettings:
     tts: TtsSettings
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     cache: CacheSettings = field(default_factory=CacheSettings)
+    # the Container Apps revision this replica runs; None outside Container Apps
+    revision: str | None = None
 
     def secrets(self) -> list[str]:
         """Every credential value, so log redaction can scrub them wherever they appear."""
@@ -198,6 +200,8 @@ class AgentEnvironment(EnvSettings):
         validation_alias=Env.FAQ_THRESHOLD,
         description="a number in (0, 100]",
     )
+    # Container Apps sets it; it is never a reason to refuse to start
+    revision: str | None = Field(None, validation_alias=Env.CONTAINER_APP_REVISION)
     audio_cache_mb: Annotated[int, Field(ge=0)] = Field(
         DEFAULT_AUDIO_CACHE_MB,
         validation_alias=Env.AUDIO_CACHE_MB,
@@ -338,6 +342,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> AgentSettings:
         tts=_tts(env),
         system_prompt=env.system_prompt,
         cache=CacheSettings(env.faq_path, env.faq_threshold, env.audio_cache_mb * 1024 * 1024),
+        revision=(env.revision or "").strip() or None,
     )
 
 

@@ -20,6 +20,9 @@ DISPATCH_COMMAND: Final = ("python", "-m", "meridian.dispatch")
 
 # The participant attribute the agent sets on joining, and the request hint dispatch accepts.
 REGION_ATTRIBUTE: Final = "meridian.region"
+# The attribute that carries the agent's Container Apps revision (Env.CONTAINER_APP_REVISION), so
+# the smoke gate can tell the new revision's workers from the old one's (`latestRevision`).
+REVISION_ATTRIBUTE: Final = "meridian.revision"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
 # Front Door stamps every request it forwards with its profile's ID, and the address of the TCP
@@ -96,6 +99,9 @@ class Env:
     SYSTEM_PROMPT: Final = "MERIDIAN_SYSTEM_PROMPT"
     FAQ_PATH: Final = "MERIDIAN_FAQ_PATH"
     FAQ_THRESHOLD: Final = "MERIDIAN_FAQ_THRESHOLD"
+    # Set by Azure Container Apps itself in every container (not rendered by infra): the name of
+    # the revision the replica belongs to, e.g. support-agent-eu-west--0000003.
+    CONTAINER_APP_REVISION: Final = "CONTAINER_APP_REVISION"
     AUDIO_CACHE_MB: Final = "MERIDIAN_AUDIO_CACHE_MB"
     LLM_API_VERSION: Final = "MERIDIAN_LLM_API_VERSION"
     # Dispatch

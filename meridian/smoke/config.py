@@ -6,6 +6,7 @@ import json
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -59,7 +60,7 @@ def configure(
             f"--region {region!r} is not a region in {manifest_path};"
             f" allowed: {', '.join(manifest.regions)}"
         )
-    urls = _dispatch_urls(
+    urls, revisions = _from_sources(
         dispatch_urls, stack_outputs, global_url, manifest, keys, stdin or sys.stdin
     )
     if skip_dispatch:
@@ -90,6 +91,7 @@ def configure(
                 latency_budget_ms=entry.latency_budget_ms,
                 livekit_url=override or entry.livekit_url,
                 dispatch_url=urls.get(key),
+                revision=revisions.get(key),
             )
         )
     return targets, credentials, limits
@@ -124,24 +126,37 @@ _NO_DISPATCH_URL = (
 )
 
 
-def _dispatch_urls(
+@dataclass(frozen=True)
+class _StackOutputs:
+    """What the smoke test reads from one stack's outputs; `region` is None for the global stack."""
+
+    region: str | None
+    dispatch_url: str | None = None
+    revision: str | None = None
+
+
+def _from_sources(
     given_urls: Sequence[str],
     stack_outputs: Sequence[Path],
     global_url: str | None,
     manifest: Manifest,
     keys: list[str],
     stdin: TextIO,
-) -> dict[str, str]:
-    """Each region's dispatch URL: --dispatch-url wins over a region stack's outputs, which win
-    over the global URL's route for that region."""
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each region's dispatch URL and expected revision. For the URL, --dispatch-url wins over a
+    region stack's outputs, which win over the global URL's route for that region."""
     urls: dict[str, str] = {}
+    revisions: dict[str, str] = {}
     entry = _http_url("--global-url", global_url) if global_url is not None else None
     for path in stack_outputs:
-        region, url = _read_stack_outputs(path, manifest, stdin)
-        if region is None:
-            entry = url
-        elif url is not None:
-            urls[region] = url
+        read = _read_stack_outputs(path, manifest, stdin)
+        if read.region is None:
+            entry = read.dispatch_url
+            continue
+        if read.dispatch_url is not None:
+            urls[read.region] = read.dispatch_url
+        if read.revision is not None:
+            revisions[read.region] = read.revision
     if entry is not None:
         for key in manifest.regions:
             urls.setdefault(key, f"{entry}{region_route_prefix(key)}")
@@ -159,14 +174,14 @@ def _dispatch_urls(
         else:
             raise ConfigError(f"--dispatch-url {given!r}: with --all, write REGION=URL")
         urls[region] = _http_url(f"--dispatch-url {given!r}", url)
-    return {k: v for k, v in urls.items() if k in keys}
+    return (
+        {k: v for k, v in urls.items() if k in keys},
+        {k: v for k, v in revisions.items() if k in keys},
+    )
 
 
-def _read_stack_outputs(
-    path: Path, manifest: Manifest, stdin: TextIO
-) -> tuple[str | None, str | None]:
-    """(region, its dispatch URL) from a region stack's outputs, or (None, the global URL) from
-    the global stack's."""
+def _read_stack_outputs(path: Path, manifest: Manifest, stdin: TextIO) -> _StackOutputs:
+    """A region stack's region, dispatch URL and latest revision; or the global stack's URL."""
     name = "stdin" if str(path) == "-" else str(path)
     try:
         text = stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
@@ -183,11 +198,17 @@ def _read_stack_outputs(
         raise ConfigError(f"--stack-outputs {name}: expected a JSON object of stack outputs")
     region = outputs.get("region")
     if region is None and isinstance(outputs.get("globalUrl"), str):
-        return None, _http_url(f"--stack-outputs {name}: output 'globalUrl'", outputs["globalUrl"])
+        url = _http_url(f"--stack-outputs {name}: output 'globalUrl'", outputs["globalUrl"])
+        return _StackOutputs(None, url)
     if not isinstance(region, str) or region not in manifest.regions:
         raise ConfigError(
             f"--stack-outputs {name}: output 'region' is {region!r}, not a region in"
             f" {manifest.path.name}; allowed: {', '.join(manifest.regions)}"
+        )
+    revision = outputs.get("latestRevision")
+    if revision is not None and (not isinstance(revision, str) or not revision.strip()):
+        raise ConfigError(
+            f"--stack-outputs {name}: output 'latestRevision' must be a revision name"
         )
     # Behind the global Front Door, a region's dispatch answers token requests only through it:
     # its own route on the global URL reaches exactly this region.
@@ -196,13 +217,15 @@ def _read_stack_outputs(
         if not isinstance(global_url, str):
             raise ConfigError(f"--stack-outputs {name}: output 'globalUrl' must be a URL string")
         url = _http_url(f"--stack-outputs {name}: output 'globalUrl'", global_url)
-        return region, f"{url}{region_route_prefix(region)}"
+        return _StackOutputs(region, f"{url}{region_route_prefix(region)}", revision)
     url = outputs.get("dispatchUrl")
     if url is None:
-        return region, None
+        return _StackOutputs(region, None, revision)
     if not isinstance(url, str):
         raise ConfigError(f"--stack-outputs {name}: output 'dispatchUrl' must be a URL string")
-    return region, _http_url(f"--stack-outputs {name}: output 'dispatchUrl'", url)
+    return _StackOutputs(
+        region, _http_url(f"--stack-outputs {name}: output 'dispatchUrl'", url), revision
+    )
 
 
 def _http_url(source: str, url: str) -> str:

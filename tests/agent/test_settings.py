@@ -109,3 +109,9 @@ def test_start_with_a_bad_variable_exits_with_one_line_and_no_traceback() -> Non
         " expected a number in (0, 1]"
     ]
     assert done.stdout == ""
+
+
+def test_the_revision_comes_from_container_apps_and_is_none_elsewhere() -> None:
+    assert load_settings(base_env()).revision is None
+    env = {**base_env(), "CONTAINER_APP_REVISION": "support-agent-eu-west--0000002"}
+    assert load_settings(env).revision == "support-agent-eu-west--0000002"

@@ -18,7 +18,7 @@ import pytest_asyncio
 from livekit import api
 from livekit.protocol import agent, models
 
-from meridian.contract import REGION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.dispatch.health import ProbeResult, check_worker
 from meridian.worker_load import read_worker_load
 from tests.agent.protocol_server import AgentProtocolServer
@@ -27,6 +27,7 @@ from tests.agent.support import LIVEKIT_KEY, LIVEKIT_SECRET, REPO, base_env
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TAGGED_AGENT_NAME = "support-agent-eu-west"
+REVISION = "support-agent-eu-west--0000002"
 TIMEOUT = 60
 
 
@@ -131,6 +132,8 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
             MERIDIAN_DRAIN_SECONDS="30",
             MERIDIAN_LOAD_THRESHOLD="1",
         ),
+        # what Container Apps sets in every replica's environment
+        "CONTAINER_APP_REVISION": REVISION,
         "TEST_JOB_MARKER": str(marker),
         "TEST_JOB_RELEASE": str(release),
         "PYTHONUNBUFFERED": "1",
@@ -208,6 +211,12 @@ async def test_the_worker_accepts_a_job_with_the_region_attribute(worker_run: Wo
     answer = worker_run.availability
     assert answer.available is True
     assert answer.participant_attributes[REGION_ATTRIBUTE] == "eu-west"
+
+
+async def test_the_worker_tags_the_agent_with_its_container_apps_revision(
+    worker_run: WorkerRun,
+) -> None:
+    assert worker_run.availability.participant_attributes[REVISION_ATTRIBUTE] == REVISION
 
 
 async def test_the_worker_reports_its_load(worker_run: WorkerRun) -> None:

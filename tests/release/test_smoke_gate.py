@@ -62,6 +62,18 @@ def test_a_failed_step_is_the_gates_reason() -> None:
     assert outcome.hint == "check the logs"
 
 
+def test_the_gate_expects_the_agent_of_the_stacks_latest_revision() -> None:
+    runner = Runner()
+    gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]
+    outputs = {
+        "dispatchUrl": "https://dispatch-us-east.example.test",
+        "latestRevision": "support-agent-us-east--0000007",
+    }
+    assert gate.check("us-east", outputs).ok
+    [(targets, _)] = runner.calls
+    assert targets[0].revision == "support-agent-us-east--0000007"
+
+
 def test_a_region_whose_outputs_name_no_dispatch_url_fails_its_gate_untested() -> None:
     runner = Runner()
     gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]

@@ -375,6 +375,7 @@ def test_the_json_output_has_every_field_a_ci_job_reads(cli: Cli) -> None:
         "agent_name",
         "livekit_url",
         "dispatch_url",
+        "revision",
         "room_name",
         "latency_budget_ms",
         "question_ms",
@@ -579,6 +580,71 @@ def test_an_agent_from_another_region_fails_the_agent_step(cli: Cli, livekit: Fa
     assert region["failed_step"] == "agent"
     assert "says it is in region 'us-east', not 'eu-west'" in region["reason"]
     assert_cleaned_up(livekit, region)
+
+
+def _outputs_of_the_new_revision(tmp_path: Path, dispatch_url: str) -> str:
+    outputs = tmp_path / "eu-west.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "region": "eu-west",
+                "dispatchUrl": dispatch_url,
+                "latestRevision": "support-agent-eu-west--0000002",
+            }
+        )
+    )
+    return str(outputs)
+
+
+def test_an_agent_of_the_old_revision_fails_the_agent_step(
+    cli: Cli, livekit: FakeLiveKit, dispatch_url: str, tmp_path: Path
+) -> None:
+    # the old revision's workers register under the same name: only the attribute tells them apart
+    old = {"meridian.region": "eu-west", "meridian.revision": "support-agent-eu-west--0000001"}
+    script = Script(agent=AgentPresence("agent-AJ_9", old))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 1
+    assert region["revision"] == "support-agent-eu-west--0000002"
+    assert region["failed_step"] == "agent"
+    assert region["reason"] == (
+        "agent agent-AJ_9 runs revision 'support-agent-eu-west--0000001', not the deployed"
+        " 'support-agent-eu-west--0000002'"
+    )
+    assert "az containerapp revision list -g rg-support-agent-eu-west" in region["hint"]
+    assert_cleaned_up(livekit, region)
+
+
+def test_an_agent_without_a_revision_fails_when_a_revision_is_expected(
+    cli: Cli, dispatch_url: str, tmp_path: Path
+) -> None:
+    script = Script(agent=AgentPresence("agent-AJ_9", {"meridian.region": "eu-west"}))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 1
+    assert region["failed_step"] == "agent"
+    assert "without the meridian.revision attribute" in region["reason"]
+
+
+def test_an_agent_of_the_deployed_revision_passes_and_is_named(
+    cli: Cli, dispatch_url: str, tmp_path: Path
+) -> None:
+    new = {"meridian.region": "eu-west", "meridian.revision": "support-agent-eu-west--0000002"}
+    script = Script(agent=AgentPresence("agent-AJ_9", new))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 0
+    agent_step = next(s for s in region["steps"] if s["name"] == "agent")
+    assert "meridian.revision=support-agent-eu-west--0000002" in agent_step["detail"]
 
 
 def test_an_agent_without_the_region_attribute_fails_the_agent_step(cli: Cli) -> None:
