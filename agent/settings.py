@@ -85,6 +85,8 @@ class CacheSettings:
     faq_path: Path = DEFAULT_FAQ_PATH
     threshold: float = DEFAULT_FAQ_THRESHOLD
     audio_budget_bytes: int = DEFAULT_AUDIO_CACHE_MB * 1024 * 1024
+    # the worker's audio store, shared by its job processes (agent.server makes it at start)
+    audio_dir: Path | None = None
 
 
 @dataclass(frozen=True)
