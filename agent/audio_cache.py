@@ -14,7 +14,8 @@ memory: docs/agent.md ("Response cache").
   into place, so a reader sees a whole clip or none.
 - Bounded in bytes: after each write the oldest-used clips (by modification time, which a read
   refreshes) are deleted until the directory fits the budget.
-- Anything unreadable (truncated, foreign, another version) is a miss and is removed.
+- Anything unreadable (truncated, foreign, another version) is a miss and is removed; a disk
+  that fails (full, gone) costs the cache, never the call: it is logged and the TTS runs.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from shutil import rmtree
 
+import structlog
 from livekit import rtc
 
+_log = structlog.get_logger("agent.audio_cache")
 _MAGIC = b"MRDNAUD1"
 _HEADER_LENGTH = struct.Struct(">I")
 _SUFFIX = ".clip"
@@ -107,6 +110,9 @@ class AudioCache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            _log.warning("audio_cache_unreadable", error=type(exc).__name__, path=str(path))
+            return None
         frames = _decode(data, key)
         if frames is None:
             with contextlib.suppress(FileNotFoundError):
@@ -122,23 +128,34 @@ class AudioCache:
         data = _encode(key, frames)
         if data is None or len(data) > self.budget_bytes:
             return False
-        fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.directory)
+        try:
+            fd, temp = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=self.directory)
+        except OSError as exc:
+            _log.warning("audio_cache_unwritable", error=type(exc).__name__)
+            return False
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
             os.replace(temp, self.directory / key.file_name())
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
                 os.unlink(temp)
-            raise
+            if not isinstance(exc, OSError):
+                raise
+            _log.warning("audio_cache_unwritable", error=type(exc).__name__)
+            return False
         self._evict()
         return True
 
     def _clips(self) -> list[tuple[Path, int, int]]:
         """(path, size, last used in ns) of every stored clip; sweeps abandoned temp files."""
-        found = []
+        found: list[tuple[Path, int, int]] = []
         now = time.time()
-        with os.scandir(self.directory) as entries:
+        try:
+            entries = os.scandir(self.directory)
+        except OSError:
+            return found
+        with entries:
             for entry in entries:
                 try:
                     stat = entry.stat()

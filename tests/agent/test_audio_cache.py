@@ -118,3 +118,11 @@ def test_a_temporary_file_left_by_a_dead_writer_is_swept(tmp_path: Path) -> None
 def test_the_workers_store_is_a_private_directory() -> None:
     path = new_store_dir()
     assert stat.S_IMODE(path.stat().st_mode) == 0o700
+
+
+def test_a_store_that_cannot_be_written_costs_the_cache_not_the_call(tmp_path: Path) -> None:
+    gone = tmp_path / "removed"
+    cache = AudioCache(budget_bytes=1_000_000, directory=gone)
+    assert cache.put(_key(), _clip(480)) is False
+    assert cache.get(_key()) is None
+    assert len(cache) == 0
