@@ -89,14 +89,19 @@ def test_a_region_with_nothing_to_probe_is_routable_from_the_start():
     assert board.get("us-east").reason == "not probed: no dispatch_url"
 
 
-async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
-    server = await start_stub(worker_app("support-agent-eu-west"))
+async def check_stub_worker(app: web.Application) -> ProbeResult:
+    """Dispatch's worker check against a stub worker on loopback."""
+    server = await start_stub(app)
     try:
         async with aiohttp.ClientSession() as session:
             url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+            return await check_worker(session, url, "support-agent-eu-west", 1.0)
     finally:
         await server.close()
+
+
+async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
+    result = await check_stub_worker(worker_app("support-agent-eu-west"))
     assert result.ok
     assert result.detail == {
         "agent_name": "support-agent-eu-west",
@@ -112,13 +117,7 @@ async def test_a_worker_running_a_job_is_up_with_the_frameworks_own_float_count(
         preserving_proto_field_name=True,
     )
     assert '"active_jobs": 1.0' in body
-    server = await start_stub(worker_app("support-agent-eu-west", body=body.encode()))
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
-    finally:
-        await server.close()
+    result = await check_stub_worker(worker_app("support-agent-eu-west", body=body.encode()))
     assert result.ok, result.reason
     assert result.detail == {
         "agent_name": "support-agent-eu-west",
@@ -128,13 +127,7 @@ async def test_a_worker_running_a_job_is_up_with_the_frameworks_own_float_count(
 
 
 async def test_worker_check_fails_when_the_worker_registers_under_another_name():
-    server = await start_stub(worker_app("someone-else"))
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
-    finally:
-        await server.close()
+    result = await check_stub_worker(worker_app("someone-else"))
     assert not result.ok
     assert result.reason.startswith("worker registers under another agent name")
     # what the worker said goes to the operator's log line, never into the public reason
@@ -143,13 +136,7 @@ async def test_worker_check_fails_when_the_worker_registers_under_another_name()
 
 
 async def test_worker_check_fails_when_the_worker_cannot_reach_livekit():
-    server = await start_stub(worker_app("support-agent-eu-west", health=503))
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
-    finally:
-        await server.close()
+    result = await check_stub_worker(worker_app("support-agent-eu-west", health=503))
     assert not result.ok
     assert result.reason == "worker health answered HTTP 503"
 
