@@ -3,6 +3,8 @@ stack's region, reading the global stack's outputs."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pulumi
 
 from infra.env import all_secrets
@@ -42,7 +44,11 @@ def main() -> None:
     config = pulumi.Config("meridian")
     stack = pulumi.get_stack()
     try:
-        manifest = load_manifest(config.get("manifest") or DEFAULT_MANIFEST)
+        manifest = load_manifest(
+            config.get("manifest") or DEFAULT_MANIFEST, on=_deploy_date(config)
+        )
+        for warning in manifest.warnings:
+            pulumi.log.warn(warning)
         if is_global_stack(stack) and not config.get("region"):
             _deploy_global(manifest, stack, config)
         else:
@@ -50,6 +56,20 @@ def main() -> None:
     except ManifestError as exc:
         # RunError is printed without a traceback, like any other deployment error.
         raise pulumi.RunError(str(exc)) from None
+
+
+def _deploy_date(config: pulumi.Config) -> date | None:
+    """config meridian:deployDate (YYYY-MM-DD) checks models' lifecycle as of that day; unset:
+    today. A plan made ahead of a deploy, or a test, sets it."""
+    text = config.get("deployDate")
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise pulumi.RunError(
+            f"config meridian:deployDate: {text!r} is not a date (YYYY-MM-DD)"
+        ) from None
 
 
 def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a listing"
     )
+    parser.add_argument(
+        "--deploy-date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="check models' retirements as of this day (default: today, as `pulumi up` does)",
+    )
     args = parser.parse_args(argv)
 
     try:
-        manifest = load_manifest(args.manifest)
+        manifest = load_manifest(args.manifest, on=args.deploy_date)
         stacks = args.stacks or [GLOBAL_KEY, *manifest.regions]
         regions = {
             stack: GLOBAL_KEY if is_global_stack(stack) else manifest.region_for_stack(stack).key
@@ -55,7 +62,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
-    plans = plan_stacks(manifest, stacks)
+    for warning in manifest.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = {"deployDate": args.deploy_date.isoformat()} if args.deploy_date else None
+    plans = plan_stacks(manifest, stacks, config)
     if args.json:
         print(json.dumps(_as_json(plans, regions), indent=2))
     else:
