@@ -94,5 +94,11 @@ def test_a_provisioned_region_reaches_the_agent_keyless() -> None:
     assert settings.ai is not None
     assert settings.ai.client_id == "client-id-eu"
     assert settings.ai.account.location == "westeurope"
-    assert settings.ai.fallback == other and settings.ai.fallback_llm == "gpt-5.4-mini"
+    assert settings.ai.fallback is not None and settings.ai.fallback_llm == "gpt-5.4-mini"
+    fallback = settings.ai.fallback
+    assert (fallback.endpoint, fallback.resource_id, fallback.location) == (
+        other.endpoint,
+        other.resource_id,
+        other.location,
+    )
     assert settings.tts.model == "en-US-AvaMultilingualNeural"
