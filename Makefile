@@ -18,8 +18,9 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 install: $(VENV)/.synced
 
+# e.g. make synth SYNTH_ARGS="--manifest tests/fixtures/regions-models.yaml"
 synth: install
-	$(RUN) python scripts/synth.py
+	$(RUN) python scripts/synth.py $(SYNTH_ARGS)
 
 lint: install
 	$(RUN) ruff check .

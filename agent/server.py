@@ -62,8 +62,14 @@ async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
 
 async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
     """One conversation: build the pipeline for this region and join the room."""
-    telemetry = TurnTelemetry(region=settings.region, room=ctx.job.room.name, job_id=ctx.job.id)
     models = build_models(settings)
+    telemetry = TurnTelemetry(
+        region=settings.region,
+        room=ctx.job.room.name,
+        job_id=ctx.job.id,
+        location=settings.location,
+        placements=models.placements,
+    )
     turn = DEFAULT_TURN_SETTINGS
     session, agent = build_session(
         settings=PipelineSettings(
@@ -82,6 +88,7 @@ async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
 
     async def _log_session_end(reason: str) -> None:
         telemetry.log_session_end(session, reason)
+        await models.aclose()
 
     ctx.add_shutdown_callback(_log_session_end)
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from infra.manifest import Manifest, Region
 from meridian.contract import (
+    AZURE_AI_PROVIDER,
     LIVEKIT_SECRETS,
     MODEL_STAGES,
     PROVIDER_SECRETS,
@@ -42,10 +43,32 @@ class SecretSpec:
 @dataclass(frozen=True)
 class GlobalEntry:
     """What a region's dispatch service knows of the global layer: the entry URL and the ID of the
-    Front Door profile whose requests it answers."""
+    Front Door profile whose requests it answers, and the region identity's client ID."""
 
     url: str
     front_door_id: str
+    identity_client_id: str | None = None
+
+
+@dataclass(frozen=True)
+class AiAccount:
+    """A provisioned Azure AI Services account as the agent calls it."""
+
+    endpoint: str
+    resource_id: str
+    location: str
+
+
+@dataclass(frozen=True)
+class AgentAccess:
+    """What the agent needs from the global stack: the region identity's client ID (read by
+    azure-identity as AZURE_CLIENT_ID), the region's AI account and its fallback's."""
+
+    identity_client_id: str
+    account: AiAccount | None = None
+    fallback: AiAccount | None = None
+    # The fallback region's LLM deployment, when this region's LLM is provisioned.
+    fallback_llm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,8 +90,9 @@ def agent_secrets(region: Region) -> list[SecretSpec]:
     return [SecretSpec(name) for name in names]
 
 
-def agent_env(region: Region) -> list[EnvVar]:
-    """The agent container's environment, rendered from the region's settings."""
+def agent_env(region: Region, access: AgentAccess | None = None) -> list[EnvVar]:
+    """The agent container's environment, rendered from the region's settings and, when given,
+    what the global stack created for it (identity, AI accounts)."""
     plain: dict[str, str | None] = {
         Env.LIVEKIT_URL: region.livekit_url,
         Env.LIVEKIT_AGENT_NAME: region.tagged_agent_name,
@@ -83,7 +107,33 @@ def agent_env(region: Region) -> list[EnvVar]:
         spec = getattr(region.models, stage)
         for setting in ("provider", "model", "endpoint", "language", "voice"):
             plain[Env.model_stage(stage, setting)] = getattr(spec, setting)
+        if spec.provider == AZURE_AI_PROVIDER and spec.model is None:
+            # Azure Speech has one model; the TTS stage's voice names what it speaks.
+            plain[Env.model_stage(stage, "model")] = (
+                "azure-speech" if stage == "stt" else spec.voice
+            )
+    if access is not None:
+        plain[Env.AZURE_CLIENT_ID] = access.identity_client_id
+        plain |= _ai_env(region, access)
     return _with_secrets(plain, agent_secrets(region))
+
+
+def _ai_env(region: Region, access: AgentAccess) -> dict[str, str | None]:
+    """The keyless AI account of the region and the one it falls back to: no key, anywhere."""
+    if region.ai is None or access.account is None:
+        return {}
+    env: dict[str, str | None] = {
+        Env.AI_ENDPOINT: access.account.endpoint,
+        Env.AI_RESOURCE_ID: access.account.resource_id,
+    }
+    if access.fallback is not None:
+        env |= {
+            Env.AI_FALLBACK_ENDPOINT: access.fallback.endpoint,
+            Env.AI_FALLBACK_RESOURCE_ID: access.fallback.resource_id,
+            Env.AI_FALLBACK_LOCATION: access.fallback.location,
+            Env.LLM_FALLBACK_MODEL: access.fallback_llm,
+        }
+    return env
 
 
 def dispatch_secrets(manifest: Manifest) -> list[SecretSpec]:
@@ -127,6 +177,7 @@ def dispatch_env(manifest: Manifest, region: Region, entry: GlobalEntry) -> list
         Env.FRONT_DOOR_ID: entry.front_door_id,
         # Inside a Container Apps environment, http://<app name> reaches that app's internal ingress.
         Env.dispatch("worker_url"): f"http://{region.names.app}",
+        Env.AZURE_CLIENT_ID: entry.identity_client_id,
         **policy_env(manifest.dispatch.policy),
     }
     return _with_secrets(plain, dispatch_secrets(manifest))

@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import (
     authorization,
     cdn,
+    cognitiveservices,
     containerregistry,
     keyvault,
     managedidentity,
@@ -20,9 +21,15 @@ from pulumi_azure_native import (
     storage,
 )
 
-from infra.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, grant
+from infra.azure_roles import (
+    ACR_PULL,
+    COGNITIVE_SERVICES_OPENAI_USER,
+    COGNITIVE_SERVICES_SPEECH_USER,
+    KEY_VAULT_SECRETS_USER,
+    grant,
+)
 from infra.env import SecretSpec
-from infra.manifest import GlobalNames, Manifest
+from infra.manifest import GlobalNames, Manifest, Region
 from meridian.geo.regions import azure_regions
 
 # The paths the shared route serves: the token endpoint (POST / or /token), health and the
@@ -52,6 +59,8 @@ class GlobalLayer(pulumi.ComponentResource):
         names: GlobalNames,
         secrets: Mapping[SecretSpec, pulumi.Output[str]],
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        deleted_ai_accounts: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__("meridian:index:GlobalLayer", names.resource_group, None, opts)
         location = manifest.global_.location
@@ -161,6 +170,40 @@ class GlobalLayer(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        # --- one Azure AI Services account per region that provisions its models ------------------
+        # Made here with the identities, so each region identity's roles on its account (and its
+        # fallback's) have propagated long before the region's first call, like AcrPull above.
+        self.ai_accounts = {
+            region.key: self._ai_account(
+                region, names.ai_account(region.key), rg, tags, child, deleted_ai_accounts
+            )
+            for region in manifest.regions.values()
+            if region.ai is not None
+        }
+        for region in manifest.regions.values():
+            if region.ai is None:
+                continue
+            identity = self.identities[region.key]
+            roles = []
+            if "llm" in region.ai.stages:
+                roles.append((COGNITIVE_SERVICES_OPENAI_USER, "openai"))
+            if {"stt", "tts"} & set(region.ai.stages):
+                roles.append((COGNITIVE_SERVICES_SPEECH_USER, "speech"))
+            targets = [region.key, *([region.ai.fallback] if region.ai.fallback else [])]
+            for target in targets:
+                account_name = names.ai_account(target)
+                for role, suffix in roles:
+                    grant(
+                        f"{region.names.identity}-{suffix}-{target}",
+                        role=role,
+                        scope=self.ai_accounts[target].id,
+                        scope_name=account_name,
+                        principal_id=identity.principal_id,
+                        principal_name=region.names.identity,
+                        subscription_id=client.subscription_id,
+                        opts=child,
+                    )
+
         # --- one entry URL ----------------------------------------------------------------------
         self.front_door = cdn.Profile(
             names.front_door,
@@ -209,6 +252,34 @@ class GlobalLayer(pulumi.ComponentResource):
         )
         self.url = pulumi.Output.concat("https://", self.endpoint.host_name)
         self.register_outputs({"globalUrl": self.url})
+
+    def _ai_account(
+        self,
+        region: Region,
+        name: str,
+        rg: pulumi.Output[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+        deleted: frozenset[str],
+    ) -> cognitiveservices.Account:
+        """The region's account: custom subdomain (needed for Entra tokens), keys disabled, and
+        restored instead of created when a deleted one still holds the name (48 h)."""
+        return cognitiveservices.Account(
+            name,
+            account_name=name,
+            resource_group_name=rg,
+            location=region.location,
+            kind="AIServices",
+            sku=cognitiveservices.SkuArgs(name="S0"),
+            properties=cognitiveservices.AccountPropertiesArgs(
+                custom_sub_domain_name=name,
+                disable_local_auth=True,
+                public_network_access="Enabled",
+                restore=True if name in deleted else None,
+            ),
+            tags={**tags, "meridian-region": region.key},
+            opts=child,
+        )
 
     def _fallback_origin(
         self,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 import runpy
 import uuid
 from collections.abc import Mapping
@@ -34,6 +35,8 @@ class PlannedResource:
     type: str
     name: str
     inputs: dict[str, Any]
+    # URNs of the resources it waits for (depends_on and inputs from other resources).
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -43,6 +46,8 @@ class StackPlan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What the program logged as warnings (pulumi.log.warn), kept rather than printed.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -114,7 +119,8 @@ def _plan_in_context(
     global_outputs: Mapping[str, Any],
 ) -> StackPlan:
     plan = StackPlan(stack=stack)
-    values = {f"{PROJECT}:manifest": str(manifest_path)}
+    # No Azure to ask which AI accounts are soft-deleted: none, unless the caller says.
+    values = {f"{PROJECT}:manifest": str(manifest_path), f"{PROJECT}:deletedAiAccounts": "[]"}
     values |= {f"{PROJECT}:{k}": v for k, v in config.items()}
     values |= {f"{PROJECT}:{k}": v for k, v in secrets.items()}
     set_all_config(values, [f"{PROJECT}:{k}" for k in secrets])
@@ -129,6 +135,7 @@ def _plan_in_context(
             project=PROJECT,
             stack=stack,
             preview=False,
+            logger=_warnings_into(plan),
             monitor=_RecordingMonitor(plan, azure),
         )
         # set_mocks installs a root stack; the real entry point makes its own, as `pulumi up` does.
@@ -142,6 +149,20 @@ def _plan_in_context(
     return plan
 
 
+def _warnings_into(plan: StackPlan) -> logging.Logger:
+    """A logger that keeps the program's warnings in the plan (synth prints the manifest's once)."""
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                plan.warnings.append(record.getMessage())
+
+    logger = logging.getLogger(f"meridian.offline.{plan.stack}")
+    logger.handlers = [_Keep()]
+    logger.propagate = False
+    return logger
+
+
 class _RecordingMonitor(mocks.MockMonitor):
     """A mock resource monitor that also records each registration with secrets masked."""
 
@@ -152,7 +173,9 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         if request.custom and not request.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
             inputs = _masked(json_format.MessageToDict(request.object))
-            self.plan.resources.append(PlannedResource(request.type, request.name, inputs))
+            self.plan.resources.append(
+                PlannedResource(request.type, request.name, inputs, tuple(request.dependencies))
+            )
         return super().RegisterResource(request)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -258,6 +281,8 @@ _NAME_INPUTS = {
     "azure-native:app:ManagedEnvironment": "environmentName",
     "azure-native:app:ContainerApp": "containerAppName",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:cognitiveservices:Account": "accountName",
+    "azure-native:cognitiveservices:Deployment": "deploymentName",
 }
 
 
@@ -280,4 +305,12 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         return {"primaryEndpoints": {"web": f"https://{name}.z6.web.core.windows.net/"}}
     if typ == "azure-native:app:ContainerApp":
         return {"latestRevisionName": f"{name}--mock1"}
+    if typ == "azure-native:cognitiveservices:Account":
+        subdomain = inputs.get("properties", {}).get("customSubDomainName", name)
+        return {
+            "properties": {
+                **inputs.get("properties", {}),
+                "endpoint": f"https://{subdomain}.cognitiveservices.azure.com/",
+            }
+        }
     return {}

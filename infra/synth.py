@@ -6,9 +6,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from infra.azure_roles import COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_SPEECH_USER
 from infra.manifest import (
     DEFAULT_MANIFEST,
     GLOBAL_KEY,
@@ -18,6 +20,9 @@ from infra.manifest import (
     load_manifest,
 )
 from infra.offline import StackPlan, plan_stacks
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,10 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a listing"
     )
+    parser.add_argument(
+        "--deploy-date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="check models' retirements as of this day (default: today, as `pulumi up` does)",
+    )
     args = parser.parse_args(argv)
 
     try:
-        manifest = load_manifest(args.manifest)
+        manifest = load_manifest(args.manifest, on=args.deploy_date)
         stacks = args.stacks or [GLOBAL_KEY, *manifest.regions]
         regions = {
             stack: GLOBAL_KEY if is_global_stack(stack) else manifest.region_for_stack(stack).key
@@ -55,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
-    plans = plan_stacks(manifest, stacks)
+    for warning in manifest.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = {"deployDate": args.deploy_date.isoformat()} if args.deploy_date else None
+    plans = plan_stacks(manifest, stacks, config)
     if args.json:
         print(json.dumps(_as_json(plans, regions), indent=2))
     else:
@@ -78,6 +92,64 @@ def _as_json(plans: dict[str, StackPlan], regions: dict[str, str]) -> dict[str, 
     }
 
 
+_ROLE_NAMES = {
+    COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
+    COGNITIVE_SERVICES_SPEECH_USER: "Cognitive Services Speech User",
+}
+
+
+def _models_summary(manifest: Manifest, plans: dict[str, StackPlan]) -> list[str]:
+    """Per provisioning region: its account, deployments and its identity's roles, gathered from
+    the global stack and the region's stack (whichever were planned)."""
+    lines: list[str] = []
+    for stack, plan in plans.items():
+        if not is_global_stack(stack):
+            continue
+        accounts = {a.inputs["accountName"]: a.inputs for a in plan.of_type(ACCOUNT)}
+        grants = plan.of_type("azure-native:authorization:RoleAssignment")
+        for region in manifest.regions.values():
+            if region.ai is None:
+                continue
+            name = manifest.global_names(stack).ai_account(region.key)
+            account = accounts.get(name, {})
+            props = account.get("properties", {})
+            fallback = f", falls back to {region.ai.fallback}" if region.ai.fallback else ""
+            lines.append(
+                f"models of region {region.key} ({region.location}), residency"
+                f" {region.ai.residency}{fallback}:"
+            )
+            local = "disabled" if props.get("disableLocalAuth") else "ENABLED"
+            restore = ", restored from soft delete" if props.get("restore") else ""
+            lines.append(
+                f"  account {name} ({stack}): {account.get('kind')}, subdomain"
+                f" {props.get('customSubDomainName')}, local auth {local}{restore}"
+            )
+            deployments = [
+                d.inputs
+                for p in plans.values()
+                for d in p.of_type(DEPLOYMENT)
+                if d.inputs.get("accountName") == name
+            ]
+            shown = ", ".join(
+                f"{d['deploymentName']} {d['sku']['name']} x{d['sku']['capacity']}"
+                for d in deployments
+            )
+            lines.append(
+                f"  deployments (region stack, one after another): {shown or 'not planned here'}"
+            )
+            principal = f"{region.names.identity}-principal-id"
+            roles: dict[str, list[str]] = {}
+            for g in grants:
+                role = g.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+                if g.inputs["principalId"] == principal and role in _ROLE_NAMES:
+                    roles.setdefault(_ROLE_NAMES[role], []).append(
+                        g.inputs["scope"].rsplit("/", 1)[-1]
+                    )
+            for role, scopes in roles.items():
+                lines.append(f"  {region.names.identity}: {role} on {', '.join(scopes)}")
+    return lines
+
+
 def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str, str]) -> str:
     lines: list[str] = []
     for stack, plan in plans.items():
@@ -93,6 +165,7 @@ def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str,
         lines.append("  outputs:")
         lines += [f"      {key}: {value}" for key, value in plan.outputs.items()]
         lines.append("")
+    lines += _models_summary(manifest, plans)
     return "\n".join(lines).rstrip()
 
 

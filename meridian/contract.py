@@ -104,6 +104,15 @@ class Env:
     CONTAINER_APP_REVISION: Final = "CONTAINER_APP_REVISION"
     AUDIO_CACHE_MB: Final = "MERIDIAN_AUDIO_CACHE_MB"
     LLM_API_VERSION: Final = "MERIDIAN_LLM_API_VERSION"
+    # The region identity (azure-identity reads it), and the Azure AI Services account that
+    # `azure-ai` stages call keylessly, plus the account and deployment they fall back to.
+    AZURE_CLIENT_ID: Final = "AZURE_CLIENT_ID"
+    AI_ENDPOINT: Final = "MERIDIAN_AI_ENDPOINT"
+    AI_RESOURCE_ID: Final = "MERIDIAN_AI_RESOURCE_ID"
+    AI_FALLBACK_ENDPOINT: Final = "MERIDIAN_AI_FALLBACK_ENDPOINT"
+    AI_FALLBACK_RESOURCE_ID: Final = "MERIDIAN_AI_FALLBACK_RESOURCE_ID"
+    AI_FALLBACK_LOCATION: Final = "MERIDIAN_AI_FALLBACK_LOCATION"
+    LLM_FALLBACK_MODEL: Final = "MERIDIAN_LLM_FALLBACK_MODEL"
     # Dispatch
     AGENT_BASE_NAME: Final = "MERIDIAN_AGENT_NAME"  # the base name, without the region
     REGIONS: Final = "MERIDIAN_REGIONS"
@@ -125,9 +134,12 @@ class Env:
 
 MODEL_STAGES: Final = ("stt", "llm", "tts")
 MODEL_STAGE_SETTINGS: Final = ("provider", "model", "endpoint", "language", "voice")
-STT_PROVIDERS: Final = ("livekit", "azure")
-LLM_PROVIDERS: Final = ("livekit", "azure-openai", "openai")
-TTS_PROVIDERS: Final = ("livekit", "azure")
+# "azure-ai": the Azure AI Services account Meridian provisions in the region, called with the
+# region identity (no key).
+AZURE_AI_PROVIDER: Final = "azure-ai"
+STT_PROVIDERS: Final = ("livekit", "azure", "azure-ai")
+LLM_PROVIDERS: Final = ("livekit", "azure-openai", "openai", "azure-ai")
+TTS_PROVIDERS: Final = ("livekit", "azure", "azure-ai")
 
 # The credential each model provider needs. LiveKit Inference authenticates with the LiveKit key
 # pair, so "livekit" stages need nothing extra.
@@ -158,3 +170,8 @@ TURN_FLAG_FIELDS: Final = ("cache_hit", "interrupted")
 TURN_GATE_VERDICTS: Final = ("finished", "unfinished", "no_text_model")
 # The `turn` event's gate fields: verdict, its score (0..1), chosen wait (s), caller resumed.
 TURN_GATE_FIELDS: Final = ("gate_verdict", "gate_score", "endpointing_delay", "resumed")
+# Which provider, deployment and Azure location served each stage of a turn (null: not known,
+# e.g. LiveKit Inference, or no call, e.g. a cached answer), next to the agent's own `location`.
+TURN_SERVED_FIELDS: Final = tuple(
+    f"{stage}_{what}" for stage in MODEL_STAGES for what in ("provider", "deployment", "location")
+)

@@ -10,6 +10,7 @@ from infra.manifest.errors import ManifestError
 from infra.manifest.loader import DEFAULT_MANIFEST, ROOT, load_manifest, parse_manifest
 from infra.manifest.model import (
     GLOBAL_KEY,
+    AiModels,
     GlobalNames,
     Manifest,
     Region,
@@ -32,6 +33,7 @@ __all__ = [
     "GLOBAL_KEY",
     "ROOT",
     "AgentSettings",
+    "AiModels",
     "DispatchSection",
     "GlobalNames",
     "GlobalSettings",

@@ -60,11 +60,42 @@ class ResourceNames:
         return {"app": self.app, "dispatch": self.dispatch_app}
 
 
+@dataclass(frozen=True)
+class ModelDeployment:
+    """One model deployment on a region's Azure AI Services account."""
+
+    name: str
+    model: str
+    version: str | None
+    deployment_type: str
+    # Azure's SKU for the deployment type (Standard, DataZoneStandard, ...), and its capacity.
+    sku: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class AiModels:
+    """What Meridian provisions for a region: its residency policy, the stages its account
+    serves, its deployments (created one after another), and the region it falls back to."""
+
+    residency: str
+    stages: tuple[str, ...]
+    deployments: tuple[ModelDeployment, ...]
+    fallback: str | None
+
+    @property
+    def llm(self) -> ModelDeployment | None:
+        """The LLM deployment, when the LLM stage is provisioned."""
+        return self.deployments[0] if "llm" in self.stages and self.deployments else None
+
+
 class Region(RegionSettings):
     """One deployable region: its key, its settings with defaults applied, and its derived names."""
 
     key: str
     names: ResourceNames
+    # Set when the region's models are provisioned by Meridian (models.provision).
+    ai: AiModels | None = None
 
     @property
     def tagged_agent_name(self) -> str:
@@ -86,6 +117,14 @@ class GlobalNames:
     origin_group: str
     fallback_origin: str
     route: str
+    # What every globally unique name is built from: the agent and prefix (letters and digits)
+    # and the hash of the agent, prefix and LiveKit URL.
+    stem: str = ""
+    suffix: str = ""
+
+    def ai_account(self, region: str) -> str:
+        """The name (and custom subdomain) of a region's Azure AI Services account."""
+        return ai_account_name(self.stem, region, self.suffix)
 
     @classmethod
     def derive(cls, agent_name: str, prefix: str, livekit_url: str) -> GlobalNames:
@@ -102,7 +141,16 @@ class GlobalNames:
             origin_group="dispatch",
             fallback_origin="fallback",
             route="token",
+            stem=f"{alnum[:20]}{re.sub(r'[^a-z0-9]', '', prefix)[:10]}",
+            suffix=digest,
         )
+
+
+def ai_account_name(stem: str, region: str, suffix: str) -> str:
+    """A region's Azure AI Services account, also its custom subdomain: a DNS label global across
+    Azure and reserved for 48 h after a delete, so it carries the global names' hash. At most
+    3 + 30 + 1 + 20 + 1 + 8 = 63 lowercase letters, digits and hyphens."""
+    return f"ai-{stem}-{region}-{suffix}"
 
 
 @dataclass(frozen=True)
@@ -118,6 +166,9 @@ class Manifest:
     dispatch: DispatchSection
     rollout: RolloutSettings
     regions: Mapping[str, Region]
+    # `file:line: path (got value): note` for what deploys but deserves a look (e.g. Speech's
+    # concurrency); synth prints them, `pulumi up` logs them as warnings.
+    warnings: tuple[str, ...] = ()
 
     def global_names(self, stack: str) -> GlobalNames:
         """The global layer's names for a global stack (`global` or `<prefix>-global`)."""
