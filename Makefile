@@ -24,6 +24,7 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(if $(findstring $(UV_HOME),$(UV)),$(
 
 install: $(VENV)/.synced
 
+# e.g. make synth SYNTH_ARGS="--manifest tests/fixtures/regions-models.yaml"
 synth: install
 	$(RUN) python scripts/synth.py $(SYNTH_ARGS)
 

@@ -10,6 +10,7 @@ from livekit import rtc
 from livekit.agents import Agent, AgentSession, llm, stt, tts, utils, vad
 from livekit.agents.voice import ModelSettings
 
+from agent.audio_cache import Voice
 from agent.faq import FaqEntry
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from agent.response_cache import ResponseCache
@@ -25,6 +26,8 @@ class PipelineSettings:
 
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     turn: TurnSettings = DEFAULT_TURN_SETTINGS
+    # the configured TTS voice and language: part of the cached audio's key
+    tts_voice: str = ""
     # At session close, how long to wait for the STT's last transcript so the final user turn
     # still reaches the chat history; the framework's default.
     close_transcript_timeout: float = 2.0
@@ -54,9 +57,11 @@ class MeridianAgent(Agent):
         cache: ResponseCache | None,
         resume: ResumeWatch | None = None,
         gate: GateTurnDetector | None = None,
+        tts_voice: str = "",
     ) -> None:
         super().__init__(instructions=instructions)
         self._cache = cache
+        self._tts_voice = tts_voice
         self._resume = resume
         self._gate = gate
         # FAQ answers that llm_node produced and tts_node has not yet voiced, by entry id
@@ -107,14 +112,14 @@ class MeridianAgent(Agent):
     ) -> AsyncIterator[rtc.AudioFrame]:
         """Cached audio for an FAQ answer heard before; otherwise the TTS, sentence by sentence."""
         entry, replay = await self._take_unvoiced_answer(text)
-        if entry is None or self._cache is None:
+        voice = self._voice()
+        if entry is None or self._cache is None or voice is None:
             async with contextlib.aclosing(
                 Agent.default.tts_node(self, replay, model_settings)
             ) as frames:
                 async for frame in frames:
                     yield frame
             return
-        voice = self._voice_id()
         cached = self._cache.cached_audio(entry, voice)
         if cached is not None:
             for frame in cached:
@@ -157,12 +162,18 @@ class MeridianAgent(Agent):
                     return candidate, _replay(head, None)
         return None, _replay(head, source)
 
-    def _voice_id(self) -> str:
-        """Identifies the TTS configuration, so a clip is only reused in the voice it was made."""
+    def _voice(self) -> Voice | None:
+        """The TTS configuration, so a clip is only reused in the voice it was made in."""
         engine = self.session.tts
         if engine is None:
-            return "none"
-        return f"{engine.provider}/{engine.model}/{engine.sample_rate}/{engine.label}"
+            return None
+        return Voice(
+            provider=engine.provider,
+            model=engine.model,
+            voice=f"{self._tts_voice}|{engine.label}",
+            sample_rate=engine.sample_rate,
+            num_channels=engine.num_channels,
+        )
 
 
 async def _replay(head: list[str], rest: AsyncIterator[str] | None) -> AsyncIterator[str]:
@@ -199,6 +210,10 @@ def build_session(
     resume = ResumeWatch(settings.turn.resume_window)
     resume.attach(session)
     agent = MeridianAgent(
-        instructions=settings.system_prompt, cache=cache, resume=resume, gate=gate
+        instructions=settings.system_prompt,
+        cache=cache,
+        resume=resume,
+        gate=gate,
+        tts_voice=settings.tts_voice,
     )
     return session, agent

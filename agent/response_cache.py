@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import structlog
 from livekit import rtc
 
-from agent.audio_cache import AudioCache, AudioKey
+from agent.audio_cache import AudioCache, AudioKey, Voice
 from agent.faq import Faq, FaqEntry, FaqMatch
 from agent.settings import CacheSettings
 
@@ -23,10 +23,11 @@ class ResponseCache:
 
     @classmethod
     def from_settings(cls, settings: CacheSettings) -> ResponseCache:
-        """Load the FAQ file and create an empty audio cache within the byte budget."""
+        """Load the FAQ file and open the audio store within the byte budget (the worker's
+        shared directory, or a private one when none is set)."""
         return cls(
             Faq.load(settings.faq_path, settings.threshold),
-            AudioCache(settings.audio_budget_bytes),
+            AudioCache(settings.audio_budget_bytes, settings.audio_dir),
         )
 
     def lookup(self, user_text: str) -> FaqMatch | None:
@@ -46,14 +47,19 @@ class ResponseCache:
             )
         return found
 
-    def cached_audio(self, entry: FaqEntry, voice: str) -> tuple[rtc.AudioFrame, ...] | None:
-        """The synthesised answer in this voice, if it is still cached; logs the outcome."""
-        frames = self.audio.get(AudioKey(entry.id, voice))
+    def cached_audio(self, entry: FaqEntry, voice: Voice) -> tuple[rtc.AudioFrame, ...] | None:
+        """The answer as synthesised in this voice by any call on this worker, if it is still
+        cached; logs the outcome."""
+        started = time.perf_counter()
+        frames = self.audio.get(AudioKey(entry.answer, voice))
         self._log.info(
-            "faq_audio_cache", outcome="miss" if frames is None else "hit", faq_id=entry.id
+            "faq_audio_cache",
+            outcome="miss" if frames is None else "hit",
+            faq_id=entry.id,
+            read_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         return frames
 
-    def store_audio(self, entry: FaqEntry, voice: str, frames: Sequence[rtc.AudioFrame]) -> None:
-        """Keep a complete synthesis of the answer for the next hit."""
-        self.audio.put(AudioKey(entry.id, voice), frames)
+    def store_audio(self, entry: FaqEntry, voice: Voice, frames: Sequence[rtc.AudioFrame]) -> None:
+        """Keep a complete synthesis of the answer for the next hit on this worker."""
+        self.audio.put(AudioKey(entry.answer, voice), frames)

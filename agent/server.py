@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Awaitable, Callable
 
@@ -9,6 +10,7 @@ import livekit.local_inference as local_inference
 import structlog
 from livekit.agents import AgentServer, JobContext, JobProcess, JobRequest
 
+from agent.audio_cache import new_store_dir
 from agent.completeness import EnglishTrigram
 from agent.pipeline import PipelineSettings, build_session
 from agent.providers import build_models
@@ -16,13 +18,14 @@ from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE
+from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.logs import configure_logging
 
-_VAD = "meridian.vad"
+# What prewarm leaves in each job process's userdata: the VAD and the response cache.
+PROC_VAD = "meridian.vad"
+PROC_RESPONSE_CACHE = "meridian.response_cache"
 # imported once in the forkserver, so job processes share the turn gate's model
 PRELOAD_MODULE = "agent.preload"
-_CACHE = "meridian.response_cache"
 
 
 def load_local_models() -> None:
@@ -37,35 +40,55 @@ def prewarm(settings: AgentSettings, proc: JobProcess) -> None:
     """Per-process set-up before any job: logging, local models, the FAQ and its audio cache."""
     configure_logging(settings.secrets())
     load_local_models()
-    proc.userdata[_VAD] = DEFAULT_TURN_SETTINGS.build_vad()
-    proc.userdata[_CACHE] = ResponseCache.from_settings(settings.cache)
+    proc.userdata[PROC_VAD] = DEFAULT_TURN_SETTINGS.build_vad()
+    proc.userdata[PROC_RESPONSE_CACHE] = ResponseCache.from_settings(settings.cache)
     structlog.get_logger("agent.server").info("prewarmed", region=settings.region, pid=proc.pid)
 
 
+def agent_attributes(settings: AgentSettings) -> dict[str, str]:
+    """The attributes the agent joins with: its region (REGION_ATTRIBUTE tells clients and the
+    smoke test which region answered) and, in Container Apps, its revision (REVISION_ATTRIBUTE
+    tells the smoke gate whether the new revision's workers answered)."""
+    attributes = {REGION_ATTRIBUTE: settings.region}
+    if settings.revision is not None:
+        attributes[REVISION_ATTRIBUTE] = settings.revision
+    return attributes
+
+
 async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
-    """Take every job offered to this region's tagged agent name, tagging the agent with the
-    region (REGION_ATTRIBUTE tells clients and the smoke test which region answered)."""
-    await request.accept(attributes={REGION_ATTRIBUTE: settings.region})
+    """Take every job offered to this region's tagged agent name, with the agent's attributes."""
+    await request.accept(attributes=agent_attributes(settings))
 
 
 async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
     """One conversation: build the pipeline for this region and join the room."""
-    telemetry = TurnTelemetry(region=settings.region, room=ctx.job.room.name, job_id=ctx.job.id)
     models = build_models(settings)
+    telemetry = TurnTelemetry(
+        region=settings.region,
+        room=ctx.job.room.name,
+        job_id=ctx.job.id,
+        location=settings.location,
+        placements=models.placements,
+    )
     turn = DEFAULT_TURN_SETTINGS
     session, agent = build_session(
-        settings=PipelineSettings(system_prompt=settings.system_prompt, turn=turn),
+        settings=PipelineSettings(
+            system_prompt=settings.system_prompt,
+            turn=turn,
+            tts_voice=f"{settings.tts.voice or ''}/{settings.tts.language or ''}",
+        ),
         stt=models.stt,
         llm=models.llm,
         tts=models.tts,
-        vad=ctx.proc.userdata[_VAD],
+        vad=ctx.proc.userdata[PROC_VAD],
         turn_detector=turn.build_turn_detector(stt_language=settings.stt.language),
-        cache=ctx.proc.userdata[_CACHE],
+        cache=ctx.proc.userdata[PROC_RESPONSE_CACHE],
     )
     telemetry.attach(session, notes=lambda: agent.turn_note)
 
     async def _log_session_end(reason: str) -> None:
         telemetry.log_session_end(session, reason)
+        await models.aclose()
 
     ctx.add_shutdown_callback(_log_session_end)
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
@@ -80,10 +103,17 @@ def build_server(
 ) -> AgentServer:
     """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds.
 
+    Its job processes share one FAQ audio store (a private directory made here, unless
+    settings.cache.audio_dir names one), so a repeat question replays audio across calls.
+
     `conversation` replaces the voice session run for each job, and `health_port` the probe
     port (the framework's health "/" and status "/worker" server that infra probes; 0 picks a
     free one), for tests and benchmarks.
     """
+    if settings.cache.audio_dir is None:
+        # one store for every job process of this worker: a job process serves one call only
+        cache = dataclasses.replace(settings.cache, audio_dir=new_store_dir())
+        settings = dataclasses.replace(settings, cache=cache)
     worker = settings.worker
     server = AgentServer(
         ws_url=worker.livekit_url,

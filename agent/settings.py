@@ -17,7 +17,9 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_val
 
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from meridian.contract import (
+    AZURE_AI_PROVIDER,
     LLM_PROVIDERS,
+    MODEL_STAGES,
     PROVIDER_SECRETS,
     STT_PROVIDERS,
     TTS_PROVIDERS,
@@ -28,9 +30,9 @@ from meridian.contract import (
 )
 from meridian.env_settings import EnvSettings, SettingsError, read_env
 
-SttProvider = Literal["livekit", "azure"]
-LlmProvider = Literal["livekit", "azure-openai", "openai"]
-TtsProvider = Literal["livekit", "azure"]
+SttProvider = Literal["livekit", "azure", "azure-ai"]
+LlmProvider = Literal["livekit", "azure-openai", "openai", "azure-ai"]
+TtsProvider = Literal["livekit", "azure", "azure-ai"]
 assert get_args(SttProvider) == STT_PROVIDERS
 assert get_args(LlmProvider) == LLM_PROVIDERS
 assert get_args(TtsProvider) == TTS_PROVIDERS
@@ -79,12 +81,35 @@ class TtsSettings:
 
 
 @dataclass(frozen=True)
+class AiAccount:
+    """An Azure AI Services account Meridian provisioned: where to call it, and its resource ID
+    (Azure Speech's Entra tokens name it)."""
+
+    endpoint: str
+    resource_id: str
+    location: str
+
+
+@dataclass(frozen=True)
+class AzureAiSettings:
+    """The keyless models of an `azure-ai` region: its account, the identity that calls it, and
+    the account (and LLM deployment) every stage falls back to."""
+
+    account: AiAccount
+    client_id: str | None = None
+    fallback: AiAccount | None = None
+    fallback_llm: str | None = None
+
+
+@dataclass(frozen=True)
 class CacheSettings:
     """The FAQ response cache."""
 
     faq_path: Path = DEFAULT_FAQ_PATH
     threshold: float = DEFAULT_FAQ_THRESHOLD
     audio_budget_bytes: int = DEFAULT_AUDIO_CACHE_MB * 1024 * 1024
+    # the worker's audio store, shared by its job processes (agent.server makes it at start)
+    audio_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -117,6 +142,9 @@ class AgentSettings:
     tts: TtsSettings
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     cache: CacheSettings = field(default_factory=CacheSettings)
+    # the Container Apps revision this replica runs; None outside Container Apps
+    revision: str | None = None
+    ai: AzureAiSettings | None = None
 
     def secrets(self) -> list[str]:
         """Every credential value, so log redaction can scrub them wherever they appear."""
@@ -191,6 +219,15 @@ class AgentEnvironment(EnvSettings):
         None, validation_alias=PROVIDER_SECRETS["azure-openai"]
     )
     openai_api_key: SecretStr | None = Field(None, validation_alias=PROVIDER_SECRETS["openai"])
+    azure_client_id: str | None = Field(None, validation_alias=Env.AZURE_CLIENT_ID)
+    ai_endpoint: _HttpsEndpoint = Field(None, validation_alias=Env.AI_ENDPOINT)
+    ai_resource_id: str | None = Field(None, validation_alias=Env.AI_RESOURCE_ID)
+    ai_fallback_endpoint: _HttpsEndpoint = Field(None, validation_alias=Env.AI_FALLBACK_ENDPOINT)
+    ai_fallback_resource_id: str | None = Field(None, validation_alias=Env.AI_FALLBACK_RESOURCE_ID)
+    ai_fallback_location: Annotated[str | None, Field(pattern=r"^[a-z0-9]+$")] = Field(
+        None, validation_alias=Env.AI_FALLBACK_LOCATION
+    )
+    llm_fallback_model: str | None = Field(None, validation_alias=Env.LLM_FALLBACK_MODEL)
     system_prompt: str = Field(DEFAULT_SYSTEM_PROMPT, validation_alias=Env.SYSTEM_PROMPT)
     faq_path: Path = Field(DEFAULT_FAQ_PATH, validation_alias=Env.FAQ_PATH)
     faq_threshold: Annotated[float, Field(gt=0, le=100)] = Field(
@@ -198,6 +235,8 @@ class AgentEnvironment(EnvSettings):
         validation_alias=Env.FAQ_THRESHOLD,
         description="a number in (0, 100]",
     )
+    # Container Apps sets it; it is never a reason to refuse to start
+    revision: str | None = Field(None, validation_alias=Env.CONTAINER_APP_REVISION)
     audio_cache_mb: Annotated[int, Field(ge=0)] = Field(
         DEFAULT_AUDIO_CACHE_MB,
         validation_alias=Env.AUDIO_CACHE_MB,
@@ -313,6 +352,49 @@ def _tts(env: AgentEnvironment) -> TtsSettings:
     )
 
 
+def _azure_ai(env: AgentEnvironment) -> AzureAiSettings | None:
+    """The provisioned account, when a stage uses it; every variable it needs, or a SettingsError."""
+    uses = [s for s in MODEL_STAGES if getattr(env, f"{s}_provider") == AZURE_AI_PROVIDER]
+    if not uses:
+        return None
+    why = f"it is required when {Env.model_stage(uses[0], 'provider')} is {AZURE_AI_PROVIDER}"
+    for variable, value in (
+        (Env.AI_ENDPOINT, env.ai_endpoint),
+        (Env.AI_RESOURCE_ID, env.ai_resource_id),
+    ):
+        if value is None:
+            raise SettingsError(variable, f"is not set; {why}")
+    assert env.ai_endpoint and env.ai_resource_id
+    fallback_vars = {
+        Env.AI_FALLBACK_ENDPOINT: env.ai_fallback_endpoint,
+        Env.AI_FALLBACK_RESOURCE_ID: env.ai_fallback_resource_id,
+        Env.AI_FALLBACK_LOCATION: env.ai_fallback_location,
+    }
+    fallback = None
+    if any(v is not None for v in fallback_vars.values()):
+        for variable, value in fallback_vars.items():
+            if value is None:
+                raise SettingsError(
+                    variable,
+                    "is not set; the fallback account needs its endpoint, resource ID and location",
+                )
+        fallback = AiAccount(
+            env.ai_fallback_endpoint or "",
+            env.ai_fallback_resource_id or "",
+            env.ai_fallback_location or "",
+        )
+        if env.llm_provider == AZURE_AI_PROVIDER and env.llm_fallback_model is None:
+            raise SettingsError(
+                Env.LLM_FALLBACK_MODEL, "is not set; the LLM's fallback needs its deployment name"
+            )
+    return AzureAiSettings(
+        account=AiAccount(env.ai_endpoint, env.ai_resource_id, env.location),
+        client_id=env.azure_client_id,
+        fallback=fallback,
+        fallback_llm=env.llm_fallback_model if fallback else None,
+    )
+
+
 def _worker(env: AgentEnvironment) -> WorkerSettings:
     return WorkerSettings(
         livekit_url=env.livekit_url,
@@ -338,12 +420,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> AgentSettings:
         tts=_tts(env),
         system_prompt=env.system_prompt,
         cache=CacheSettings(env.faq_path, env.faq_threshold, env.audio_cache_mb * 1024 * 1024),
+        revision=(env.revision or "").strip() or None,
+        ai=_azure_ai(env),
     )
 
 
 __all__ = [
     "AgentEnvironment",
     "AgentSettings",
+    "AiAccount",
+    "AzureAiSettings",
     "CacheSettings",
     "LlmSettings",
     "SettingsError",

@@ -16,8 +16,16 @@ from livekit.agents import AgentSession, ConversationItemAddedEvent, SpeechCreat
 from livekit.agents.llm import ChatMessage, MetricsReport
 from livekit.agents.voice import SpeechHandle
 
+from agent.providers import Placements
 from agent.turn_gate import TurnDecision
-from meridian.contract import SESSION_END_EVENT, TURN_EVENT, TURN_GATE_FIELDS, TURN_TIMING_FIELDS
+from meridian.contract import (
+    MODEL_STAGES,
+    SESSION_END_EVENT,
+    TURN_EVENT,
+    TURN_GATE_FIELDS,
+    TURN_SERVED_FIELDS,
+    TURN_TIMING_FIELDS,
+)
 
 # The ChatMessage.extra key that marks a reply served from the FAQ cache (see agent/pipeline.py).
 CACHE_MARK = "meridian_faq"
@@ -31,6 +39,9 @@ _TIMING_SOURCES = {
     "e2e_latency": ("assistant", "e2e_latency"),
 }
 assert tuple(_TIMING_SOURCES) == TURN_TIMING_FIELDS, "telemetry must log every contract field"
+# Where the metadata of the instance that served each stage is: livekit-agents stamps it on the
+# user message (STT) and the reply (LLM, TTS), also through a FallbackAdapter.
+_SERVED_SOURCES = {"stt": "user", "llm": "assistant", "tts": "assistant"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,7 @@ class TurnNote:
 
 
 _NO_NOTE = TurnNote(decision=None, resumed=False)
+assert len(TURN_SERVED_FIELDS) == 3 * len(MODEL_STAGES)
 assert tuple(_NO_NOTE.log_fields()) == TURN_GATE_FIELDS, "telemetry must log every gate field"
 
 
@@ -76,10 +88,19 @@ class TurnTelemetry:
     """Logs one `turn` event per agent reply from livekit-agents' own per-turn metrics
     (ChatMessage.metrics), and a `session_end` event with the session's totals."""
 
-    def __init__(self, *, region: str, room: str, job_id: str) -> None:
+    def __init__(
+        self,
+        *,
+        region: str,
+        room: str,
+        job_id: str,
+        location: str | None = None,
+        placements: Placements | None = None,
+    ) -> None:
         self._log = structlog.get_logger("agent.turns").bind(
-            region=region, room=room, job_id=job_id
+            region=region, location=location, room=room, job_id=job_id
         )
+        self._placements = placements or Placements()
         self._pending_user: MetricsReport | None = None
         self._pending_note = _NO_NOTE
         self._notes: Callable[[], TurnNote | None] = lambda: None
@@ -144,7 +165,26 @@ class TurnTelemetry:
             cache_hit=cache_hit,
             interrupted=reply.interrupted,
             **note.log_fields(),
+            **self._served(reports, cache_hit),
         )
+
+    def _served(
+        self, reports: dict[str, MetricsReport | None], cache_hit: bool
+    ) -> dict[str, str | None]:
+        """Provider, deployment and location of each stage's serving instance (TURN_SERVED_FIELDS)."""
+        fields: dict[str, str | None] = {}
+        for stage in MODEL_STAGES:
+            report = reports[_SERVED_SOURCES[stage]]
+            metadata = report.get(f"{stage}_metadata") if report else None  # type: ignore[misc]
+            if stage == "llm" and cache_hit:
+                metadata = None  # the FAQ cache answered; no LLM was called
+            served = self._placements.resolve(stage, metadata)
+            fields[f"{stage}_provider"] = served.provider if served else None
+            fields[f"{stage}_deployment"] = (
+                served.deployment if served else (metadata or {}).get("model_name")
+            )
+            fields[f"{stage}_location"] = served.location if served else None
+        return fields
 
     def log_session_end(self, session: AgentSession | None, reason: str) -> None:
         """Write the `session_end` event with this session's totals."""

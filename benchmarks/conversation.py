@@ -16,6 +16,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
 from livekit.agents.voice import ModelSettings, SpeechHandle
 from livekit.agents.voice.turn import TurnDetectionEvent
 
+from agent.audio_cache import Voice
 from agent.faq import FaqEntry
 from agent.pipeline import MeridianAgent, PipelineSettings, build_session
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
@@ -144,7 +145,7 @@ class _CountingCache(ResponseCache):
 
     audio_hits = 0
 
-    def cached_audio(self, entry: FaqEntry, voice: str) -> tuple[rtc.AudioFrame, ...] | None:
+    def cached_audio(self, entry: FaqEntry, voice: Voice) -> tuple[rtc.AudioFrame, ...] | None:
         frames = super().cached_audio(entry, voice)
         self.audio_hits += frames is not None
         return frames

@@ -11,6 +11,10 @@ from pulumi_azure_native import authorization
 ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # pull images, nothing else
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"  # read secret values
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"  # read blobs, nothing else
+# Call model deployments and Speech with an Entra token, nothing else. Never Cognitive Services
+# User (a86…): it can also list the account's keys.
+COGNITIVE_SERVICES_OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+COGNITIVE_SERVICES_SPEECH_USER = "f2dc8367-1007-4938-bd23-fe263f013447"
 
 
 def grant(

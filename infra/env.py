@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from infra.manifest import Manifest, Region, ResourceNames
 from meridian.contract import (
+    AZURE_AI_PROVIDER,
     LIVEKIT_SECRETS,
     MODEL_STAGES,
     PROVIDER_SECRETS,
@@ -36,13 +37,34 @@ class SecretSpec:
 @dataclass(frozen=True)
 class GlobalEntry:
     """What a region's dispatch service knows of the global layer: the entry URL and the ID of the
-    Front Door profile whose requests it answers."""
+    Front Door profile whose requests it answers, and the region identity's client ID."""
 
     url: str
     front_door_id: str
-    # The published region table, and the identity that reads it.
+    # The published region table, and the client ID of the region identity that reads it.
     region_table_url: str
     identity_client_id: str
+
+
+@dataclass(frozen=True)
+class AiAccount:
+    """A provisioned Azure AI Services account as the agent calls it."""
+
+    endpoint: str
+    resource_id: str
+    location: str
+
+
+@dataclass(frozen=True)
+class AgentAccess:
+    """What the agent needs from the global stack: the region identity's client ID (read by
+    azure-identity as AZURE_CLIENT_ID), the region's AI account and its fallback's."""
+
+    identity_client_id: str
+    account: AiAccount | None = None
+    fallback: AiAccount | None = None
+    # The fallback region's LLM deployment, when this region's LLM is provisioned.
+    fallback_llm: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,9 +86,12 @@ def agent_secrets(region: Region) -> list[SecretSpec]:
     return [SecretSpec(name) for name in names]
 
 
-def agent_env(region: Region, names: ResourceNames | None = None) -> list[EnvVar]:
-    """The agent container's environment, rendered from the region's settings and its names in
-    this environment (default: unprefixed)."""
+def agent_env(
+    region: Region, access: AgentAccess | None = None, names: ResourceNames | None = None
+) -> list[EnvVar]:
+    """The agent container's environment, rendered from the region's settings, its names in this
+    environment (default: unprefixed) and, when given, what the global stack created for it
+    (identity, AI accounts)."""
     names = names or region.names
     plain: dict[str, str | None] = {
         Env.LIVEKIT_URL: region.livekit_url,
@@ -82,7 +107,33 @@ def agent_env(region: Region, names: ResourceNames | None = None) -> list[EnvVar
         spec = getattr(region.models, stage)
         for setting in ("provider", "model", "endpoint", "language", "voice"):
             plain[Env.model_stage(stage, setting)] = getattr(spec, setting)
+        if spec.provider == AZURE_AI_PROVIDER and spec.model is None:
+            # Azure Speech has one model; the TTS stage's voice names what it speaks.
+            plain[Env.model_stage(stage, "model")] = (
+                "azure-speech" if stage == "stt" else spec.voice
+            )
+    if access is not None:
+        plain[Env.AZURE_CLIENT_ID] = access.identity_client_id
+        plain |= _ai_env(region, access)
     return _with_secrets(plain, agent_secrets(region))
+
+
+def _ai_env(region: Region, access: AgentAccess) -> dict[str, str | None]:
+    """The keyless AI account of the region and the one it falls back to: no key, anywhere."""
+    if region.ai is None or access.account is None:
+        return {}
+    env: dict[str, str | None] = {
+        Env.AI_ENDPOINT: access.account.endpoint,
+        Env.AI_RESOURCE_ID: access.account.resource_id,
+    }
+    if access.fallback is not None:
+        env |= {
+            Env.AI_FALLBACK_ENDPOINT: access.fallback.endpoint,
+            Env.AI_FALLBACK_RESOURCE_ID: access.fallback.resource_id,
+            Env.AI_FALLBACK_LOCATION: access.fallback.location,
+            Env.LLM_FALLBACK_MODEL: access.fallback_llm,
+        }
+    return env
 
 
 def dispatch_secrets(manifest: Manifest) -> list[SecretSpec]:

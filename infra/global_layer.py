@@ -13,6 +13,7 @@ import pulumi
 from pulumi_azure_native import (
     authorization,
     cdn,
+    cognitiveservices,
     containerregistry,
     keyvault,
     managedidentity,
@@ -22,12 +23,14 @@ from pulumi_azure_native import (
 
 from infra.azure_roles import (
     ACR_PULL,
+    COGNITIVE_SERVICES_OPENAI_USER,
+    COGNITIVE_SERVICES_SPEECH_USER,
     KEY_VAULT_SECRETS_USER,
     STORAGE_BLOB_DATA_READER,
     grant,
 )
 from infra.env import region_table
-from infra.manifest import GlobalNames, Manifest
+from infra.manifest import GlobalNames, Manifest, Region
 from infra.naming import deployment_seed
 from meridian.geo.regions import azure_regions
 
@@ -61,6 +64,8 @@ class GlobalLayer(pulumi.ComponentResource):
         manifest: Manifest,
         names: GlobalNames,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        deleted_ai_accounts: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__("meridian:index:GlobalLayer", names.resource_group, None, opts)
         location = manifest.global_.location
@@ -165,6 +170,48 @@ class GlobalLayer(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        # --- one Azure AI Services account per region that provisions its models ------------------
+        # Made here with the identities, so each region identity's roles on its account (and its
+        # fallback's) have propagated long before the region's first call, like AcrPull above.
+        # Each account's name (its custom subdomain, global across Azure) carries the seed, and
+        # its Pulumi name is a fixed word per region, so neither changes after the first deploy.
+        self.ai_accounts = {
+            region.key: self._ai_account(
+                region,
+                self.seed.apply(lambda seed, key=region.key: names.ai_account(key, seed)),
+                rg,
+                tags,
+                child,
+                deleted_ai_accounts,
+            )
+            for region in manifest.regions.values()
+            if region.ai is not None
+        }
+        for region in manifest.regions.values():
+            if region.ai is None:
+                continue
+            identity = self.identities[region.key]
+            identity_name = manifest.region_names(region.key, names.prefix).identity
+            roles = []
+            if "llm" in region.ai.stages:
+                roles.append((COGNITIVE_SERVICES_OPENAI_USER, "openai"))
+            if {"stt", "tts"} & set(region.ai.stages):
+                roles.append((COGNITIVE_SERVICES_SPEECH_USER, "speech"))
+            targets = [region.key, *([region.ai.fallback] if region.ai.fallback else [])]
+            for target in targets:
+                account = self.ai_accounts[target]
+                for role, suffix in roles:
+                    grant(
+                        f"{identity_name}-{suffix}-{target}",
+                        role=role,
+                        scope=account.id,
+                        scope_name=account.name,
+                        principal_id=identity.principal_id,
+                        principal_name=identity_name,
+                        subscription_id=client.subscription_id,
+                        opts=child,
+                    )
+
         # --- one entry URL ----------------------------------------------------------------------
         self.front_door = cdn.Profile(
             names.front_door,
@@ -233,6 +280,37 @@ class GlobalLayer(pulumi.ComponentResource):
             manifest, rg, client.subscription_id, child
         )
         self.register_outputs({"globalUrl": self.url, "regionTableUrl": self.region_table_url})
+
+    def _ai_account(
+        self,
+        region: Region,
+        name: pulumi.Output[str],
+        rg: pulumi.Output[str],
+        tags: dict[str, str],
+        child: pulumi.ResourceOptions,
+        deleted: frozenset[str],
+    ) -> cognitiveservices.Account:
+        """The region's account: custom subdomain (needed for Entra tokens), keys disabled, and
+        restored instead of created when a deleted one still holds the name (48 h: the seed is
+        new after a destroy, but a region dropped and added again within the stack keeps it)."""
+        return cognitiveservices.Account(
+            f"ai-{region.key}",
+            account_name=name,
+            resource_group_name=rg,
+            location=region.location,
+            kind="AIServices",
+            sku=cognitiveservices.SkuArgs(name="S0"),
+            properties=name.apply(
+                lambda subdomain: cognitiveservices.AccountPropertiesArgs(
+                    custom_sub_domain_name=subdomain,
+                    disable_local_auth=True,
+                    public_network_access="Enabled",
+                    restore=True if subdomain in deleted else None,
+                )
+            ),
+            tags={**tags, "meridian-region": region.key},
+            opts=child,
+        )
 
     def _publish_region_table(
         self,

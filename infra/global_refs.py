@@ -29,6 +29,8 @@ class GlobalOutput:
     REGION_TABLE_URL = "regionTableUrl"
     # {region key: {"id", "clientId", "principalId"}} of each region's managed identity.
     IDENTITIES = "identities"
+    # {region key: {"name", "id", "endpoint", "location"}} of each provisioned AI account.
+    AI_ACCOUNTS = "aiAccounts"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class GlobalRefs:
     region_table_url: pulumi.Output[str]
     identity_id: pulumi.Output[str]
     identity_client_id: pulumi.Output[str]
+    # Every provisioned region's AI account (a region falls back to another's).
+    ai_accounts: pulumi.Output[dict[str, dict[str, str]]]
 
     @classmethod
     def read(cls, stack: str, region: str) -> GlobalRefs:
@@ -74,7 +78,12 @@ class GlobalRefs:
             region_table_url=out(GlobalOutput.REGION_TABLE_URL),
             identity_id=identity("id"),
             identity_client_id=identity("clientId"),
+            ai_accounts=ref.get_output(GlobalOutput.AI_ACCOUNTS).apply(lambda a: a or {}),
         )
+
+    def ai_account(self, region: str) -> pulumi.Output[dict[str, str]]:
+        """One region's AI account, or a RunError saying the global stack must be updated."""
+        return self.ai_accounts.apply(lambda accounts: _ai_account(accounts, self.stack, region))
 
     def secret_url(self, secret_name: str) -> pulumi.Output[str]:
         """The Key Vault reference of one secret, without a version so a restart picks up the latest."""
@@ -90,3 +99,13 @@ def _identity_field(identities: Any, stack: str, region: str, field: str) -> str
             " and grants), then the region's own stack"
         )
     return str(identities[region][field])
+
+
+def _ai_account(accounts: Any, stack: str, region: str) -> dict[str, str]:
+    if not isinstance(accounts, dict) or region not in accounts:
+        raise pulumi.RunError(
+            f"the global stack {stack!r} has no Azure AI account for region {region!r}: after"
+            f" adding models.provision, run `pulumi up -s {stack}` first (it creates the account"
+            " and its role assignments), then the region's own stack"
+        )
+    return {k: str(v) for k, v in accounts[region].items()}

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import contextvars
 import hashlib
+import logging
 import runpy
 import uuid
 from collections.abc import Mapping
@@ -36,8 +37,8 @@ class PlannedResource:
     type: str
     name: str
     inputs: dict[str, Any]
-    # The Pulumi names of the resources it waits for (inputs it reads, and depends_on).
-    depends_on: tuple[str, ...] = ()
+    # URNs of the resources it waits for (depends_on and inputs from other resources).
+    dependencies: tuple[str, ...] = ()
 
 
 @dataclass
@@ -47,6 +48,8 @@ class StackPlan:
     stack: str
     resources: list[PlannedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    # What the program logged as warnings (pulumi.log.warn), kept rather than printed.
+    warnings: list[str] = field(default_factory=list)
 
     def of_type(self, type_token: str) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == type_token]
@@ -128,7 +131,8 @@ def _plan_in_context(
     preview: bool,
 ) -> StackPlan:
     plan = StackPlan(stack=stack)
-    values = {f"{PROJECT}:manifest": str(manifest_path)}
+    # No Azure to ask which AI accounts are soft-deleted: none, unless the caller says.
+    values = {f"{PROJECT}:manifest": str(manifest_path), f"{PROJECT}:deletedAiAccounts": "[]"}
     values |= {f"{PROJECT}:{k}": v for k, v in config.items()}
     values |= {f"{PROJECT}:{k}": v for k, v in secrets.items()}
     set_all_config(values, [f"{PROJECT}:{k}" for k in secrets])
@@ -143,6 +147,7 @@ def _plan_in_context(
             project=PROJECT,
             stack=stack,
             preview=preview,
+            logger=_warnings_into(plan),
             monitor=_RecordingMonitor(plan, azure),
         )
         # set_mocks installs a root stack; the real entry point makes its own, as `pulumi up` does.
@@ -159,6 +164,20 @@ def _plan_in_context(
     return plan
 
 
+def _warnings_into(plan: StackPlan) -> logging.Logger:
+    """A logger that keeps the program's warnings in the plan (synth prints the manifest's once)."""
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                plan.warnings.append(record.getMessage())
+
+    logger = logging.getLogger(f"meridian.offline.{plan.stack}")
+    logger.handlers = [_Keep()]
+    logger.propagate = False
+    return logger
+
+
 class _RecordingMonitor(mocks.MockMonitor):
     """A mock resource monitor that also records each registration with secrets masked."""
 
@@ -169,8 +188,9 @@ class _RecordingMonitor(mocks.MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         if request.custom and not request.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
             inputs = _masked(json_format.MessageToDict(request.object))
-            waits = tuple(sorted({urn.rsplit("::", 1)[-1] for urn in request.dependencies}))
-            self.plan.resources.append(PlannedResource(request.type, request.name, inputs, waits))
+            self.plan.resources.append(
+                PlannedResource(request.type, request.name, inputs, tuple(request.dependencies))
+            )
         return super().RegisterResource(request)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
@@ -288,6 +308,8 @@ _NAME_INPUTS = {
     "azure-native:app:ManagedEnvironment": "environmentName",
     "azure-native:app:ContainerApp": "containerAppName",
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
+    "azure-native:cognitiveservices:Account": "accountName",
+    "azure-native:cognitiveservices:Deployment": "deploymentName",
 }
 
 
@@ -315,4 +337,12 @@ def _computed(typ: str, name: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         }
     if typ == "azure-native:app:ContainerApp":
         return {"latestRevisionName": f"{name}--mock1"}
+    if typ == "azure-native:cognitiveservices:Account":
+        subdomain = inputs.get("properties", {}).get("customSubDomainName", name)
+        return {
+            "properties": {
+                **inputs.get("properties", {}),
+                "endpoint": f"https://{subdomain}.cognitiveservices.azure.com/",
+            }
+        }
     return {}

@@ -3,7 +3,10 @@ stack's region, reading the global stack's outputs."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pulumi
+from pulumi_azure_native import authorization
 
 from infra.env import all_secrets
 from infra.global_layer import GlobalLayer
@@ -20,6 +23,7 @@ from infra.manifest import (
     stack_prefix,
 )
 from infra.regional_agent import RegionalAgent
+from infra.soft_delete import SoftDeleteLookupError, soft_deleted_accounts
 from meridian.images import UNBUILT_IMAGE, is_placeholder_image, pinned_image
 
 
@@ -45,7 +49,11 @@ def main() -> None:
     config = pulumi.Config("meridian")
     stack = pulumi.get_stack()
     try:
-        manifest = load_manifest(config.get("manifest") or DEFAULT_MANIFEST)
+        manifest = load_manifest(
+            config.get("manifest") or DEFAULT_MANIFEST, on=_deploy_date(config)
+        )
+        for warning in manifest.warnings:
+            pulumi.log.warn(warning)
         if is_global_stack(stack) and not config.get("region"):
             _deploy_global(manifest, stack, config)
         else:
@@ -55,10 +63,50 @@ def main() -> None:
         raise pulumi.RunError(str(exc)) from None
 
 
+def _deploy_date(config: pulumi.Config) -> date | None:
+    """config meridian:deployDate (YYYY-MM-DD) checks models' lifecycle as of that day; unset:
+    today. A plan made ahead of a deploy, or a test, sets it."""
+    text = config.get("deployDate")
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise pulumi.RunError(
+            f"config meridian:deployDate: {text!r} is not a date (YYYY-MM-DD)"
+        ) from None
+
+
+def _deleted_ai_accounts(manifest: Manifest, config: pulumi.Config) -> frozenset[str]:
+    """The soft-deleted accounts to restore: config meridian:deletedAiAccounts (a JSON list, what
+    an offline plan passes), else asked of Azure when any region provisions models."""
+    if not any(region.ai for region in manifest.regions.values()):
+        return frozenset()
+    given = config.get_object("deletedAiAccounts")
+    if given is not None:
+        if not isinstance(given, list) or not all(isinstance(n, str) for n in given):
+            raise pulumi.RunError("config meridian:deletedAiAccounts must be a JSON list of names")
+        return frozenset(given)
+    subscription = authorization.get_client_config().subscription_id
+    try:
+        return soft_deleted_accounts(subscription)
+    except SoftDeleteLookupError as exc:
+        pulumi.log.warn(
+            f"could not list soft-deleted Azure AI accounts ({exc}); an account deleted in the"
+            " last 48 hours will fail to be created: set config meridian:deletedAiAccounts to"
+            " the names to restore"
+        )
+        return frozenset()
+
+
 def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> None:
     # Secret values never pass through Pulumi: they are set in the vault (README, 'Secrets'), so
     # an `up` from any copy of the stack config, a release's included, cannot write an old one.
-    layer = GlobalLayer(manifest, manifest.global_names(stack))
+    layer = GlobalLayer(
+        manifest,
+        manifest.global_names(stack),
+        deleted_ai_accounts=_deleted_ai_accounts(manifest, config),
+    )
     pulumi.export(GlobalOutput.RESOURCE_GROUP, layer.resource_group.name)
     pulumi.export(GlobalOutput.REGISTRY_LOGIN_SERVER, layer.registry.login_server)
     pulumi.export(GlobalOutput.REGISTRY_ID, layer.registry.id)
@@ -77,6 +125,18 @@ def _deploy_global(manifest: Manifest, stack: str, config: pulumi.Config) -> Non
         {
             key: {"id": i.id, "clientId": i.client_id, "principalId": i.principal_id}
             for key, i in layer.identities.items()
+        },
+    )
+    pulumi.export(
+        GlobalOutput.AI_ACCOUNTS,
+        {
+            key: {
+                "name": a.name,
+                "id": a.id,
+                "endpoint": a.properties.endpoint,
+                "location": a.location,
+            }
+            for key, a in layer.ai_accounts.items()
         },
     )
 

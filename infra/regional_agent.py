@@ -4,12 +4,16 @@ stack."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
-from pulumi_azure_native import app, cdn, operationalinsights, resources
+from pulumi_azure_native import app, cdn, cognitiveservices, operationalinsights, resources
 
 from infra.env import (
+    AgentAccess,
+    AiAccount,
     EnvVar,
     GlobalEntry,
     SecretSpec,
@@ -20,7 +24,7 @@ from infra.env import (
 )
 from infra.global_layer import REGION_PRIORITY, origin_group_settings
 from infra.global_refs import GlobalRefs
-from infra.manifest import Manifest, Probe, Region, ResourceNames, Resources
+from infra.manifest import AiModels, Manifest, Probe, Region, ResourceNames, Resources
 from meridian.contract import (
     AGENT_COMMAND,
     AGENT_HEALTH_PORT,
@@ -111,6 +115,19 @@ class RegionalAgent(pulumi.ComponentResource):
             opts=child,
         )
 
+        # The region's model deployments, on the account the global stack made, one after another.
+        self.deployments: list[cognitiveservices.Deployment] = []
+        if region.ai is not None:
+            account = refs.ai_account(region.key)
+            self.deployments = model_deployments(
+                region.ai,
+                account_name=account.apply(lambda a: a["name"]),
+                resource_group_name=refs.resource_group,
+                prefix=names.app,
+                parent=self,
+            )
+        access = _agent_access(manifest, region, refs)
+
         # Workers dial out to LiveKit. The ingress is internal only, so that dispatch (and nothing
         # outside the environment) can read the worker's status on /worker; plain http is allowed
         # inside the environment so that call is not redirected to an https name it cannot use.
@@ -121,7 +138,7 @@ class RegionalAgent(pulumi.ComponentResource):
                 image=image,
                 command=list(AGENT_COMMAND),
                 args=["start"],
-                env=_env_args(agent_env(region, names)),
+                env=access.apply(lambda a: _env_args(agent_env(region, a, names))),
                 resources=_resources(region.resources),
                 probes=[
                     _http_probe("Startup", "/", AGENT_HEALTH_PORT, region.probes.startup),
@@ -152,6 +169,8 @@ class RegionalAgent(pulumi.ComponentResource):
                 ],
             ),
             grace_seconds=region.grace_seconds,
+            # The first revision finds its deployments in place.
+            depends_on=self.deployments[-1:],
         )
 
         dispatch = manifest.dispatch
@@ -275,6 +294,7 @@ class _AppShared:
         ingress: app.IngressArgs,
         scale: app.ScaleArgs,
         grace_seconds: int,
+        depends_on: Sequence[pulumi.Resource] = (),
     ) -> app.ContainerApp:
         refs = self.refs
         return app.ContainerApp(
@@ -312,8 +332,80 @@ class _AppShared:
                 termination_grace_period_seconds=grace_seconds,
             ),
             tags=self.tags,
-            opts=self.opts,
+            opts=pulumi.ResourceOptions.merge(
+                self.opts, pulumi.ResourceOptions(depends_on=list(depends_on))
+            ),
         )
+
+
+def model_deployments(
+    ai: AiModels,
+    *,
+    account_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    prefix: str,
+    parent: pulumi.Resource,
+) -> list[cognitiveservices.Deployment]:
+    """The account's deployments, each waiting for the one before: Azure answers 409
+    RequestConflict to a second deployment on an account while one is in progress."""
+    created: list[cognitiveservices.Deployment] = []
+    for spec in ai.deployments:
+        created.append(
+            cognitiveservices.Deployment(
+                f"{prefix}-{spec.name}",
+                deployment_name=spec.name,
+                account_name=account_name,
+                resource_group_name=resource_group_name,
+                sku=cognitiveservices.SkuArgs(name=spec.sku, capacity=spec.capacity),
+                properties=cognitiveservices.DeploymentPropertiesArgs(
+                    model=cognitiveservices.DeploymentModelArgs(
+                        format="OpenAI", name=spec.model, version=spec.version
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=parent,
+                    depends_on=created[-1:],
+                    # same name, new settings: the old one must go before the new one is made
+                    delete_before_replace=True,
+                ),
+            )
+        )
+    return created
+
+
+def _agent_access(
+    manifest: Manifest, region: Region, refs: GlobalRefs
+) -> pulumi.Output[AgentAccess]:
+    """The identity's client ID and the AI accounts (own and fallback) the agent calls."""
+    ai = region.ai
+    if ai is None:
+        return refs.identity_client_id.apply(lambda client_id: AgentAccess(client_id))
+    fallback = refs.ai_account(ai.fallback) if ai.fallback else pulumi.Output.from_input({})
+    fallback_llm = None
+    if ai.fallback and "llm" in ai.stages:
+        other = manifest.regions[ai.fallback].ai
+        fallback_llm = other.llm.name if other and other.llm else None
+
+    def access(values: list[Any]) -> AgentAccess:
+        client_id, own, other = values
+        return AgentAccess(
+            identity_client_id=client_id,
+            account=_account(own),
+            fallback=_account(other) if other else None,
+            fallback_llm=fallback_llm,
+        )
+
+    return pulumi.Output.all(refs.identity_client_id, refs.ai_account(region.key), fallback).apply(
+        access
+    )
+
+
+def _account(output: dict[str, str]) -> AiAccount:
+    return AiAccount(
+        endpoint=output["endpoint"].rstrip("/"),
+        resource_id=output["id"],
+        location=output["location"],
+    )
 
 
 def _env_args(env: list[EnvVar]) -> list[app.EnvironmentVarArgs]:

@@ -7,9 +7,12 @@ import argparse
 import json
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from infra.azure_roles import COGNITIVE_SERVICES_OPENAI_USER, COGNITIVE_SERVICES_SPEECH_USER
+from infra.global_refs import GlobalOutput
 from infra.manifest import (
     DEFAULT_MANIFEST,
     GLOBAL_KEY,
@@ -20,6 +23,9 @@ from infra.manifest import (
 )
 from infra.offline import StackPlan, plan_stacks
 from meridian.images import UNBUILT_IMAGE
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,10 +57,16 @@ def main(argv: list[str] | None = None) -> int:
         help="show only what changes from manifest OLD to --manifest, per stack, e.g."
         " --diff <(git show HEAD:regions.yaml)",
     )
+    parser.add_argument(
+        "--deploy-date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="check models' retirements as of this day (default: today, as `pulumi up` does)",
+    )
     args = parser.parse_args(argv)
 
     try:
-        manifest = load_manifest(args.manifest)
+        manifest = load_manifest(args.manifest, on=args.deploy_date)
         stacks = args.stacks or [GLOBAL_KEY, *manifest.regions]
         regions = {
             stack: GLOBAL_KEY if is_global_stack(stack) else manifest.region_for_stack(stack).key
@@ -64,9 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
+    for warning in manifest.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    config = {"deployDate": args.deploy_date.isoformat()} if args.deploy_date else None
     if args.diff is not None:
-        return _diff_main(args.diff, manifest, args.stacks, args.json)
-    plans = plan_stacks(manifest, stacks)
+        return _diff_main(args.diff, manifest, args.stacks, args.json, args.deploy_date, config)
+    plans = plan_stacks(manifest, stacks, config)
     if any(plan.outputs.get("image") == UNBUILT_IMAGE for plan in plans.values()):
         print(
             f"note: no agent image is built yet, so region stacks show {UNBUILT_IMAGE};"
@@ -81,7 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _diff_main(old_path: Path, manifest: Manifest, chosen: list[str] | None, as_json: bool) -> int:
+def _diff_main(
+    old_path: Path,
+    manifest: Manifest,
+    chosen: list[str] | None,
+    as_json: bool,
+    deploy_date: date | None,
+    config: dict[str, str] | None,
+) -> int:
     """Plan the old and the new manifest and print what differs, stack by stack."""
     with tempfile.TemporaryDirectory(prefix="meridian-synth-") as tmp:
         # The program reads the manifest again by path, so a pipe (<(git show …)) is copied first.
@@ -92,18 +114,18 @@ def _diff_main(old_path: Path, manifest: Manifest, chosen: list[str] | None, as_
             print(f"--diff {old_path}: cannot read it: {exc.strerror}", file=sys.stderr)
             return 2
         try:
-            old = load_manifest(copy)
+            old = load_manifest(copy, on=deploy_date)
         except ManifestError as exc:
             print(f"--diff {old_path}: the old manifest is not valid:\n{exc}", file=sys.stderr)
             return 2
         old_stacks = chosen or [GLOBAL_KEY, *old.regions]
         new_stacks = chosen or [GLOBAL_KEY, *manifest.regions]
         try:
-            old_plans = plan_stacks(old, [s for s in old_stacks if _plans(old, s)])
+            old_plans = plan_stacks(old, [s for s in old_stacks if _plans(old, s)], config)
         except ManifestError as exc:
             print(f"--diff {old_path}: {exc}", file=sys.stderr)
             return 2
-    new_plans = plan_stacks(manifest, [s for s in new_stacks if _plans(manifest, s)])
+    new_plans = plan_stacks(manifest, [s for s in new_stacks if _plans(manifest, s)], config)
     diff = diff_plans(old_plans, new_plans)
     print(json.dumps({"stacks": diff}, indent=2) if as_json else _diff_text(diff))
     return 0
@@ -181,6 +203,68 @@ def _as_json(plans: dict[str, StackPlan], regions: dict[str, str]) -> dict[str, 
     }
 
 
+_ROLE_NAMES = {
+    COGNITIVE_SERVICES_OPENAI_USER: "Cognitive Services OpenAI User",
+    COGNITIVE_SERVICES_SPEECH_USER: "Cognitive Services Speech User",
+}
+
+
+def _models_summary(manifest: Manifest, plans: dict[str, StackPlan]) -> list[str]:
+    """Per provisioning region: its account, deployments and its identity's roles, gathered from
+    the global stack and the region's stack (whichever were planned)."""
+    lines: list[str] = []
+    for stack, plan in plans.items():
+        if not is_global_stack(stack):
+            continue
+        accounts = {a.inputs["accountName"]: a.inputs for a in plan.of_type(ACCOUNT)}
+        grants = plan.of_type("azure-native:authorization:RoleAssignment")
+        # The names carry the deployment's seed: read them where the stack exports them.
+        exported = plan.outputs.get(GlobalOutput.AI_ACCOUNTS) or {}
+        prefix = manifest.global_names(stack).prefix
+        for region in manifest.regions.values():
+            if region.ai is None:
+                continue
+            name = exported.get(region.key, {}).get("name", "")
+            identity = manifest.region_names(region.key, prefix).identity
+            account = accounts.get(name, {})
+            props = account.get("properties", {})
+            fallback = f", falls back to {region.ai.fallback}" if region.ai.fallback else ""
+            lines.append(
+                f"models of region {region.key} ({region.location}), residency"
+                f" {region.ai.residency}{fallback}:"
+            )
+            local = "disabled" if props.get("disableLocalAuth") else "ENABLED"
+            restore = ", restored from soft delete" if props.get("restore") else ""
+            lines.append(
+                f"  account {name} ({stack}): {account.get('kind')}, subdomain"
+                f" {props.get('customSubDomainName')}, local auth {local}{restore}"
+            )
+            deployments = [
+                d.inputs
+                for p in plans.values()
+                for d in p.of_type(DEPLOYMENT)
+                if d.inputs.get("accountName") == name
+            ]
+            shown = ", ".join(
+                f"{d['deploymentName']} {d['sku']['name']} x{d['sku']['capacity']}"
+                for d in deployments
+            )
+            lines.append(
+                f"  deployments (region stack, one after another): {shown or 'not planned here'}"
+            )
+            principal = f"{identity}-principal-id"
+            roles: dict[str, list[str]] = {}
+            for g in grants:
+                role = g.inputs["roleDefinitionId"].rsplit("/", 1)[-1]
+                if g.inputs["principalId"] == principal and role in _ROLE_NAMES:
+                    roles.setdefault(_ROLE_NAMES[role], []).append(
+                        g.inputs["scope"].rsplit("/", 1)[-1]
+                    )
+            for role, scopes in roles.items():
+                lines.append(f"  {identity}: {role} on {', '.join(scopes)}")
+    return lines
+
+
 def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str, str]) -> str:
     lines: list[str] = []
     for stack, plan in plans.items():
@@ -196,6 +280,7 @@ def _as_text(manifest: Manifest, plans: dict[str, StackPlan], regions: dict[str,
         lines.append("  outputs:")
         lines += [f"      {key}: {value}" for key, value in plan.outputs.items()]
         lines.append("")
+    lines += _models_summary(manifest, plans)
     return "\n".join(lines).rstrip()
 
 

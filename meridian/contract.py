@@ -20,11 +20,16 @@ DISPATCH_COMMAND: Final = ("python", "-m", "meridian.dispatch")
 
 # The participant attribute the agent sets on joining, and the request hint dispatch accepts.
 REGION_ATTRIBUTE: Final = "meridian.region"
+# The attribute that carries the agent's Container Apps revision (Env.CONTAINER_APP_REVISION), so
+# the smoke gate can tell the new revision's workers from the old one's (`latestRevision`).
+REVISION_ATTRIBUTE: Final = "meridian.revision"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
-# Front Door stamps every request it forwards with its profile's ID, and the caller's address.
+# Front Door stamps every request it forwards with its profile's ID, and the address of the TCP
+# connection it came from. (Not X-Azure-ClientIP: Front Door may take that one from the caller's
+# own X-Forwarded-For, so a caller can choose it.)
 FRONT_DOOR_ID_HEADER: Final = "X-Azure-FDID"
-FRONT_DOOR_CLIENT_IP_HEADER: Final = "X-Azure-ClientIP"
+FRONT_DOOR_SOCKET_IP_HEADER: Final = "X-Azure-SocketIP"
 
 
 def region_route_prefix(region: str) -> str:
@@ -96,8 +101,20 @@ class Env:
     SYSTEM_PROMPT: Final = "MERIDIAN_SYSTEM_PROMPT"
     FAQ_PATH: Final = "MERIDIAN_FAQ_PATH"
     FAQ_THRESHOLD: Final = "MERIDIAN_FAQ_THRESHOLD"
+    # Set by Azure Container Apps itself in every container (not rendered by infra): the name of
+    # the revision the replica belongs to, e.g. support-agent-eu-west--0000003.
+    CONTAINER_APP_REVISION: Final = "CONTAINER_APP_REVISION"
     AUDIO_CACHE_MB: Final = "MERIDIAN_AUDIO_CACHE_MB"
     LLM_API_VERSION: Final = "MERIDIAN_LLM_API_VERSION"
+    # The region identity (azure-identity reads it), and the Azure AI Services account that
+    # `azure-ai` stages call keylessly, plus the account and deployment they fall back to.
+    AZURE_CLIENT_ID: Final = "AZURE_CLIENT_ID"
+    AI_ENDPOINT: Final = "MERIDIAN_AI_ENDPOINT"
+    AI_RESOURCE_ID: Final = "MERIDIAN_AI_RESOURCE_ID"
+    AI_FALLBACK_ENDPOINT: Final = "MERIDIAN_AI_FALLBACK_ENDPOINT"
+    AI_FALLBACK_RESOURCE_ID: Final = "MERIDIAN_AI_FALLBACK_RESOURCE_ID"
+    AI_FALLBACK_LOCATION: Final = "MERIDIAN_AI_FALLBACK_LOCATION"
+    LLM_FALLBACK_MODEL: Final = "MERIDIAN_LLM_FALLBACK_MODEL"
     # Dispatch
     AGENT_BASE_NAME: Final = "MERIDIAN_AGENT_NAME"  # the base name, without the region
     # The environment's stack prefix (`staging` for staging-us-east): part of every tagged name.
@@ -125,9 +142,12 @@ class Env:
 
 MODEL_STAGES: Final = ("stt", "llm", "tts")
 MODEL_STAGE_SETTINGS: Final = ("provider", "model", "endpoint", "language", "voice")
-STT_PROVIDERS: Final = ("livekit", "azure")
-LLM_PROVIDERS: Final = ("livekit", "azure-openai", "openai")
-TTS_PROVIDERS: Final = ("livekit", "azure")
+# "azure-ai": the Azure AI Services account Meridian provisions in the region, called with the
+# region identity (no key).
+AZURE_AI_PROVIDER: Final = "azure-ai"
+STT_PROVIDERS: Final = ("livekit", "azure", "azure-ai")
+LLM_PROVIDERS: Final = ("livekit", "azure-openai", "openai", "azure-ai")
+TTS_PROVIDERS: Final = ("livekit", "azure", "azure-ai")
 
 # The credential each model provider needs. LiveKit Inference authenticates with the LiveKit key
 # pair, so "livekit" stages need nothing extra.
@@ -137,6 +157,11 @@ PROVIDER_SECRETS: Final[dict[str, str]] = {
     "openai": "OPENAI_API_KEY",
 }
 LIVEKIT_SECRETS: Final = (Env.LIVEKIT_API_KEY, Env.LIVEKIT_API_SECRET)
+# Join tokens are HS256 JWTs signed with the API secret: RFC 7518 (3.2) wants a key of at least 256
+# bits, PyJWT warns below 32 bytes, and livekit-server logs "secret is too short, should be at least
+# 32 characters". Generated LiveKit secrets are longer base62 strings. Dispatch and the smoke test
+# refuse a shorter one.
+MIN_API_SECRET_LENGTH: Final = 32
 
 # The agent's per-reply log event and its timing fields (seconds), in pipeline order.
 TURN_EVENT: Final = "turn"
@@ -153,3 +178,8 @@ TURN_FLAG_FIELDS: Final = ("cache_hit", "interrupted")
 TURN_GATE_VERDICTS: Final = ("finished", "unfinished", "no_text_model")
 # The `turn` event's gate fields: verdict, its score (0..1), chosen wait (s), caller resumed.
 TURN_GATE_FIELDS: Final = ("gate_verdict", "gate_score", "endpointing_delay", "resumed")
+# Which provider, deployment and Azure location served each stage of a turn (null: not known,
+# e.g. LiveKit Inference, or no call, e.g. a cached answer), next to the agent's own `location`.
+TURN_SERVED_FIELDS: Final = tuple(
+    f"{stage}_{what}" for stage in MODEL_STAGES for what in ("provider", "deployment", "location")
+)

@@ -74,7 +74,7 @@ class DispatchPolicy(_Frozen):
     require_shared_secret: bool = False
     # How many proxies in front of the service append to X-Forwarded-For (the client address is
     # the Nth entry from the right). 0 trusts no forwarded header: the socket peer is the client.
-    # Behind the global Front Door its X-Azure-ClientIP is used instead, whatever this says.
+    # Behind the global Front Door its X-Azure-SocketIP is used instead, whatever this says.
     trusted_proxy_hops: Annotated[int, Field(ge=0, le=5)] = 0
     probes: ProbePolicy = ProbePolicy()
 

@@ -8,7 +8,7 @@
 
 from infra.manifest.errors import ManifestError
 from infra.manifest.loader import DEFAULT_MANIFEST, ROOT, load_manifest, parse_manifest
-from infra.manifest.model import Manifest, Region, global_stack_for, is_global_stack
+from infra.manifest.model import AiModels, Manifest, Region, global_stack_for, is_global_stack
 from infra.manifest.names import (
     GLOBAL_KEY,
     GlobalNames,
@@ -31,6 +31,7 @@ __all__ = [
     "GLOBAL_KEY",
     "ROOT",
     "AgentSettings",
+    "AiModels",
     "DispatchSection",
     "GlobalNames",
     "GlobalSettings",

@@ -48,6 +48,12 @@ class Errors:
         if message not in self.messages:
             self.messages.append(message)
 
+    def note(self, text: str) -> None:
+        """A message about the file as a whole: `file: text`."""
+        message = f"{self.name}: {text}"
+        if message not in self.messages:
+            self.messages.append(message)
+
     def raise_if_any(self) -> None:
         if self.messages:
             raise ManifestError(self.messages)

@@ -3,11 +3,14 @@ rules that span fields, and report every problem at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from infra.manifest.availability import ModelChecks
 from infra.manifest.errors import Errors, ManifestError
 from infra.manifest.model import Manifest, Region
 from infra.manifest.names import GLOBAL_KEY, ResourceNames, container_app_name_problems
@@ -27,18 +30,25 @@ DEFAULT_MANIFEST = ROOT / "regions.yaml"
 _S = TypeVar("_S", AgentSettings, DispatchSection, GlobalSettings, RolloutSettings)
 
 
-def load_manifest(path: Path | str = DEFAULT_MANIFEST) -> Manifest:
-    """Load and validate a manifest; raise ManifestError listing every problem at once."""
+def deploy_date() -> date:
+    """The day a deploy runs (UTC): Azure refuses a new deployment of a deprecated or retired
+    model by the calendar of the deploy, not by the date of Meridian's availability table."""
+    return datetime.now(UTC).date()
+
+
+def load_manifest(path: Path | str = DEFAULT_MANIFEST, *, on: date | None = None) -> Manifest:
+    """Load and validate a manifest; raise ManifestError listing every problem at once. Models are
+    checked against their lifecycle as of `on` (default: today, the deploy date)."""
     path = Path(path)
     try:
         text = read_manifest_text(path, _display_name(path))
     except SourceError as exc:
         raise ManifestError([str(exc)]) from None
-    return parse_manifest(text, path)
+    return parse_manifest(text, path, on=on)
 
 
-def parse_manifest(text: str, path: Path) -> Manifest:
-    """Validate manifest text; `path` names the file in every message."""
+def parse_manifest(text: str, path: Path, *, on: date | None = None) -> Manifest:
+    """Validate manifest text; `path` names the file in every message; `on` as in load_manifest."""
     name = _display_name(path)
     try:
         raw, lines = load_yaml(text, name)
@@ -50,7 +60,7 @@ def parse_manifest(text: str, path: Path) -> Manifest:
                 f"{name}: the manifest must be a mapping with agent, livekit_url, defaults and regions"
             ]
         )
-    return _Parser(name, lines).parse(raw, path)
+    return _Parser(name, lines, on or deploy_date()).parse(raw, path)
 
 
 def _display_name(path: Path) -> str:
@@ -58,8 +68,10 @@ def _display_name(path: Path) -> str:
 
 
 class _Parser:
-    def __init__(self, name: str, lines: LineIndex) -> None:
+    def __init__(self, name: str, lines: LineIndex, day: date) -> None:
         self.errors = Errors(name, lines)
+        self.warnings = Errors(name, lines)
+        self.models = ModelChecks(self.errors, self.warnings, day)
 
     def parse(self, raw: dict[str, Any], path: Path) -> Manifest:
         errors = self.errors
@@ -98,7 +110,7 @@ class _Parser:
                 ("defaults", "location"), top.defaults["location"], "location is set per region"
             )
 
-        regions: dict[str, Region] = {}
+        parsed: dict[str, tuple[RegionSettings, ResourceNames]] = {}
         seen_locations: dict[str, str] = {}
         for key, overrides in top.regions.items():
             overrides = overrides or {}
@@ -115,7 +127,13 @@ class _Parser:
                     " each region deploys to its own Azure location",
                 )
             seen_locations.setdefault(settings.location, key)
-            regions[key] = Region(**dict(settings), key=key, names=names)
+            self.models.region(key, settings, _owner(key, overrides))
+            parsed[key] = (settings, names)
+        plans = self.models.resolve()
+        regions = {
+            key: Region(**dict(settings), key=key, names=names, ai=plans.get(key))
+            for key, (settings, names) in parsed.items()
+        }
 
         errors.raise_if_any()
         assert agent and dispatch and global_ and rollout
@@ -127,6 +145,7 @@ class _Parser:
             dispatch=dispatch,
             rollout=rollout,
             regions=regions,
+            warnings=tuple(self.warnings.messages),
         )
 
     def _section(self, model: type[_S], data: dict[str, Any], name: str) -> _S | None:
@@ -140,12 +159,7 @@ class _Parser:
         self, key: str, top: ManifestFile, overrides: dict[str, Any]
     ) -> RegionSettings | None:
         merged = _deep_merge({"livekit_url": top.livekit_url, **top.defaults}, overrides)
-
-        def owner(loc: tuple[str, ...]) -> tuple[str, ...]:
-            # Blame the region when it set the offending value, otherwise the shared defaults.
-            if _has_path(overrides, loc) or loc == ("location",):
-                return ("regions", key)
-            return () if loc == ("livekit_url",) else ("defaults",)
+        owner = _owner(key, overrides)
 
         try:
             settings = RegionSettings.model_validate(merged)
@@ -169,6 +183,17 @@ class _Parser:
             self.errors.add(
                 ("regions", key), key, f"{problem}; shorten agent.name or the region key"
             )
+
+
+def _owner(key: str, overrides: dict[str, Any]) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    """Where a region's setting was written: the region when it set it, else the defaults."""
+
+    def owner(loc: tuple[str, ...]) -> tuple[str, ...]:
+        if _has_path(overrides, loc) or loc == ("location",):
+            return ("regions", key)
+        return () if loc == ("livekit_url",) else ("defaults",)
+
+    return owner
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:

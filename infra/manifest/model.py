@@ -17,11 +17,42 @@ from infra.manifest.schema import (
 )
 
 
+@dataclass(frozen=True)
+class ModelDeployment:
+    """One model deployment on a region's Azure AI Services account."""
+
+    name: str
+    model: str
+    version: str | None
+    deployment_type: str
+    # Azure's SKU for the deployment type (Standard, DataZoneStandard, ...), and its capacity.
+    sku: str
+    capacity: int
+
+
+@dataclass(frozen=True)
+class AiModels:
+    """What Meridian provisions for a region: its residency policy, the stages its account
+    serves, its deployments (created one after another), and the region it falls back to."""
+
+    residency: str
+    stages: tuple[str, ...]
+    deployments: tuple[ModelDeployment, ...]
+    fallback: str | None
+
+    @property
+    def llm(self) -> ModelDeployment | None:
+        """The LLM deployment, when the LLM stage is provisioned."""
+        return self.deployments[0] if "llm" in self.stages and self.deployments else None
+
+
 class Region(RegionSettings):
     """One deployable region: its key, its settings with defaults applied, and its derived names."""
 
     key: str
     names: ResourceNames
+    # Set when the region's models are provisioned by Meridian (models.provision).
+    ai: AiModels | None = None
 
     @property
     def tagged_agent_name(self) -> str:
@@ -42,6 +73,9 @@ class Manifest:
     dispatch: DispatchSection
     rollout: RolloutSettings
     regions: Mapping[str, Region]
+    # `file:line: path (got value): note` for what deploys but deserves a look (e.g. Speech's
+    # concurrency); synth prints them, `pulumi up` logs them as warnings.
+    warnings: tuple[str, ...] = ()
 
     def global_names(self, stack: str) -> GlobalNames:
         """The global layer's names for a global stack (`global` or `<prefix>-global`)."""

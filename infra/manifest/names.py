@@ -43,8 +43,9 @@ REGISTRY = AzureNameRule("container registry", 50, hyphens=False)
 KEY_VAULT = AzureNameRule("key vault", 24, hyphens=True)
 STORAGE_ACCOUNT = AzureNameRule("storage account", 24, hyphens=False)
 FRONT_DOOR_ENDPOINT = AzureNameRule("Front Door endpoint", 46, hyphens=True)
-# Azure AI Services (Cognitive Services) custom subdomain: <name>.cognitiveservices.azure.com.
-AI_SERVICES_SUBDOMAIN = AzureNameRule("AI Services custom subdomain", 64, hyphens=True)
+# Azure AI Services (Cognitive Services) custom subdomain, <name>.cognitiveservices.azure.com:
+# the account name too, so one DNS label (63 characters).
+AI_SERVICES_SUBDOMAIN = AzureNameRule("AI Services custom subdomain", 63, hyphens=True)
 
 
 def unique_azure_name(base: str, seed: str, rule: AzureNameRule) -> str:
@@ -165,3 +166,10 @@ class GlobalNames:
 
     def endpoint(self, seed: str) -> str:
         return unique_azure_name(self.stem, seed, FRONT_DOOR_ENDPOINT)
+
+    def ai_account(self, region: str, seed: str) -> str:
+        """A region's Azure AI Services account name, which is also its custom subdomain. The
+        stem is cut, never the region key, so no two regions' names meet."""
+        room = AI_SERVICES_SUBDOMAIN.max_length - len(seed) - len(f"ai--{region}-")
+        stem = self.stem[:room].rstrip("-")
+        return unique_azure_name(f"ai-{stem}-{region}", seed, AI_SERVICES_SUBDOMAIN)

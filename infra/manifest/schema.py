@@ -18,9 +18,12 @@ from pydantic_core import PydanticCustomError
 from infra.manifest.errors import SECRET_LIKE_KEY, SECRET_VALUE, did_you_mean
 from infra.manifest.leaks import credentials_in_url, secret_in
 from meridian.aca_limits import aca_limits
+from meridian.ai_models import DeploymentType, Residency
 from meridian.contract import (
     AGENT_NAME_MAX_LENGTH,
+    AZURE_AI_PROVIDER,
     LLM_PROVIDERS,
+    MODEL_STAGES,
     STT_PROVIDERS,
     TTS_PROVIDERS,
     is_agent_base_name,
@@ -149,13 +152,20 @@ class Probes(_Model):
 
 
 class ModelSpec(_Model):
-    """One model stage: which provider, which model, and optionally where and how it speaks."""
+    """One model stage: which provider, which model, and optionally where and how it speaks.
+
+    For provider `azure-ai` (the account Meridian provisions in the region) the LLM also names its
+    deployment type and capacity, and the model may be left out of STT (Azure Speech has one)."""
 
     provider: Name
-    model: Name
+    model: Annotated[Name | None, Field(validate_default=True)] = None
     endpoint: Annotated[str | None, Field(max_length=MAX_URL_CHARS)] = None
     language: Annotated[str | None, Field(min_length=1, max_length=35)] = None
     voice: Name | None = None
+    deployment: DeploymentType | None = None
+    # Standard deployments: thousands of tokens per minute; provisioned: PTUs.
+    capacity: Annotated[int | None, Field(ge=1, le=100_000)] = None
+    version: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None
 
     @field_validator("endpoint")
     @classmethod
@@ -164,21 +174,53 @@ class ModelSpec(_Model):
             return value
         return _url(value, ("https",), "endpoint", "https://<name>.openai.azure.com")
 
-    @field_validator("model", "voice")
+    @field_validator("model")
+    @classmethod
+    def _model(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("provider") not in (None, AZURE_AI_PROVIDER):
+            raise PydanticCustomError("missing", "Field required")
+        return value if value is None else _plain_text(value, "this value")
+
+    @field_validator("voice")
     @classmethod
     def _no_secret(cls, value: str | None) -> str | None:
         return value if value is None else _plain_text(value, "this value")
 
 
-def _provider_check(spec: ModelSpec, allowed: tuple[str, ...]) -> ModelSpec:
+def _provider_check(spec: ModelSpec, allowed: tuple[str, ...], stage: str) -> ModelSpec:
     if spec.provider not in allowed:
         raise ValueError(f"provider {spec.provider!r} is not one of: {', '.join(allowed)}")
+    llm_azure_ai = stage == "llm" and spec.provider == AZURE_AI_PROVIDER
+    extra = [f for f in ("deployment", "capacity", "version") if getattr(spec, f) is not None]
+    if extra and not llm_azure_ai:
+        raise ValueError(
+            f"{', '.join(extra)} only apply to an LLM with provider {AZURE_AI_PROVIDER!r}"
+            " (a deployment Meridian provisions)"
+        )
+    if spec.provider == AZURE_AI_PROVIDER and spec.endpoint is not None:
+        raise ValueError(
+            f"provider {AZURE_AI_PROVIDER!r} calls the account Meridian provisions in the region;"
+            " an endpoint belongs to provider 'azure' or 'azure-openai'"
+        )
     return spec
 
 
-class Models(_Model):
-    """The STT, LLM and TTS a region's agent calls; each region can point at its own endpoints."""
+class Provision(_Model):
+    """`models.provision`: Meridian creates one Azure AI Services account in the region (custom
+    subdomain, keys disabled) for the stages whose provider is `azure-ai`."""
 
+    # Where Azure may process the calls: in the region, in its data zone (US, EU), or anywhere.
+    residency: Residency = "region"
+    # On throttling (429), errors or timeouts each model falls back to another region's
+    # deployment: the nearest that keeps the residency policy, a named region, or none.
+    fallback: Annotated[str, Field(min_length=1, max_length=64)] = "nearest"
+
+
+class Models(_Model):
+    """The STT, LLM and TTS a region's agent calls; each region can point at its own endpoints,
+    or ask Meridian to provision them (`provision`)."""
+
+    provision: Provision | None = None
     stt: ModelSpec
     llm: ModelSpec
     tts: ModelSpec
@@ -186,22 +228,55 @@ class Models(_Model):
     @field_validator("stt")
     @classmethod
     def _stt(cls, spec: ModelSpec) -> ModelSpec:
-        return _provider_check(spec, STT_PROVIDERS)
+        return _provider_check(spec, STT_PROVIDERS, "stt")
 
     @field_validator("llm")
     @classmethod
     def _llm(cls, spec: ModelSpec) -> ModelSpec:
-        spec = _provider_check(spec, LLM_PROVIDERS)
+        spec = _provider_check(spec, LLM_PROVIDERS, "llm")
         if spec.provider == "azure-openai" and spec.endpoint is None:
             raise ValueError(
                 "provider 'azure-openai' needs an endpoint (https://<name>.openai.azure.com)"
             )
+        if spec.provider == AZURE_AI_PROVIDER:
+            missing = [f for f in ("model", "deployment", "capacity") if getattr(spec, f) is None]
+            if missing:
+                raise ValueError(
+                    f"provider {AZURE_AI_PROVIDER!r} needs {', '.join(missing)}: the Azure model"
+                    " (e.g. gpt-5.4-mini), its deployment type (regional, data-zone, global or"
+                    " provisioned) and capacity (thousands of tokens per minute, or PTUs)"
+                )
         return spec
 
     @field_validator("tts")
     @classmethod
     def _tts(cls, spec: ModelSpec) -> ModelSpec:
-        return _provider_check(spec, TTS_PROVIDERS)
+        spec = _provider_check(spec, TTS_PROVIDERS, "tts")
+        if spec.provider == AZURE_AI_PROVIDER and not (spec.voice or spec.model):
+            raise ValueError(
+                f"provider {AZURE_AI_PROVIDER!r} needs a voice (e.g. en-US-AvaMultilingualNeural)"
+            )
+        return spec
+
+    @model_validator(mode="after")
+    def _provisioned(self) -> Models:
+        uses = [s for s in MODEL_STAGES if getattr(self, s).provider == AZURE_AI_PROVIDER]
+        if uses and self.provision is None:
+            raise ValueError(
+                f"{', '.join(uses)} use provider {AZURE_AI_PROVIDER!r}, the account Meridian"
+                " provisions: add models.provision (residency: region, data-zone or any)"
+            )
+        if self.provision is not None and not uses:
+            raise ValueError(
+                f"models.provision creates an account no stage uses: set a stage's provider to"
+                f" {AZURE_AI_PROVIDER!r}, or set provision: null"
+            )
+        return self
+
+    @property
+    def provisioned_stages(self) -> tuple[str, ...]:
+        """The stages served by the account Meridian provisions in the region."""
+        return tuple(s for s in MODEL_STAGES if getattr(self, s).provider == AZURE_AI_PROVIDER)
 
 
 def known_location(value: str) -> str:

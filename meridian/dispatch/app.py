@@ -290,7 +290,7 @@ class DispatchService:
     def update_regions(self, regions: tuple[RegionEntry, ...]) -> None:
         """Serve from a new region table: route, probe and list exactly its regions."""
         self.settings = replace(self.settings, regions=regions)
-        self.board.sync([e.region for e in regions])
+        self.board.sync(self.settings)
         if self.prober is not None:
             self.prober.update_settings(self.settings)
 
@@ -315,7 +315,6 @@ class DispatchService:
         rows = []
         for entry in self.settings.regions:
             health = self.board.get(entry.region)
-            probed = entry.region == self.settings.region or entry.dispatch_url is not None
             rows.append(
                 {
                     "region": entry.region,
@@ -323,7 +322,7 @@ class DispatchService:
                     "state": health.state,
                     "last_check": _iso(health.last_check),
                     # probe reasons are fixed phrases: nothing a worker or peer sent
-                    "reason": health.reason if probed else "not probed: no dispatch_url",
+                    "reason": health.reason,
                 }
             )
         return _json(200, {"serving_region": self.settings.region, "regions": rows})
@@ -337,15 +336,12 @@ def create_app(
     probe: bool = True,
     table_source: TableSource | None = None,
 ) -> web.Application:
-    """Build the aiohttp application; with ``probe`` it probes regions in the background. With
-    a published region table (`settings.regions_url`, or `table_source`) it keeps its table
-    current from it."""
+    """Build the aiohttp application; with ``probe`` it probes regions in the background (and
+    serves once the first round is done), without it every region is routable as rendered. With
+    a published region table (`settings.regions_url`, or `table_source`) it reads it before it
+    serves and keeps its table current from it."""
     policy = settings.policy
-    board = board or HealthBoard(
-        [e.region for e in settings.regions],
-        down_after=policy.probes.down_after_failures,
-        up_after=policy.probes.up_after_successes,
-    )
+    board = board or HealthBoard.for_settings(settings, probing=probe)
     if limiter is None:
         limiter = RateLimiter(policy.rate_per_minute, policy.rate_burst)
     service = DispatchService(settings, board, limiter)
@@ -392,7 +388,9 @@ def create_app(
         app[PROBER_KEY] = prober
 
         async def start(_: web.Application) -> None:
-            prober.start()
+            # aiohttp starts listening after the startup hooks: the replica takes no request
+            # (and fails its readiness probe) until the first round has given every region a state
+            await prober.start()
 
         async def stop(_: web.Application) -> None:
             await prober.stop()

@@ -1,9 +1,14 @@
 """Which address a request comes from, for rate limiting: only what the deployment vouches for.
 
-Trusted, in order: Front Door's X-Azure-ClientIP when the Front Door check is on (a request without
+Trusted, in order: Front Door's X-Azure-SocketIP when the Front Door check is on (a request without
 the profile's X-Azure-FDID never gets this far); else, with `trusted_proxy_hops` N > 0, the Nth
 X-Forwarded-For entry from the right (each trusted proxy appends one); else the socket peer.
 Whatever is taken must parse as an IP address, or the socket peer is used instead.
+
+X-Azure-SocketIP is the address of the TCP connection that reached Front Door. Microsoft documents
+that X-Azure-ClientIP "might not be equal" to it "because the client IP can be arbitrarily
+overwritten by a user" (it can come from the caller's own X-Forwarded-For), so keying on it would
+give a caller a fresh bucket per request.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import ipaddress
 
 from multidict import CIMultiDictProxy
 
-from meridian.contract import FRONT_DOOR_CLIENT_IP_HEADER
+from meridian.contract import FRONT_DOOR_SOCKET_IP_HEADER
 
 FORWARDED_FOR_HEADER = "X-Forwarded-For"
 # The longest textual IPv6 address with an IPv4 tail is 45 characters; longer is not an address.
@@ -45,7 +50,7 @@ def client_address(
     """The rate-limit key of a request: a canonical IP address, or ``unknown`` without a peer."""
     fallback = (parse_address(peer) if peer else None) or "unknown"
     if behind_front_door:
-        values = headers.getall(FRONT_DOOR_CLIENT_IP_HEADER, [])
+        values = headers.getall(FRONT_DOOR_SOCKET_IP_HEADER, [])
         # Front Door sets exactly one; anything else was not written by it alone.
         return (parse_address(values[0]) if len(values) == 1 else None) or fallback
     if trusted_hops > 0:

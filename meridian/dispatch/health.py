@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,6 +15,7 @@ from yarl import URL
 
 from meridian.dispatch import jsonsafe
 from meridian.dispatch.settings import DispatchSettings
+from meridian.worker_load import MalformedLoad, read_worker_load
 
 log = structlog.get_logger("dispatch.health")
 
@@ -33,26 +33,72 @@ class ProbeResult:
     note: str | None = None
 
 
+NOT_PROBED_YET = "not probed yet"
+NOT_PROBED = "not probed: no dispatch_url"
+
+
 @dataclass
 class RegionHealth:
-    """The hysteresis state of one region."""
+    """The hysteresis state of one region; `awaiting_first_probe` until a probe result is in."""
 
-    state: State = "up"
-    reason: str = "not probed yet"
+    state: State = "down"
+    reason: str = NOT_PROBED_YET
     last_check: float | None = None
     failures: int = 0
     successes: int = 0
     detail: dict[str, object] | None = None
+    awaiting_first_probe: bool = True
+
+
+def probed_regions(settings: DispatchSettings) -> list[str]:
+    """The regions a prober checks: its own (the local worker) and every peer with a URL."""
+    return [e.region for e in settings.regions if e.region == settings.region or e.dispatch_url]
 
 
 class HealthBoard:
-    """Current up/down state of every region, changed only through :meth:`record`."""
+    """Current up/down state of every region, changed only through :meth:`record`.
 
-    def __init__(self, regions: list[str], down_after: int, up_after: int) -> None:
-        # Regions start up: a fresh replica must not answer 503 before its first probe round.
+    A region is down until its first probe result, which is taken as it is: a new replica hands
+    out no token for a dead or undeployed region, and answers for a live one after one round.
+    Hysteresis (down after K failures, up after M successes) applies from then on. Regions in
+    `unprobed` have nothing to probe (no dispatch_url) and stay routable as rendered.
+    """
+
+    def __init__(
+        self,
+        regions: list[str],
+        down_after: int,
+        up_after: int,
+        *,
+        unprobed: Collection[str] = (),
+        probing: bool = True,
+    ) -> None:
+        self._probing = probing
         self._health = {region: RegionHealth() for region in regions}
+        for region in unprobed:
+            self._health[region] = RegionHealth(
+                state="up", reason=NOT_PROBED, awaiting_first_probe=False
+            )
         self._down_after = down_after
         self._up_after = up_after
+
+    @classmethod
+    def for_settings(cls, settings: DispatchSettings, *, probing: bool = True) -> HealthBoard:
+        """The board for a dispatch service: every deployed region, those it probes waiting for
+        their first result (without `probing`, nothing is probed: all are routable as rendered)."""
+        probed = set(probed_regions(settings)) if probing else set()
+        regions = [e.region for e in settings.regions]
+        return cls(
+            regions,
+            down_after=settings.policy.probes.down_after_failures,
+            up_after=settings.policy.probes.up_after_successes,
+            unprobed=[r for r in regions if r not in probed],
+            probing=probing,
+        )
+
+    def awaiting_first_probe(self) -> list[str]:
+        """The regions with no probe result yet (not routable)."""
+        return [r for r, health in self._health.items() if health.awaiting_first_probe]
 
     def is_up(self, region: str) -> bool:
         """Whether new users may be sent to the region."""
@@ -66,14 +112,23 @@ class HealthBoard:
         """Every region the board tracks, in table order."""
         return list(self._health)
 
-    def sync(self, regions: list[str]) -> None:
-        """Track exactly `regions` (a new region table): regions it already tracks keep their
-        state; a new one starts down, so no user is sent to it before a probe finds it up."""
-        self._health = {
-            region: self._health.get(region)
-            or RegionHealth(state="down", reason="new in the region table; not probed yet")
-            for region in regions
-        }
+    def sync(self, settings: DispatchSettings) -> None:
+        """Track exactly the regions of `settings` (a new region table): those it tracks keep
+        their state; a new one that is probed waits for its first probe, like every region of a
+        new replica, so no user is sent to it before a probe finds it up."""
+        probed = set(probed_regions(settings)) if self._probing else set()
+        health: dict[str, RegionHealth] = {}
+        for entry in settings.regions:
+            known = self._health.get(entry.region)
+            if known is not None:
+                health[entry.region] = known
+            elif entry.region in probed:
+                health[entry.region] = RegionHealth()
+            else:
+                health[entry.region] = RegionHealth(
+                    state="up", reason=NOT_PROBED, awaiting_first_probe=False
+                )
+        self._health = health
 
     def record(self, region: str, result: ProbeResult, now: float) -> None:
         """Fold one probe result into the region's state (none for a region the table dropped
@@ -83,6 +138,23 @@ class HealthBoard:
             return
         health.last_check = now
         health.detail = result.detail
+        if health.awaiting_first_probe:
+            # the first result stands alone: a region starts where its first probe finds it
+            health.awaiting_first_probe = False
+            health.state = "up" if result.ok else "down"
+            health.successes, health.failures = (1, 0) if result.ok else (0, 1)
+            health.reason = result.reason
+            if result.ok:
+                log.info("region_up", region=region, reason=result.reason, first_probe=True)
+            else:
+                log.warning(
+                    "region_down",
+                    region=region,
+                    reason=result.reason,
+                    note=result.note,
+                    first_probe=True,
+                )
+            return
         if result.ok:
             health.successes += 1
             health.failures = 0
@@ -103,9 +175,6 @@ class HealthBoard:
 # A probe reads at most this much of an answer: /healthz and /worker are a few hundred bytes, and
 # a peer answering megabytes must not cost this process memory.
 MAX_PROBE_BODY_BYTES = 64 * 1024
-# Bounds on what a worker may report before it is believed.
-MAX_ACTIVE_JOBS = 1_000_000
-MAX_WORKER_LOAD = 1_000.0
 
 
 class _ProbeFailed(Exception):
@@ -176,18 +245,6 @@ async def _probe(label: str, timeout: float, check: Awaitable[ProbeResult]) -> P
         return ProbeResult(False, f"{label} probe failed: {type(exc).__name__}")
 
 
-def _number(body: dict[str, object], key: str, upper: float, *, integer: bool) -> float:
-    value = body.get(key)
-    if value is None:
-        return 0
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        raise _ProbeFailed("reported a malformed load", note=f"{key} is {type(value).__name__}")
-    if not (math.isfinite(value) and 0 <= value <= upper):
-        raise _ProbeFailed("reported a malformed load", note=f"{key} out of range")
-    return value
-
-
 async def check_worker(
     session: aiohttp.ClientSession, worker_url: str, expected_agent: str, timeout: float
 ) -> ProbeResult:
@@ -208,12 +265,13 @@ async def check_worker(
                 f"registers under another agent name, expected {expected_agent!r}",
                 note=f"agent_name {str(agent)[:80]!r}",
             )
-        detail: dict[str, object] = {
-            "agent_name": expected_agent,
-            "active_jobs": int(_number(body, "active_jobs", MAX_ACTIVE_JOBS, integer=True)),
-            "worker_load": float(_number(body, "worker_load", MAX_WORKER_LOAD, integer=False)),
-        }
-        return ProbeResult(True, "worker reachable", detail)
+        try:
+            load = read_worker_load(body)
+        except MalformedLoad as exc:
+            raise _ProbeFailed("reported a malformed load", note=str(exc)) from None
+        return ProbeResult(
+            True, "worker reachable", {"agent_name": expected_agent, **load.as_json()}
+        )
 
     return await _probe("worker", timeout, check())
 
@@ -289,16 +347,25 @@ class Prober:
                 result = ProbeResult(False, f"probe failed: {type(result).__name__}")
             self._board.record(region, result, now)
 
+    async def _round(self) -> None:
+        try:
+            # each probe has its own timeout; this bounds the round if scheduling stalls
+            async with asyncio.timeout(self._settings.policy.probes.timeout_seconds + 1):
+                await self.probe_once()
+        except Exception:
+            log.exception("probe_round_failed")
+
     async def _run(self) -> None:
         while True:
-            try:
-                await self.probe_once()
-            except Exception:
-                log.exception("probe_round_failed")
             await asyncio.sleep(self._settings.policy.probes.interval_seconds)
+            await self._round()
 
-    def start(self) -> None:
-        """Start probing in the background."""
+    async def start(self) -> None:
+        """Run the first round of probes, then keep probing in the background.
+
+        The first round is awaited (it takes at most about `probes.timeout_seconds`), so the
+        service starts listening only once every probed region has a state."""
+        await self._round()
         self._task = asyncio.create_task(self._run(), name="dispatch-prober")
 
     async def stop(self) -> None:

@@ -19,6 +19,7 @@ from pydantic_settings import SettingsConfigDict
 from meridian.contract import (
     AGENT_HEALTH_PORT,
     DISPATCH_PORT,
+    MIN_API_SECRET_LENGTH,
     REGION_KEY_RULE,
     Env,
     is_agent_base_name,
@@ -35,10 +36,6 @@ HOST = "0.0.0.0"
 # The service's own worker status server in a local run; infra sets the region's worker URL.
 DEFAULT_WORKER_URL = f"http://127.0.0.1:{AGENT_HEALTH_PORT}"
 MIN_SHARED_SECRET_LENGTH = 16
-# Join tokens are HS256 JWTs signed with the API secret: RFC 7518 (3.2) wants a key of at least 256
-# bits, and livekit-server logs "secret is too short, should be at least 32 characters" below
-# this. Generated LiveKit secrets are longer base62 strings.
-MIN_API_SECRET_LENGTH = 32
 # How often dispatch reads the region table the global layer publishes: a region added to the
 # manifest is routed to (and failed over to) by every other region within about this long.
 DEFAULT_REGIONS_REFRESH_SECONDS = 60.0

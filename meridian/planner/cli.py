@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
 from meridian.geo.regions import azure_regions
 from meridian.planner.cost import load_prices
 from meridian.planner.map import plot_map
+from meridian.planner.models import model_availability
 from meridian.planner.plan import (
     BASELINE_REGION,
     DEFAULT_MAX_K,
@@ -58,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     fmt = parser.add_mutually_exclusive_group()
     fmt.add_argument("--markdown", action="store_true", help="print Markdown tables")
     fmt.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument(
+        "--deploy-date",
+        type=date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="list the models still deployable on this day (default: today)",
+    )
     parser.add_argument("--plot", type=Path, metavar="MAP.png", help="write a world map")
     parser.add_argument(
         "--plot-set",
@@ -80,8 +89,9 @@ def main(
         parser.error(f"--baseline {args.baseline!r} is not an Azure region (e.g. 'eastus')")
     if args.max_k < 1:
         parser.error("--max-k must be at least 1")
+    day = args.deploy_date or datetime.now(UTC).date()
     try:
-        current, footprints = manifest_regions(args.manifest)
+        current, footprints = manifest_regions(args.manifest, day)
         if args.population:
             users = load_population_csv(args.population)
             population = f"{args.population} ({len(users)} places)"
@@ -100,10 +110,12 @@ def main(
         footprints=footprints if args.cost else None,
         prices=load_prices() if args.cost else None,
     )
+    used = [region for case in result.cases for region in case.regions]
+    result = dataclasses.replace(result, models=model_availability(used, day))
     if args.json:
-        stdout.write(render_json(result, population))
+        stdout.write(render_json(result, population, day))
     else:
-        stdout.write(render_text(result, population, markdown=args.markdown))
+        stdout.write(render_text(result, population, markdown=args.markdown, day=day))
     if args.plot:
         shown = result.cases[0] if args.plot_set == "current" else None
         title = (

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
 from meridian.geo.regions import azure_regions
 from meridian.planner.cost import ConsumptionPrices, MonthlyCost, RegionFootprint, monthly_cost
+from meridian.planner.models import RegionModels
 from meridian.planner.population import User
 from meridian.planner.selection import Coverage, best_sets, coverage, nearest, rtt_matrix
 
@@ -54,6 +56,8 @@ class Plan:
     baseline: str
     best_k_for_continents: int
     assignments: dict[str, list[str]]
+    # Model availability of every region some case uses (filled by the CLI).
+    models: list[RegionModels] = field(default_factory=list)
 
 
 def candidate_regions(include_restricted: bool = False) -> list[str]:
@@ -142,12 +146,15 @@ def plan(
     return Plan(cases, continents, baseline, k, assignments)
 
 
-def manifest_regions(path: Path | None) -> tuple[list[str], dict[str, RegionFootprint]]:
-    """The manifest's Azure locations and each one's agent app footprint (for the cost)."""
+def manifest_regions(
+    path: Path | None, day: date | None = None
+) -> tuple[list[str], dict[str, RegionFootprint]]:
+    """The manifest's Azure locations and each one's agent app footprint (for the cost); its
+    models are checked as of `day` (default today)."""
     from infra.manifest import DEFAULT_MANIFEST, ManifestError, load_manifest
 
     try:
-        manifest = load_manifest(path or DEFAULT_MANIFEST)
+        manifest = load_manifest(path or DEFAULT_MANIFEST, on=day)
     except ManifestError as exc:
         raise PlanError(str(exc)) from None
     except OSError as exc:

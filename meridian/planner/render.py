@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from datetime import date
 
+from meridian.planner.models import REACHES, RegionModels, table_note
 from meridian.planner.plan import Plan
 from meridian.planner.selection import THRESHOLDS_MS
 from meridian.tables import fmt_ms, fmt_pct, render_table
@@ -33,8 +35,38 @@ def _case_rows(plan_: Plan, with_cost: bool) -> list[list[str]]:
     return rows
 
 
-def render_text(plan_: Plan, population: str, markdown: bool) -> str:
-    """The case table and the per-continent saving table, as terminal text or Markdown."""
+def _model_rows(models: list[RegionModels]) -> list[list[str]]:
+    rows = []
+    for m in models:
+        if not m.in_table:
+            rows.append([m.region, "not in the table", "-", "-", "-", "-", "-"])
+            continue
+        rows.append(
+            [
+                m.region,
+                "yes" if m.speech else "no",
+                "yes" if m.hd_voices else "no",
+                m.data_zone.upper() if m.data_zone else "none",
+                *(", ".join(m.llm[reach]) or "none" for reach in REACHES),
+            ]
+        )
+    return rows
+
+
+MODEL_HEADERS = [
+    "region",
+    "Speech (STT, TTS)",
+    "HD voices",
+    "data zone",
+    "LLM in region",
+    "LLM in data zone",
+    "LLM global",
+]
+
+
+def render_text(plan_: Plan, population: str, markdown: bool, day: date | None = None) -> str:
+    """The case, per-continent saving and model availability tables, as terminal text or
+    Markdown."""
     heading = "### {}" if markdown else "{}"
     with_cost = plan_.cases[0].cost is not None
     headers = ["case", "regions", "mean", "p50", "p95", *(f"<{t} ms" for t in THRESHOLDS_MS)]
@@ -72,8 +104,19 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
             markdown,
         ),
         "",
+        *(
+            [
+                heading.format("Models each region can run (new deployments)"),
+                render_table(MODEL_HEADERS, _model_rows(plan_.models), markdown),
+                "",
+            ]
+            if plan_.models
+            else []
+        ),
         f"population: {population}",
     ]
+    if plan_.models and day is not None:
+        parts.append(table_note(day))
     if with_cost:
         parts.append(
             "cost: agent apps on the Consumption plan, 730 h/month, free grant taken off once;"
@@ -84,8 +127,8 @@ def render_text(plan_: Plan, population: str, markdown: bool) -> str:
     return "\n".join(parts) + "\n"
 
 
-def render_json(plan_: Plan, population: str) -> str:
-    """The plan as JSON (milliseconds, shares in 0..1, USD per month)."""
+def render_json(plan_: Plan, population: str, day: date | None = None) -> str:
+    """The plan as JSON (milliseconds, shares in 0..1, USD per month, models by region)."""
     document = {
         "population": population,
         "cases": [
@@ -104,5 +147,9 @@ def render_json(plan_: Plan, population: str) -> str:
         ],
         "continents": [asdict(c) for c in plan_.continents],
         "continents_best_k": plan_.best_k_for_continents,
+        "models": {
+            "deployable_on": day.isoformat() if day else None,
+            "regions": [asdict(m) for m in plan_.models],
+        },
     }
     return json.dumps(document, indent=2) + "\n"

@@ -149,8 +149,8 @@ def _status_row(r: RegionStatus) -> tuple[str, ...]:
     else:
         state = str(worker.get("state", "?"))
         workers = f"{worker['agent_name']} {state}" if worker.get("agent_name") else state
-        if "active_jobs" in worker:
-            workers += f", {worker['active_jobs']} jobs, load {worker.get('worker_load', 0):.2f}"
+        if (load := r.load) is not None:
+            workers += f", {load.active_jobs} jobs, load {load.worker_load:.2f}"
     peers = ", ".join(f"{k}: {v}" for k, v in r.peers.items()) or "-"
     return (
         r.region,

@@ -13,6 +13,7 @@ from infra.program import RegionOutput
 from meridian.release.plan import GateOutcome
 from meridian.smoke import (
     Clip,
+    ConfigError,
     Credentials,
     Limits,
     MediaFactory,
@@ -59,14 +60,23 @@ class SmokeGate:
         # region exactly as `smoke_test.py --stack-outputs` would: through its route on the
         # global URL when there is one (dispatch answers only Front Door), else its dispatchUrl.
         given = {RegionOutput.REGION: region, **outputs}
-        targets, credentials, limits = configure(
-            self.manifest_path,
-            region,
-            self.env,
-            stack_outputs=[Path("-")],
-            stdin=io.StringIO(json.dumps(given, default=str)),
-            limits=self.limits,
-        )
+        try:
+            targets, credentials, limits = configure(
+                self.manifest_path,
+                region,
+                self.env,
+                stack_outputs=[Path("-")],
+                stdin=io.StringIO(json.dumps(given, default=str)),
+                limits=self.limits,
+            )
+        except ConfigError as exc:
+            # e.g. outputs without a dispatch URL: this region cannot be tested, so it fails
+            return GateOutcome(
+                ok=False,
+                failed_step="Smoke test set-up",
+                reason=str(exc),
+                hint=f"check the outputs of the {region} stack: pulumi stack output --json",
+            )
         # The stack knows its own names: in a prefixed environment (staging-us-east) the agent,
         # its resource group and app carry the prefix, which the manifest alone cannot tell.
         targets = [_named_by_outputs(target, outputs) for target in targets]

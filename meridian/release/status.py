@@ -17,6 +17,7 @@ from meridian.contract import region_route_prefix
 from meridian.images import image_digest
 from meridian.release.orchestrate import EXIT_FAILED, EXIT_OK, preview
 from meridian.release.plan import Deployer, PreviewOutcome, StackNames, StackState
+from meridian.worker_load import MalformedLoad, WorkerLoad, read_worker_load
 
 HTTP_TIMEOUT_S = 5.0
 PEER_UNREACHABLE = "unknown (peer unreachable)"
@@ -81,6 +82,18 @@ class RegionStatus:
         body = self.own.body if self.own and self.own.ok else None
         worker = body.get("worker") if isinstance(body, dict) else None
         return worker if isinstance(worker, dict) else None
+
+    @property
+    def load(self) -> WorkerLoad | None:
+        """The worker's jobs and load as dispatch reports them; None when it reports none (its
+        worker is down) or a malformed one."""
+        worker = self.worker
+        if worker is None or not ({"active_jobs", "worker_load"} & worker.keys()):
+            return None
+        try:
+            return read_worker_load(worker)
+        except MalformedLoad:
+            return None
 
     @property
     def healthy(self) -> bool:

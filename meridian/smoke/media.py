@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 from livekit import rtc
 
-from meridian.contract import REGION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 
 DEFAULT_CLIP = Path(__file__).resolve().parent / "data" / "question.wav"
 # Speech sits far above -45 dBFS; decoded Opus silence and comfort noise sit far below it.
@@ -93,6 +93,10 @@ class AgentPresence:
     @property
     def region(self) -> str | None:
         return self.attributes.get(REGION_ATTRIBUTE)
+
+    @property
+    def revision(self) -> str | None:
+        return self.attributes.get(REVISION_ATTRIBUTE)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,13 @@ def render_json(results: Sequence[RegionResult]) -> str:
     )
 
 
+def render_error_json(message: str) -> str:
+    """A run refused before it started (usage or configuration), as `--json` prints it."""
+    return json.dumps(
+        {"ok": False, "exit_code": EXIT_USAGE, "error": message, "regions": []}, indent=2
+    )
+
+
 def render_text(results: Sequence[RegionResult]) -> str:
     """One step table for a single region; one comparison table for several."""
     body = _step_table(results[0]) if len(results) == 1 else _comparison_table(results)

@@ -17,9 +17,10 @@ from typing import Any, Literal
 import aiohttp
 from livekit import api
 
-from meridian.contract import DISPATCH_KEY_HEADER, REGION_ATTRIBUTE, Env
+from meridian.contract import DISPATCH_KEY_HEADER, REGION_ATTRIBUTE, REVISION_ATTRIBUTE, Env
 from meridian.geo.latency import site_location
 from meridian.smoke.media import Clip, MediaFactory, MediaSession
+from meridian.worker_load import MalformedLoad, read_worker_load
 
 Status = Literal["passed", "failed", "skipped", "not_run"]
 
@@ -49,6 +50,8 @@ class Target:
     latency_budget_ms: int
     livekit_url: str
     dispatch_url: str | None = None
+    # the Container Apps revision the agent must run (the stack's latestRevision), if known
+    revision: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class RegionResult:
             "agent_name": self.target.agent_name,
             "livekit_url": self.target.livekit_url,
             "dispatch_url": self.target.dispatch_url,
+            "revision": self.target.revision,
             "room_name": self.room_name,
             "latency_budget_ms": self.target.latency_budget_ms,
             "question_ms": _round(self.question_ms),
@@ -255,7 +259,7 @@ class SmokeRun:
             self._steps["dispatch"] = StepResult(
                 "dispatch",
                 "skipped",
-                detail="no dispatch URL given (--dispatch-url or --stack-outputs)",
+                detail="not checked (--skip-dispatch)",
             )
         else:
             await self._step(
@@ -402,7 +406,7 @@ class SmokeRun:
                 f"the token dispatches {body['agent_name']!r}, not {self.target.agent_name!r}",
                 f"the dispatch service's {Env.AGENT_BASE_NAME} differs from regions.yaml's agent.name",
             )
-        return f"healthy; a user in {self.target.location} is routed here"
+        return f"healthy{_load_note(health)}; a user in {self.target.location} is routed here"
 
     async def _check_api(self, lk: api.LiveKitAPI) -> str:
         try:
@@ -472,7 +476,28 @@ class SmokeRun:
                 f"workers of region {presence.region} register as {self.target.agent_name}:"
                 f" check {Env.LIVEKIT_AGENT_NAME} and {Env.REGION} of the {presence.region} app",
             )
-        return f"{presence.identity} joined, {REGION_ATTRIBUTE}={presence.region}"
+        expected = self.target.revision
+        if expected is not None and presence.revision != expected:
+            revisions = (
+                f"az containerapp revision list -g {self.target.resource_group}"
+                f" -n {self.target.app_name} -o table"
+            )
+            if presence.revision is None:
+                raise StepFailed(
+                    f"agent {presence.identity} joined without the {REVISION_ATTRIBUTE} attribute,"
+                    f" so it is not from revision {expected}",
+                    "a worker of an older image took the job: is the new revision running and"
+                    f" ready? {revisions}",
+                )
+            raise StepFailed(
+                f"agent {presence.identity} runs revision {presence.revision!r}, not the deployed"
+                f" {expected!r}",
+                f"the old revision's workers still take jobs: is the new one running? {revisions}",
+            )
+        detail = f"{presence.identity} joined, {REGION_ATTRIBUTE}={presence.region}"
+        if presence.revision is not None:
+            detail += f", {REVISION_ATTRIBUTE}={presence.revision}"
+        return detail
 
     async def _ask(self) -> str:
         assert self._media is not None
@@ -576,6 +601,18 @@ class SmokeRun:
             ids = [d.id for d in listed if d.agent_name == self.target.agent_name]
         for dispatch_id in ids:
             await _ignore_not_found(lk.agent_dispatch.delete_dispatch(dispatch_id, self.room_name))
+
+
+def _load_note(health: dict[str, Any]) -> str:
+    """What the region's worker is busy with, as dispatch reports it, e.g. " (2 active jobs)"."""
+    worker = health.get("worker")
+    if not isinstance(worker, dict) or "active_jobs" not in worker:
+        return ""
+    try:
+        jobs = read_worker_load(worker).active_jobs
+    except MalformedLoad:
+        return " (load report unreadable)"
+    return f" ({jobs} active job{'' if jobs == 1 else 's'})"
 
 
 async def _ignore_not_found(call: Awaitable[Any]) -> None:

@@ -15,10 +15,13 @@ from meridian.turnlog.stats import (
     GateStats,
     Percentiles,
     RegionLatency,
+    ServedStats,
+    StageAway,
     by_region,
     gate_stats,
     percentiles_ms,
     region_latency,
+    served_stats,
 )
 
 __all__ = [
@@ -28,6 +31,8 @@ __all__ = [
     "Percentiles",
     "RegionLatency",
     "ReportError",
+    "ServedStats",
+    "StageAway",
     "TurnEvent",
     "by_region",
     "gate_stats",
@@ -39,4 +44,5 @@ __all__ = [
     "region_latency",
     "render_json",
     "render_text",
+    "served_stats",
 ]

@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from meridian.contract import TURN_EVENT, TURN_GATE_FIELDS, TURN_GATE_VERDICTS, TURN_TIMING_FIELDS
+from meridian.contract import (
+    MODEL_STAGES,
+    TURN_EVENT,
+    TURN_GATE_FIELDS,
+    TURN_GATE_VERDICTS,
+    TURN_SERVED_FIELDS,
+    TURN_TIMING_FIELDS,
+)
 
 # Console-log columns of the two Container Apps tables: the legacy custom-log table
 # ContainerAppConsoleLogs_CL (Log_s) and the newer ContainerAppConsoleLogs (Log).
@@ -42,6 +49,26 @@ class TurnEvent:
     gate_score: float | None = None
     endpointing_delay: float | None = None
     resumed: bool | None = None
+    # The agent's Azure location and where each stage (stt, llm, tts) was served; None when not
+    # logged (before the served fields) or not known (e.g. LiveKit Inference).
+    location: str | None = None
+    stage_locations: tuple[str | None, ...] = (None,) * len(MODEL_STAGES)
+
+    @property
+    def out_of_region(self) -> tuple[str, ...]:
+        """The stages served from another Azure location than the agent's own."""
+        if self.location is None:
+            return ()
+        return tuple(
+            stage
+            for stage, where in zip(MODEL_STAGES, self.stage_locations, strict=True)
+            if where is not None and where != self.location
+        )
+
+    @property
+    def placement_known(self) -> bool:
+        """Whether the turn says where the agent ran and where at least one stage was served."""
+        return self.location is not None and any(self.stage_locations)
 
 
 @dataclass
@@ -130,6 +157,13 @@ def _gate_score(event: dict[str, Any]) -> float | None:
     return score
 
 
+def _text(event: dict[str, Any], name: str) -> str | None:
+    value = event.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _Malformed(f"{name} is not a string")
+    return value
+
+
 def turn_from_event(event: dict[str, Any]) -> TurnEvent:
     """Build a TurnEvent from one decoded `turn` event; raises ValueError naming the bad field."""
     region = event.get("region")
@@ -154,6 +188,8 @@ def turn_from_event(event: dict[str, Any]) -> TurnEvent:
         gate_score=_gate_score(event),
         endpointing_delay=_timing(event, "endpointing_delay"),
         resumed=resumed,
+        location=_text(event, "location"),
+        stage_locations=tuple(_text(event, f"{stage}_location") for stage in MODEL_STAGES),
     )
 
 
@@ -226,7 +262,8 @@ def _take_row(result: ParseResult, source: str, row: dict[str, Any]) -> None:
 
 # Fields a projected export holds as strings; an empty cell is null, or absent for a gate field.
 _BOOL_COLUMNS = ("cache_hit", "resumed")
-_JSON_COLUMNS = (*TURN_TIMING_FIELDS, *TURN_GATE_FIELDS, "cache_hit")
+_TEXT_COLUMNS = ("location", *TURN_SERVED_FIELDS)
+_JSON_COLUMNS = (*TURN_TIMING_FIELDS, *TURN_GATE_FIELDS, "cache_hit", *_TEXT_COLUMNS)
 
 
 def _columns_as_event(row: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +278,7 @@ def _columns_as_event(row: dict[str, Any]) -> dict[str, Any]:
                 if key not in TURN_GATE_FIELDS:
                     event[key] = None
                 continue
-            if key == "gate_verdict":
+            if key == "gate_verdict" or key in _TEXT_COLUMNS:
                 event[key] = text
                 continue
             try:

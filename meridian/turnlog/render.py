@@ -1,4 +1,4 @@
-"""The latency report's output: four tables (terminal text or Markdown), JSON, and a bar chart."""
+"""The latency report's output: five tables (terminal text or Markdown), JSON, and a bar chart."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from meridian.contract import MODEL_STAGES
 from meridian.tables import fmt_ms, fmt_pct, render_table
 from meridian.turnlog.events import ParseResult
 from meridian.turnlog.stats import (
@@ -18,6 +19,7 @@ from meridian.turnlog.stats import (
     SEGMENTS,
     GateOutcome,
     RegionLatency,
+    ServedStats,
 )
 
 GATE_HEADERS = (
@@ -118,6 +120,51 @@ def _gate_section(
     return parts
 
 
+def _away(stats: ServedStats, stage: str) -> str:
+    away = stats.stages[stage]
+    if not away.turns:
+        return "0"
+    extra = away.extra_ms
+    return f"{away.turns} ({extra:+.0f})" if extra is not None else str(away.turns)
+
+
+def _served_section(
+    regions: Sequence[RegionLatency], parsed: ParseResult, markdown: bool
+) -> list[str]:
+    title = "Models served out of the agent's region: turns, and what they cost (ms)"
+    title = f"### {title}" if markdown else title
+    if not any(t.placement_known for t in parsed.turns):
+        return [title, "no turn says where its models ran (logged before the served fields)"]
+    rows = [
+        [
+            r.region,
+            str(r.served.known),
+            str(r.served.out_of_region),
+            fmt_pct(r.served.share),
+            *(_away(r.served, stage) for stage in MODEL_STAGES),
+            fmt_ms(r.served.e2e_in.p50),
+            fmt_ms(r.served.e2e_out.p50),
+            "-" if r.served.extra_ms is None else f"{r.served.extra_ms:+.0f}",
+        ]
+        for r in regions
+    ]
+    headers = [
+        "region",
+        "turns",
+        "out of region",
+        "share",
+        *(f"{stage.upper()} out (+p50)" for stage in MODEL_STAGES),
+        "e2e p50 in region",
+        "e2e p50 out",
+        "cost",
+    ]
+    parts = [title, render_table(headers, rows, markdown)]
+    unknown = sum(1 for t in parsed.turns if not t.placement_known)
+    if unknown:
+        parts.append(f"{unknown} turns without served fields (older logs, or no location) left out")
+    return parts
+
+
 def _input_note(parsed: ParseResult) -> str:
     note = (
         f"{len(parsed.turns)} turns from {parsed.lines_read} records "
@@ -132,7 +179,7 @@ def _input_note(parsed: ParseResult) -> str:
 
 
 def render_text(regions: Sequence[RegionLatency], parsed: ParseResult, markdown: bool) -> str:
-    """The four report tables, as terminal text or Markdown."""
+    """The report tables, as terminal text or Markdown."""
     heading = "### {}" if markdown else "{}"
     parts = [
         heading.format("Latency per stage (ms)"),
@@ -171,6 +218,8 @@ def render_text(regions: Sequence[RegionLatency], parsed: ParseResult, markdown:
         "",
         *_gate_section(regions, parsed, markdown),
         "",
+        *_served_section(regions, parsed, markdown),
+        "",
         _input_note(parsed),
     ]
     return "\n".join(parts) + "\n"
@@ -204,6 +253,23 @@ def render_json(regions: Sequence[RegionLatency], parsed: ParseResult) -> str:
                     "hit_rate": r.cache_hit_rate,
                     "e2e_hit_ms": asdict(r.e2e_cache_hit),
                     "e2e_miss_ms": asdict(r.e2e_cache_miss),
+                },
+                "served": {
+                    "turns_with_placement": r.served.known,
+                    "out_of_region": r.served.out_of_region,
+                    "share": r.served.share,
+                    "stages": {
+                        stage: {
+                            "turns": a.turns,
+                            "p50_in_region_ms": a.p50_in_ms,
+                            "p50_out_ms": a.p50_out_ms,
+                            "extra_ms": a.extra_ms,
+                        }
+                        for stage, a in r.served.stages.items()
+                    },
+                    "e2e_in_region_ms": asdict(r.served.e2e_in),
+                    "e2e_out_ms": asdict(r.served.e2e_out),
+                    "extra_ms": r.served.extra_ms,
                 },
                 "gate": {
                     "turns_without_gate_info": r.gate.unlogged,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from meridian.contract import TURN_GATE_VERDICTS
+from meridian.contract import MODEL_STAGES, TURN_GATE_VERDICTS
 from meridian.stats import median, percentiles
 from meridian.turnlog.events import TurnEvent
 
@@ -96,6 +96,83 @@ class GateStats:
     outcomes: dict[str, GateOutcome]
 
 
+# Each stage's own latency field, to price serving it from elsewhere.
+_STAGE_LATENCY: dict[str, Callable[[TurnEvent], float | None]] = {
+    "stt": lambda t: t.transcription_delay,
+    "llm": lambda t: t.llm_ttft,
+    "tts": lambda t: t.tts_ttfb,
+}
+
+
+@dataclass(frozen=True)
+class StageAway:
+    """One stage served out of the agent's region: in how many turns, and its median latency
+    (ms) then, against turns that served it in the region."""
+
+    turns: int
+    p50_in_ms: float | None
+    p50_out_ms: float | None
+
+    @property
+    def extra_ms(self) -> float | None:
+        """What serving the stage elsewhere added to its median latency."""
+        if self.p50_in_ms is None or self.p50_out_ms is None:
+            return None
+        return self.p50_out_ms - self.p50_in_ms
+
+
+@dataclass(frozen=True)
+class ServedStats:
+    """Where one region's turns were served: turns that say (`known`), how many had a stage
+    served from another Azure location, per stage, and their e2e p50 against in-region turns."""
+
+    known: int
+    out_of_region: int
+    stages: dict[str, StageAway]
+    e2e_in: Percentiles
+    e2e_out: Percentiles
+
+    @property
+    def share(self) -> float | None:
+        """Share of the turns that say where they were served that left the region."""
+        return self.out_of_region / self.known if self.known else None
+
+    @property
+    def extra_ms(self) -> float | None:
+        """What the out-of-region turns cost end to end, median against median."""
+        if self.e2e_in.p50 is None or self.e2e_out.p50 is None:
+            return None
+        return self.e2e_out.p50 - self.e2e_in.p50
+
+
+def _p50_ms(values: list[float]) -> float | None:
+    return median(values) * 1000.0 if values else None
+
+
+def served_stats(turns: Sequence[TurnEvent]) -> ServedStats:
+    """Out-of-region turns and their cost, over the turns that say where they were served."""
+    known = [t for t in turns if t.placement_known]
+    away = [t for t in known if t.out_of_region]
+    home = [t for t in known if not t.out_of_region]
+    stages = {}
+    for index, stage in enumerate(MODEL_STAGES):
+        latency = _STAGE_LATENCY[stage]
+        served_here = [t for t in known if t.stage_locations[index] == t.location]
+        served_away = [t for t in known if stage in t.out_of_region]
+        stages[stage] = StageAway(
+            turns=len(served_away),
+            p50_in_ms=_p50_ms([v for t in served_here if (v := latency(t)) is not None]),
+            p50_out_ms=_p50_ms([v for t in served_away if (v := latency(t)) is not None]),
+        )
+    return ServedStats(
+        known=len(known),
+        out_of_region=len(away),
+        stages=stages,
+        e2e_in=percentiles_ms([t.e2e_latency for t in home if t.e2e_latency is not None]),
+        e2e_out=percentiles_ms([t.e2e_latency for t in away if t.e2e_latency is not None]),
+    )
+
+
 @dataclass(frozen=True)
 class RegionLatency:
     """Everything the report says about one region (or all regions together)."""
@@ -109,6 +186,7 @@ class RegionLatency:
     e2e_cache_hit: Percentiles
     e2e_cache_miss: Percentiles
     gate: GateStats
+    served: ServedStats
 
     @property
     def cache_hit_rate(self) -> float | None:
@@ -209,6 +287,7 @@ def region_latency(region: str, turns: Sequence[TurnEvent]) -> RegionLatency:
             [t.e2e_latency for t in known if not t.cache_hit and t.e2e_latency is not None]
         ),
         gate=gate_stats(turns),
+        served=served_stats(turns),
     )
 
 

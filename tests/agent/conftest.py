@@ -13,6 +13,7 @@ import pytest
 from livekit.agents import AgentSession
 
 from agent.pipeline import MeridianAgent, PipelineSettings, build_session
+from agent.providers import Placements, Served
 from agent.response_cache import ResponseCache
 from agent.server import load_local_models
 from agent.settings import CacheSettings
@@ -111,7 +112,18 @@ async def launch_pipeline(
         turn_detector=turn.build_turn_detector(),
         cache=cache,
     )
-    telemetry = TurnTelemetry(region="eu-west", room="room-1", job_id="job-1")
+    # Speech in the region, the LLM served from the fallback region's deployment
+    placements = Placements()
+    placements.add("stt", stt, Served("azure-ai", "speech", "westeurope"))
+    placements.add("llm", llm, Served("azure-ai", "gpt-5.4-mini", "eastus"))
+    placements.add("tts", tts, Served("azure-ai", "en-US-AvaMultilingualNeural", "westeurope"))
+    telemetry = TurnTelemetry(
+        region="eu-west",
+        room="room-1",
+        job_id="job-1",
+        location="westeurope",
+        placements=placements,
+    )
     telemetry.attach(session, notes=lambda: agent.turn_note)
     mic, speaker = PacedMicrophone(), InstantSpeaker()
     session.input.audio = mic

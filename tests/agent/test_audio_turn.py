@@ -11,7 +11,7 @@ import pytest_asyncio
 from agent.response_cache import ResponseCache
 from agent.settings import CacheSettings
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import TURN_GATE_FIELDS
+from meridian.contract import TURN_GATE_FIELDS, TURN_SERVED_FIELDS
 from meridian.logs import configure_logging
 from tests.agent.conftest import LogLines, launch_pipeline
 from tests.agent.doubles import read_wav
@@ -79,6 +79,23 @@ async def test_the_turn_event_carries_every_field(answered_turn) -> None:
     assert turn["cache_hit"] is False
     assert 0 < turn["e2e_latency"] < 5
     assert turn["llm_ttft"] >= 0.1 and turn["tts_ttfb"] >= 0.05
+
+
+async def test_the_turn_event_says_who_served_each_stage_and_where(answered_turn) -> None:
+    _, logs = answered_turn
+    [turn] = logs.events("turn")
+    assert turn["location"] == "westeurope"
+    assert {name: turn[name] for name in TURN_SERVED_FIELDS} == {
+        "stt_provider": "azure-ai",
+        "stt_deployment": "speech",
+        "stt_location": "westeurope",
+        "llm_provider": "azure-ai",
+        "llm_deployment": "gpt-5.4-mini",
+        "llm_location": "eastus",
+        "tts_provider": "azure-ai",
+        "tts_deployment": "en-US-AvaMultilingualNeural",
+        "tts_location": "westeurope",
+    }
 
 
 async def test_the_turn_event_explains_the_gate_decision(answered_turn) -> None:

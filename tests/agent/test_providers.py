@@ -43,3 +43,46 @@ def test_openai_builds_the_openai_plugin() -> None:
     )
     models = build_models(load_settings(env))
     assert isinstance(models.llm, openai.LLM) and models.llm.model == "gpt-4.1-mini"
+
+
+def test_a_provisioned_region_builds_keyless_models_with_fallbacks() -> None:
+    from livekit.agents import llm, stt, tts
+
+    from agent.azure_speech import EntraSTT, EntraTTS
+    from tests.agent.azure_doubles import RESOURCE_ID, ShortLivedCredential
+
+    env = base_env(
+        MERIDIAN_STT_PROVIDER="azure-ai",
+        MERIDIAN_STT_MODEL="azure-speech",
+        MERIDIAN_STT_LANGUAGE="en-US",
+        MERIDIAN_LLM_PROVIDER="azure-ai",
+        MERIDIAN_LLM_MODEL="gpt-5.4-mini",
+        MERIDIAN_TTS_PROVIDER="azure-ai",
+        MERIDIAN_TTS_MODEL="en-US-AvaMultilingualNeural",
+        MERIDIAN_AI_ENDPOINT="https://ai-eu.cognitiveservices.azure.com",
+        MERIDIAN_AI_RESOURCE_ID=RESOURCE_ID,
+        MERIDIAN_AI_FALLBACK_ENDPOINT="https://ai-us.cognitiveservices.azure.com",
+        MERIDIAN_AI_FALLBACK_RESOURCE_ID=RESOURCE_ID.replace("eu-west", "us-east"),
+        MERIDIAN_AI_FALLBACK_LOCATION="eastus",
+        MERIDIAN_LLM_FALLBACK_MODEL="gpt-5.4-mini",
+    )
+    models = build_models(load_settings(env), credential=ShortLivedCredential(lifetime=3600))
+    assert isinstance(models.stt, stt.FallbackAdapter)
+    assert isinstance(models.llm, llm.FallbackAdapter)
+    assert isinstance(models.tts, tts.FallbackAdapter)
+    assert all(isinstance(s, EntraSTT) for s in models.stt._stt_instances)
+    assert all(isinstance(t, EntraTTS) for t in models.tts._tts_instances)
+    where = {
+        stage: [
+            models.placements.resolve(stage, i.metrics_metadata).location  # type: ignore[union-attr]
+            for i in instances
+        ]
+        for stage, instances in (
+            ("stt", models.stt._stt_instances),
+            ("llm", models.llm._llm_instances),
+            ("tts", models.tts._tts_instances),
+        )
+    }
+    assert where == {stage: ["westeurope", "eastus"] for stage in ("stt", "llm", "tts")}
+    # no key reaches any plugin
+    assert models.tts._tts_instances[0]._opts.subscription_key is None  # type: ignore[attr-defined]

@@ -55,6 +55,9 @@ async def test_a_cached_reply_is_logged_as_a_cache_hit_turn(start_pipeline, logs
     turn = await asyncio.wait_for(logs.wait_for("turn"), timeout=5)
     assert turn["cache_hit"] is True
     assert turn["llm_ttft"] < 0.05
+    # no LLM served it; the TTS did
+    assert (turn["llm_provider"], turn["llm_location"]) == (None, None)
+    assert turn["tts_location"] == "westeurope"
 
 
 async def test_a_spoken_faq_question_never_reaches_the_llm(start_pipeline) -> None:

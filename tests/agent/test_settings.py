@@ -109,3 +109,48 @@ def test_start_with_a_bad_variable_exits_with_one_line_and_no_traceback() -> Non
         " expected a number in (0, 1]"
     ]
     assert done.stdout == ""
+
+
+def test_the_revision_comes_from_container_apps_and_is_none_elsewhere() -> None:
+    assert load_settings(base_env()).revision is None
+    env = {**base_env(), "CONTAINER_APP_REVISION": "support-agent-eu-west--0000002"}
+    assert load_settings(env).revision == "support-agent-eu-west--0000002"
+
+
+def _azure_ai_env(**overrides: str | None) -> dict[str, str]:
+    return base_env(
+        **{
+            "MERIDIAN_LLM_PROVIDER": "azure-ai",
+            "MERIDIAN_LLM_MODEL": "gpt-5.4-mini",
+            "MERIDIAN_AI_ENDPOINT": "https://ai-x.cognitiveservices.azure.com",
+            "MERIDIAN_AI_RESOURCE_ID": "/subscriptions/s/providers/x/accounts/ai-x",
+            "AZURE_CLIENT_ID": "00000000-0000-0000-0000-00000000c1d",
+            **overrides,
+        }
+    )
+
+
+def test_a_provisioned_region_needs_no_key() -> None:
+    settings = load_settings(_azure_ai_env())
+    assert settings.ai is not None and settings.ai.fallback is None
+    assert settings.ai.client_id == "00000000-0000-0000-0000-00000000c1d"
+    assert settings.llm.api_key is None
+
+
+AZURE_AI_MISTAKES = [
+    (
+        {"MERIDIAN_AI_ENDPOINT": None},
+        "MERIDIAN_AI_ENDPOINT is not set; it is required when MERIDIAN_LLM_PROVIDER is azure-ai",
+    ),
+    ({"MERIDIAN_AI_RESOURCE_ID": None}, "MERIDIAN_AI_RESOURCE_ID is not set"),
+    (
+        {"MERIDIAN_AI_FALLBACK_ENDPOINT": "https://ai-y.cognitiveservices.azure.com"},
+        "MERIDIAN_AI_FALLBACK_RESOURCE_ID is not set",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "expected"), AZURE_AI_MISTAKES)
+def test_provisioned_models_name_each_missing_variable(overrides: dict, expected: str) -> None:
+    with pytest.raises(SettingsError, match=expected):
+        load_settings(_azure_ai_env(**overrides))

@@ -18,13 +18,16 @@ import pytest_asyncio
 from livekit import api
 from livekit.protocol import agent, models
 
-from meridian.contract import REGION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
+from meridian.dispatch.health import ProbeResult, check_worker
+from meridian.worker_load import read_worker_load
 from tests.agent.protocol_server import AgentProtocolServer
 from tests.agent.support import LIVEKIT_KEY, LIVEKIT_SECRET, REPO, base_env
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TAGGED_AGENT_NAME = "support-agent-eu-west"
+REVISION = "support-agent-eu-west--0000002"
 TIMEOUT = 60
 
 
@@ -40,6 +43,9 @@ class WorkerRun:
     stdout: str
     health: tuple[int, str] = (0, "")
     status: dict = field(default_factory=dict)
+    # the "/worker" answer while the job ran, and what dispatch's worker probe made of it
+    status_during_job: dict = field(default_factory=dict)
+    probe_during_job: ProbeResult | None = None
 
 
 class _Output:
@@ -64,19 +70,29 @@ class _Output:
             await self._changed.wait()
 
 
-async def _probe_health(port: int) -> tuple[tuple[int, str], dict]:
+async def _probe_health(port: int) -> tuple[str, tuple[int, str], dict]:
+    """The health server's base URL, its "/" answer and its "/worker" answer."""
     # the server listens on every interface but logs the port of whichever socket it lists
     # first, IPv4 or IPv6: try both loopbacks
     async with aiohttp.ClientSession() as http:
         for host in ("127.0.0.1", "[::1]"):
+            url = f"http://{host}:{port}"
             try:
-                async with http.get(f"http://{host}:{port}/") as health:
+                async with http.get(f"{url}/") as health:
                     health_answer = (health.status, await health.text())
             except aiohttp.ClientConnectorError:
                 continue
-            async with http.get(f"http://{host}:{port}/worker") as status:
-                return health_answer, await status.json(content_type=None)
+            async with http.get(f"{url}/worker") as status:
+                return url, health_answer, await status.json(content_type=None)
     raise AssertionError(f"no health server on port {port}")
+
+
+async def _probe_during_job(url: str) -> tuple[dict, ProbeResult]:
+    """The framework's own "/worker" body while a job runs, and dispatch's real probe of it."""
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{url}/worker") as status:
+            body = await status.json(content_type=None)
+        return body, await check_worker(http, url, TAGGED_AGENT_NAME, 5.0)
 
 
 def _job() -> agent.Job:
@@ -116,6 +132,8 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
             MERIDIAN_DRAIN_SECONDS="30",
             MERIDIAN_LOAD_THRESHOLD="1",
         ),
+        # what Container Apps sets in every replica's environment
+        "CONTAINER_APP_REVISION": REVISION,
         "TEST_JOB_MARKER": str(marker),
         "TEST_JOB_RELEASE": str(release),
         "PYTHONUNBUFFERED": "1",
@@ -136,7 +154,7 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
         listening = await asyncio.wait_for(
             output.wait_for(r'HTTP server listening on [^"]*:(\d+)"'), TIMEOUT
         )
-        health, status = await _probe_health(int(listening.group(1)))
+        health_url, health, status = await _probe_health(int(listening.group(1)))
         availability = await asyncio.wait_for(server.offer_job(_job()), TIMEOUT)
         await server.assign_job(_job(), room_token=_room_token())
         await asyncio.wait_for(
@@ -146,6 +164,7 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
             TIMEOUT,
         )
         await asyncio.wait_for(_file_says(marker, "started"), TIMEOUT)
+        status_during_job, probe_during_job = await _probe_during_job(health_url)
         proc.send_signal(signal.SIGTERM)
         await asyncio.wait_for(
             server.next_message(
@@ -171,6 +190,8 @@ async def worker_run(tmp_path_factory) -> WorkerRun:
         stdout="\n".join(output.lines),
         health=health,
         status=status,
+        status_during_job=status_during_job,
+        probe_during_job=probe_during_job,
     )
 
 
@@ -192,6 +213,12 @@ async def test_the_worker_accepts_a_job_with_the_region_attribute(worker_run: Wo
     assert answer.participant_attributes[REGION_ATTRIBUTE] == "eu-west"
 
 
+async def test_the_worker_tags_the_agent_with_its_container_apps_revision(
+    worker_run: WorkerRun,
+) -> None:
+    assert worker_run.availability.participant_attributes[REVISION_ATTRIBUTE] == REVISION
+
+
 async def test_the_worker_reports_its_load(worker_run: WorkerRun) -> None:
     reports = [
         m.update_worker
@@ -205,6 +232,21 @@ async def test_the_worker_reports_its_load(worker_run: WorkerRun) -> None:
 async def test_the_framework_health_server_answers(worker_run: WorkerRun) -> None:
     assert worker_run.health == (200, "OK")
     assert worker_run.status["agent_name"] == TAGGED_AGENT_NAME
+
+
+async def test_the_worker_endpoint_counts_the_running_job_as_the_framework_writes_it(
+    worker_run: WorkerRun,
+) -> None:
+    # MessageToJson(WorkerInfo): active_jobs is a protobuf float, so one job reads 1.0
+    assert worker_run.status_during_job["active_jobs"] == 1.0
+    assert read_worker_load(worker_run.status_during_job).active_jobs == 1
+
+
+async def test_dispatch_probes_a_worker_with_a_running_job_as_up(worker_run: WorkerRun) -> None:
+    probe = worker_run.probe_during_job
+    assert probe is not None
+    assert probe.ok, probe.reason
+    assert probe.detail is not None and probe.detail["active_jobs"] == 1
 
 
 async def test_sigterm_marks_the_worker_unavailable_while_the_job_runs(

@@ -8,7 +8,7 @@ import json
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from meridian.dispatch.health import HealthBoard
+from meridian.dispatch.health import HealthBoard, ProbeResult
 from meridian.dispatch.settings import DispatchSettings
 from meridian.policy import STANDARD_FIELDS
 
@@ -45,11 +45,49 @@ def base_env(**overrides: str) -> dict[str, str]:
 
 
 def board_for(settings: DispatchSettings) -> HealthBoard:
-    return HealthBoard(
-        [e.region for e in settings.regions],
-        down_after=settings.policy.probes.down_after_failures,
-        up_after=settings.policy.probes.up_after_successes,
-    )
+    """The service's own board, after a first probe round that found every region up."""
+    board = HealthBoard.for_settings(settings)
+    for region in board.awaiting_first_probe():
+        board.record(region, ProbeResult(True, "worker reachable"), 0.0)
+    return board
+
+
+def worker_app(
+    agent_name: str, status: int = 200, health: int = 200, body: bytes | None = None
+) -> web.Application:
+    # The framework's "/" answers 503 while the worker cannot reach LiveKit.
+    async def healthy(_: web.Request) -> web.Response:
+        return web.Response(
+            status=health, text="OK" if health == 200 else "failed to connect to livekit"
+        )
+
+    async def worker(_: web.Request) -> web.Response:
+        if status != 200:
+            return web.Response(status=status)
+        if body is not None:
+            return web.Response(body=body, content_type="application/json")
+        return web.json_response(
+            {
+                "agent_name": agent_name,
+                "active_jobs": 2,
+                "worker_load": 0.25,
+                "sdk_version": "1.8.9",
+            }
+        )
+
+    app = web.Application()
+    app.router.add_get("/", healthy)
+    app.router.add_get("/worker", worker)
+    return app
+
+
+def peer_app(state: str) -> web.Application:
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "worker": {"state": state, "reason": "x"}})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    return app
 
 
 async def start_stub(app: web.Application) -> TestServer:

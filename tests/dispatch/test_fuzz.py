@@ -151,7 +151,7 @@ def test_http_front_door_and_secret_checks_answer_any_header_with_json(data):
         for _ in range(3):
             headers = {
                 "X-Azure-FDID": data.draw(st.just(FDID.encode()) | HEADER_BYTES),
-                "X-Azure-ClientIP": data.draw(
+                "X-Azure-SocketIP": data.draw(
                     st.sampled_from([b"203.0.113.5", b"2001:db8::1"]) | HEADER_BYTES
                 ),
                 "X-Meridian-Dispatch-Key": data.draw(st.just(SECRET.encode()) | HEADER_BYTES),

@@ -8,16 +8,25 @@ import json
 
 import aiohttp
 from aiohttp import web
+from google.protobuf.json_format import MessageToJson
+from livekit.protocol.agent_worker import WorkerInfo
 
 from meridian.dispatch.health import HealthBoard, Prober, ProbeResult, check_peer, check_worker
-from tests.dispatch.support import board_for, start_stub
+from tests.dispatch.support import board_for, peer_app, start_stub, worker_app
 
 OK = ProbeResult(True, "ok")
 FAIL = ProbeResult(False, "boom")
 
 
+def probed_board(first: ProbeResult, *, down_after: int, up_after: int) -> HealthBoard:
+    """A one-region board after its first probe result."""
+    board = HealthBoard(["eu-west"], down_after=down_after, up_after=up_after)
+    board.record("eu-west", first, 0.0)
+    return board
+
+
 def test_region_stays_up_until_k_consecutive_failures():
-    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    board = probed_board(OK, down_after=3, up_after=2)
     board.record("eu-west", FAIL, 1.0)
     board.record("eu-west", FAIL, 2.0)
     assert board.is_up("eu-west")
@@ -26,15 +35,14 @@ def test_region_stays_up_until_k_consecutive_failures():
 
 
 def test_a_success_resets_the_failure_count():
-    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    board = probed_board(OK, down_after=3, up_after=2)
     for result in (FAIL, FAIL, OK, FAIL, FAIL):
         board.record("eu-west", result, 1.0)
     assert board.is_up("eu-west")
 
 
 def test_region_comes_back_only_after_m_consecutive_successes():
-    board = HealthBoard(["eu-west"], down_after=1, up_after=3)
-    board.record("eu-west", FAIL, 1.0)
+    board = probed_board(FAIL, down_after=1, up_after=3)
     board.record("eu-west", OK, 2.0)
     board.record("eu-west", OK, 3.0)
     assert not board.is_up("eu-west")
@@ -43,61 +51,57 @@ def test_region_comes_back_only_after_m_consecutive_successes():
 
 
 def test_a_failure_while_recovering_restarts_the_success_count():
-    board = HealthBoard(["eu-west"], down_after=1, up_after=2)
-    for result in (FAIL, OK, FAIL, OK):
+    board = probed_board(FAIL, down_after=1, up_after=2)
+    for result in (OK, FAIL, OK):
         board.record("eu-west", result, 1.0)
     assert not board.is_up("eu-west")
 
 
 def test_board_keeps_last_check_time_and_reason():
-    board = HealthBoard(["eu-west"], down_after=1, up_after=1)
+    board = probed_board(OK, down_after=1, up_after=1)
     board.record("eu-west", FAIL, 42.0)
     health = board.get("eu-west")
     assert (health.state, health.last_check, health.reason) == ("down", 42.0, "boom")
 
 
-def worker_app(agent_name: str, status: int = 200, health: int = 200) -> web.Application:
-    # The framework's "/" answers 503 while the worker cannot reach LiveKit.
-    async def healthy(_: web.Request) -> web.Response:
-        return web.Response(
-            status=health, text="OK" if health == 200 else "failed to connect to livekit"
-        )
-
-    async def worker(_: web.Request) -> web.Response:
-        if status != 200:
-            return web.Response(status=status)
-        return web.json_response(
-            {
-                "agent_name": agent_name,
-                "active_jobs": 2,
-                "worker_load": 0.25,
-                "sdk_version": "1.8.9",
-            }
-        )
-
-    app = web.Application()
-    app.router.add_get("/", healthy)
-    app.router.add_get("/worker", worker)
-    return app
+def test_a_region_not_probed_yet_is_not_routable():
+    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    assert not board.is_up("eu-west")
+    assert board.get("eu-west").reason == "not probed yet"
 
 
-def peer_app(state: str) -> web.Application:
-    async def healthz(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "worker": {"state": state, "reason": "x"}})
-
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    return app
+def test_the_first_probe_failure_takes_a_region_down_at_once():
+    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    board.record("eu-west", FAIL, 1.0)
+    assert not board.is_up("eu-west")
+    assert board.get("eu-west").reason == "boom"
 
 
-async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
-    server = await start_stub(worker_app("support-agent-eu-west"))
+def test_the_first_probe_success_brings_a_region_up_at_once():
+    board = HealthBoard(["eu-west"], down_after=3, up_after=2)
+    board.record("eu-west", OK, 1.0)
+    assert board.is_up("eu-west")
+
+
+def test_a_region_with_nothing_to_probe_is_routable_from_the_start():
+    board = HealthBoard(["eu-west", "us-east"], down_after=3, up_after=2, unprobed=["us-east"])
+    assert board.is_up("us-east")
+    assert board.get("us-east").reason == "not probed: no dispatch_url"
+
+
+async def check_stub_worker(app: web.Application) -> ProbeResult:
+    """Dispatch's worker check against a stub worker on loopback."""
+    server = await start_stub(app)
     try:
         async with aiohttp.ClientSession() as session:
             url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
+            return await check_worker(session, url, "support-agent-eu-west", 1.0)
     finally:
         await server.close()
+
+
+async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
+    result = await check_stub_worker(worker_app("support-agent-eu-west"))
     assert result.ok
     assert result.detail == {
         "agent_name": "support-agent-eu-west",
@@ -106,14 +110,24 @@ async def test_worker_check_reads_load_and_jobs_from_the_worker_endpoint():
     }
 
 
+async def test_a_worker_running_a_job_is_up_with_the_frameworks_own_float_count():
+    # livekit-agents answers /worker with MessageToJson(WorkerInfo): active_jobs is a float
+    body = MessageToJson(
+        WorkerInfo(agent_name="support-agent-eu-west", active_jobs=1, worker_load=0.5),
+        preserving_proto_field_name=True,
+    )
+    assert '"active_jobs": 1.0' in body
+    result = await check_stub_worker(worker_app("support-agent-eu-west", body=body.encode()))
+    assert result.ok, result.reason
+    assert result.detail == {
+        "agent_name": "support-agent-eu-west",
+        "active_jobs": 1,
+        "worker_load": 0.5,
+    }
+
+
 async def test_worker_check_fails_when_the_worker_registers_under_another_name():
-    server = await start_stub(worker_app("someone-else"))
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
-    finally:
-        await server.close()
+    result = await check_stub_worker(worker_app("someone-else"))
     assert not result.ok
     assert result.reason.startswith("worker registers under another agent name")
     # what the worker said goes to the operator's log line, never into the public reason
@@ -122,13 +136,7 @@ async def test_worker_check_fails_when_the_worker_registers_under_another_name()
 
 
 async def test_worker_check_fails_when_the_worker_cannot_reach_livekit():
-    server = await start_stub(worker_app("support-agent-eu-west", health=503))
-    try:
-        async with aiohttp.ClientSession() as session:
-            url = str(server.make_url("")).rstrip("/")
-            result = await check_worker(session, url, "support-agent-eu-west", 1.0)
-    finally:
-        await server.close()
+    result = await check_stub_worker(worker_app("support-agent-eu-west", health=503))
     assert not result.ok
     assert result.reason == "worker health answered HTTP 503"
 

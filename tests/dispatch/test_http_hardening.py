@@ -192,16 +192,27 @@ async def test_forwarded_values_that_are_not_addresses_fall_back_to_the_peer(ser
     assert rate.tracked_clients == 1
 
 
-async def test_behind_front_door_the_key_is_x_azure_clientip(serve, front_door):
+async def test_behind_front_door_the_key_is_x_azure_socketip(serve, front_door):
     client = await serve(front_door, limiter=limiter())
-    first = {"X-Azure-ClientIP": "203.0.113.10"}
-    second = {"X-Azure-ClientIP": "2001:db8::10"}
+    first = {"X-Azure-SocketIP": "203.0.113.10"}
+    second = {"X-Azure-SocketIP": "2001:db8::10"}
     assert await statuses(client, [first, second, first], FD) == [201, 201, 429]
-    # rotating X-Forwarded-For changes nothing behind Front Door
-    rotated = [{**first, "X-Forwarded-For": f"198.51.100.{i}"} for i in range(3)]
-    assert await statuses(client, rotated, FD) == [429, 429, 429]
-    # a missing or malformed X-Azure-ClientIP falls back to the socket peer, not a free key
-    assert await statuses(client, [{}, {"X-Azure-ClientIP": "nope"}], FD) == [201, 429]
+    # a missing or malformed X-Azure-SocketIP falls back to the socket peer, not a free key
+    assert await statuses(client, [{}, {"X-Azure-SocketIP": "nope"}], FD) == [201, 429]
+
+
+async def test_behind_front_door_a_new_forwarded_or_client_ip_per_request_gets_no_new_bucket(
+    serve, front_door
+):
+    # Front Door may fill X-Azure-ClientIP from the caller's own X-Forwarded-For: a caller that
+    # rotates them still comes from one socket address
+    client = await serve(front_door, limiter=limiter())
+    socket_ip = {"X-Azure-SocketIP": "203.0.113.10"}
+    rotated = [
+        {**socket_ip, "X-Forwarded-For": f"198.51.100.{i}", "X-Azure-ClientIP": f"198.51.100.{i}"}
+        for i in range(4)
+    ]
+    assert await statuses(client, rotated, FD) == [201, 429, 429, 429]
 
 
 def test_the_limiter_bounds_its_memory_in_bytes():

@@ -26,16 +26,24 @@ from meridian.dispatch.region_table import (
 )
 from meridian.dispatch.settings import DispatchSettings, load_settings, parse_regions
 from meridian.region_table import RegionEntry
-from tests.dispatch.support import DEFAULT_REGIONS, base_env, board_for
+from tests.dispatch.support import DEFAULT_REGIONS, base_env, board_for, start_stub, worker_app
 
-OWN = [r for r in DEFAULT_REGIONS if r["region"] == "eu-west"]
+
+# As infra publishes it, every region has a dispatch URL its peers probe; nothing listens on
+# port 1 of loopback, so a probe of one fails at once.
+def _peer_url(key: str) -> str:
+    return f"https://127.0.0.1:1/regions/{key}"
+
+
+PUBLISHED = [{**r, "dispatch_url": _peer_url(r["region"])} for r in DEFAULT_REGIONS]
+OWN = [r for r in PUBLISHED if r["region"] == "eu-west"]
 SA_EAST = {
     "region": "sa-east",
     "location": "brazilsouth",
     "livekit_url": "wss://sa.example.livekit.cloud",
-    "dispatch_url": "https://entry.example.net/regions/sa-east",
+    "dispatch_url": _peer_url("sa-east"),
 }
-WITH_SA_EAST = [*DEFAULT_REGIONS, SA_EAST]
+WITH_SA_EAST = [*PUBLISHED, SA_EAST]
 # In São Paulo: sa-east is its nearest region once the table has it.
 SAO_PAULO = {
     "participant_attributes": {"meridian.latitude": "-23.55", "meridian.longitude": "-46.63"}
@@ -117,9 +125,12 @@ async def started() -> AsyncIterator:
     """Start a dispatch app (no background probing) on a scripted table source."""
     clients: list[TestClient] = []
 
-    async def start(source: ScriptedSource, **kwargs: object) -> tuple[web.Application, TestClient]:
-        settings = own_region_settings()
-        app = create_app(settings, board=board_for(settings), table_source=source, **kwargs)
+    async def start(
+        source: ScriptedSource, settings: DispatchSettings | None = None, probe: bool = False
+    ) -> tuple[web.Application, TestClient]:
+        settings = settings or own_region_settings()
+        board = None if probe else board_for(settings)
+        app = create_app(settings, board=board, probe=probe, table_source=source)
         client = TestClient(TestServer(app))
         await client.start_server()
         clients.append(client)
@@ -177,7 +188,7 @@ async def test_an_unexpected_error_in_the_source_is_a_failed_read() -> None:
 @pytest.mark.parametrize(
     ("published", "reason"),
     [
-        ([r for r in DEFAULT_REGIONS if r["region"] != "eu-west"], "serving region 'eu-west'"),
+        ([r for r in PUBLISHED if r["region"] != "eu-west"], "serving region 'eu-west'"),
         ([{**SA_EAST, "location": "atlantis"}, *OWN], "MERIDIAN_REGIONS[0].location"),
         ({"region": "eu-west"}, "MERIDIAN_REGIONS"),
     ],
@@ -200,7 +211,7 @@ async def test_a_table_that_does_not_parse_is_refused_and_read_whole_next_time(
 
 async def test_an_unchanged_table_is_not_applied_again() -> None:
     applied: list[tuple[RegionEntry, ...]] = []
-    refresher = refresher_for(ScriptedSource(DEFAULT_REGIONS, DEFAULT_REGIONS, None), applied)
+    refresher = refresher_for(ScriptedSource(PUBLISHED, PUBLISHED, None), applied)
     for _ in range(3):
         await refresher.refresh_once()
     assert len(applied) == 1
@@ -210,7 +221,7 @@ async def test_it_reads_at_start_then_every_interval_keeping_the_table_through_a
     applied: list[tuple[RegionEntry, ...]] = []
     ticks = Ticks()
     failure = TableReadError("https://st.example/meridian/regions.json unreachable: TimeoutError")
-    source = ScriptedSource(DEFAULT_REGIONS, failure, WITH_SA_EAST)
+    source = ScriptedSource(PUBLISHED, failure, WITH_SA_EAST)
     refresher = refresher_for(source, applied, ticks)
     try:
         await refresher.start(first_read_timeout=5)
@@ -291,20 +302,35 @@ async def test_a_region_dropped_from_the_table_is_no_longer_listed_or_routed_to(
     app, client = await started(ScriptedSource(WITH_SA_EAST))
     app[BOARD_KEY].record("sa-east", ProbeResult(True, "up"), time.time())
     refresher = app[REFRESHER_KEY]
-    refresher.source.answers.append(DEFAULT_REGIONS)
+    refresher.source.answers.append(PUBLISHED)
     assert await refresher.refresh_once()
     assert "sa-east" not in await listed(client)
     assert (await (await client.post("/token", json=SAO_PAULO)).json())["region"] != "sa-east"
 
 
-async def test_the_prober_probes_the_regions_of_the_new_table(started) -> None:
-    app, _ = await started(ScriptedSource(WITH_SA_EAST), probe=True)
-    peers = {e.region: e.dispatch_url for e in app[PROBER_KEY].settings.regions}
-    assert peers["sa-east"] == SA_EAST["dispatch_url"]
+async def test_the_first_probe_round_covers_the_regions_of_the_published_table(started) -> None:
+    worker = await start_stub(worker_app("support-agent-eu-west"))
+    try:
+        url = str(worker.make_url("")).rstrip("/")
+        settings = load_settings(
+            base_env(MERIDIAN_REGIONS=json.dumps(OWN), MERIDIAN_DISPATCH_WORKER_URL=url)
+        )
+        app, client = await started(ScriptedSource(WITH_SA_EAST), settings, probe=True)
+        assert [e.region for e in app[PROBER_KEY].settings.regions][-1] == "sa-east"
+        # Probed before the replica served: its own worker up, the unreachable peers down.
+        assert await listed(client) == {
+            "us-east": "down",
+            "eu-west": "up",
+            "ap-southeast": "down",
+            "sa-east": "down",
+        }
+        assert "unreachable" in app[BOARD_KEY].get("sa-east").reason
+    finally:
+        await worker.close()
 
 
 async def test_the_service_closes_its_table_source_on_shutdown(started) -> None:
-    source = ScriptedSource(DEFAULT_REGIONS)
+    source = ScriptedSource(PUBLISHED)
     _, client = await started(source)
     await client.close()
     assert source.closed
@@ -363,11 +389,11 @@ async def blob() -> AsyncIterator:
 
 
 async def test_the_blob_read_sends_the_identitys_token_then_asks_only_for_changes(blob) -> None:
-    url, seen = await blob(json.dumps(DEFAULT_REGIONS))
+    url, seen = await blob(json.dumps(PUBLISHED))
     credential = FakeCredential()
     source = BlobTableSource(url, credential)
     try:
-        assert json.loads(await source.read() or "") == DEFAULT_REGIONS
+        assert json.loads(await source.read() or "") == PUBLISHED
         assert await source.read() is None  # 304: unchanged
         source.forget_version()
         assert await source.read() is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from infra.manifest import load_manifest
 from infra.offline import PlannedResource, StackPlan, plan_stacks
-from tests.manifests import THREE_REGIONS
+from tests.manifests import MODELS_DAY, THREE_REGIONS
 
 APP = "azure-native:app:ContainerApp"
 # What the global stack's config holds in these tests: obviously fake, but shaped like the real ones.
@@ -23,9 +23,13 @@ def plan(
     config: Mapping[str, str] | None = None,
     secrets: Mapping[str, str] | None = None,
 ) -> StackPlan:
-    """One stack's plan; a region stack reads its global stack's planned outputs."""
+    """One stack's plan, as of MODELS_DAY; a region stack reads its global stack's planned outputs."""
+    config = {"deployDate": MODELS_DAY.isoformat(), **(config or {})}
     return plan_stacks(
-        load_manifest(manifest), [stack], config, SECRETS if secrets is None else secrets
+        load_manifest(manifest, on=MODELS_DAY),
+        [stack],
+        config,
+        SECRETS if secrets is None else secrets,
     )[stack]
 
 

@@ -65,3 +65,40 @@ def test_in_region_azure_models_reach_the_agent(manifest_data, write_manifest) -
         settings.llm.api_key is not None
         and settings.llm.api_key.get_secret_value() == "value-of-AZURE_OPENAI_API_KEY"
     )
+
+
+def test_a_provisioned_region_reaches_the_agent_keyless() -> None:
+    from datetime import date
+
+    from infra.env import AgentAccess, AiAccount
+    from tests.manifests import PROVISIONED
+
+    manifest = load_manifest(PROVISIONED, on=date(2026, 12, 2))
+    region = manifest.regions["eu-west"]
+    own = AiAccount(
+        "https://ai-eu.cognitiveservices.azure.com", "/subscriptions/s/ai-eu", "westeurope"
+    )
+    other = AiAccount(
+        "https://ai-us.cognitiveservices.azure.com", "/subscriptions/s/ai-us", "eastus"
+    )
+    access = AgentAccess("client-id-eu", own, other, fallback_llm="gpt-5.4-mini")
+    env = {
+        v.name: v.value if v.secret is None else f"value-of-{v.name}"
+        for v in agent_env(region, access)
+    }
+    assert not [name for name in env if name.endswith("_KEY") and not name.startswith("LIVEKIT")]
+    settings = load_settings(env)
+    assert (settings.stt.provider, settings.llm.provider, settings.tts.provider) == (
+        "azure-ai",
+    ) * 3
+    assert settings.ai is not None
+    assert settings.ai.client_id == "client-id-eu"
+    assert settings.ai.account.location == "westeurope"
+    assert settings.ai.fallback is not None and settings.ai.fallback_llm == "gpt-5.4-mini"
+    fallback = settings.ai.fallback
+    assert (fallback.endpoint, fallback.resource_id, fallback.location) == (
+        other.endpoint,
+        other.resource_id,
+        other.location,
+    )
+    assert settings.tts.model == "en-US-AvaMultilingualNeural"

@@ -132,7 +132,8 @@ def test_the_route_is_created_after_an_enabled_origin_exists(global_plan: StackP
     origin = global_plan.one("azure-native:cdn:AFDOrigin")
     assert origin.inputs["enabledState"] == "Enabled"
     assert origin.inputs["priority"] == 5
-    assert origin.name in global_plan.one("azure-native:cdn:Route").depends_on
+    route = global_plan.one("azure-native:cdn:Route")
+    assert any(dep.endswith(f"::{origin.name}") for dep in route.dependencies)
     body = named(global_plan, "azure-native:storage:Blob", "storage-unavailable.json").inputs
     assert json.loads(body["source"]["text"])["error"] == "unavailable"
 

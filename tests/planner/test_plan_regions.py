@@ -299,3 +299,41 @@ def test_each_case_carries_the_global_layer_cost() -> None:
     prices = load_prices()
     cost = monthly_cost([RegionFootprint(1, 10, cpu=2.0, memory_gib=4.0)] * 3, prices)
     assert cost.global_layer_usd == pytest.approx(global_layer_cost(3).total_usd)
+
+
+# --- model availability per candidate region --------------------------------------------------
+
+
+def test_each_candidate_region_lists_the_models_it_can_run(customers: Path) -> None:
+    code, out, _ = run(
+        [
+            "--population",
+            str(customers),
+            "--max-k",
+            "2",
+            "--markdown",
+            "--deploy-date",
+            "2026-12-02",
+        ]
+    )
+    assert code == 0
+    assert "### Models each region can run (new deployments)" in out
+    assert (
+        "| eastus | yes | yes | US | none | gpt-5.4-mini data-zone | gpt-5.4-mini global |" in out
+    )
+    assert "| southeastasia | yes | yes | none | none | none | gpt-5.4-mini global |" in out
+
+
+def test_models_retired_by_the_deploy_date_are_not_offered(customers: Path) -> None:
+    code, out, _ = run(
+        ["--population", str(customers), "--max-k", "1", "--json", "--deploy-date", "2026-05-01"]
+    )
+    regions = {m["region"]: m for m in json.loads(out)["models"]["regions"]}
+    assert code == 0
+    assert "gpt-4.1-mini regional" in regions["westeurope"]["llm"]["region"]
+    assert "gpt-4o-mini provisioned" in regions["southeastasia"]["llm"]["region"]
+    code, out, _ = run(
+        ["--population", str(customers), "--max-k", "1", "--json", "--deploy-date", "2026-12-02"]
+    )
+    regions = {m["region"]: m for m in json.loads(out)["models"]["regions"]}
+    assert regions["westeurope"]["llm"]["region"] == []

@@ -71,11 +71,32 @@ def test_the_gate_dispatches_the_agent_name_the_stack_reports() -> None:
 
 def test_a_failed_step_is_the_gates_reason() -> None:
     gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=Runner(failed="agent"))  # type: ignore[arg-type]
-    outcome = gate.check("eu-west", {})
+    outcome = gate.check("eu-west", {"dispatchUrl": "https://dispatch-eu-west.example.test"})
     assert not outcome.ok
     assert outcome.failed_step == "Agent arrives"
     assert outcome.reason == "no agent joined within 20 s"
     assert outcome.hint == "check the logs"
+
+
+def test_the_gate_expects_the_agent_of_the_stacks_latest_revision() -> None:
+    runner = Runner()
+    gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]
+    outputs = {
+        "dispatchUrl": "https://dispatch-us-east.example.test",
+        "latestRevision": "support-agent-us-east--0000007",
+    }
+    assert gate.check("us-east", outputs).ok
+    [(targets, _)] = runner.calls
+    assert targets[0].revision == "support-agent-us-east--0000007"
+
+
+def test_a_region_whose_outputs_name_no_dispatch_url_fails_its_gate_untested() -> None:
+    runner = Runner()
+    gate = SmokeGate(THREE_REGIONS, ENV, clip=object(), runner=runner)  # type: ignore[arg-type]
+    outcome = gate.check("eu-west", {"image": NEW})
+    assert not outcome.ok
+    assert outcome.reason is not None and outcome.reason.startswith("no dispatch URL for eu-west")
+    assert runner.calls == []
 
 
 def test_without_livekit_credentials_nothing_is_deployed() -> None:

@@ -158,3 +158,30 @@ def test_the_shipped_manifest_synthesizes_the_global_stack_and_its_regions() -> 
     assert "global" in stacks
     assert len(stacks) >= 2
     assert all(plan["resources"] for plan in stacks.values())
+
+
+def test_synth_of_provisioned_models_shows_each_regions_account_deployments_and_roles() -> None:
+    from infra.manifest import load_manifest
+    from infra.offline import synth_seed
+    from tests.manifests import MODELS_DAY, PROVISIONED
+
+    global_names = load_manifest(PROVISIONED, on=MODELS_DAY).global_names("global")
+
+    def account(region: str) -> str:
+        return global_names.ai_account(region, synth_seed("global"))
+
+    result = run_synth("--manifest", str(PROVISIONED), "--deploy-date", MODELS_DAY.isoformat())
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for region in ("us-east", "eu-west", "ap-southeast"):
+        assert f"models of region {region} (" in out
+        assert f"  account {account(region)} (global): AIServices" in out
+    assert out.count("local auth disabled") == 3
+    assert out.count("deployments (region stack, one after another): gpt-5.4-mini") == 3
+    assert (
+        "id-support-agent-eu-west: Cognitive Services OpenAI User on"
+        f" {account('eu-west')}, {account('us-east')}"
+    ) in out
+    assert "falls back to us-east" in out
+    for key_name in ("AZURE_SPEECH_KEY", "AZURE_OPENAI_API_KEY", "listAccountKeys"):
+        assert key_name not in out

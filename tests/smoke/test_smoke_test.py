@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import textwrap
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from tests.smoke.fake_participant import NEVER, FakeParticipant, Script
 
 REGIONS = {"us-east": "eastus", "eu-west": "westeurope", "ap-southeast": "southeastasia"}
 STEP_NAMES = ["dispatch", "livekit_api", "room", "join", "agent", "turn", "cleanup"]
+# The steps after dispatch, for tests about them: the dispatch step is skipped on purpose.
+AGENT_ONLY = ("--region", "eu-west", "--skip-dispatch")
 
 
 @pytest.fixture
@@ -86,7 +89,11 @@ def livekit(server: LoopbackServer) -> FakeLiveKit:
 
 @pytest.fixture
 def board() -> HealthBoard:
-    return HealthBoard(list(REGIONS), down_after=1, up_after=1)
+    """Every region up, as after a first probe round that found them so."""
+    board = HealthBoard(list(REGIONS), down_after=1, up_after=1)
+    for region in REGIONS:
+        board.record(region, ProbeResult(True, "worker reachable"), 0.0)
+    return board
 
 
 def serve_dispatch(
@@ -225,7 +232,7 @@ def test_a_passing_run_deletes_its_room_and_dispatch(
 def test_the_regions_tagged_agent_is_dispatched_explicitly_to_the_new_room(
     cli: Cli, livekit: FakeLiveKit
 ) -> None:
-    _, report = cli.run_json("--region", "eu-west")
+    _, report = cli.run_json(*AGENT_ONLY)
 
     dispatch = livekit.created_dispatches[0]
     assert dispatch.agent_name == "support-agent-eu-west"
@@ -235,7 +242,7 @@ def test_the_regions_tagged_agent_is_dispatched_explicitly_to_the_new_room(
 def test_the_test_participant_may_join_only_the_created_room(
     cli: Cli, livekit: FakeLiveKit
 ) -> None:
-    _, report = cli.run_json("--region", "eu-west")
+    _, report = cli.run_json(*AGENT_ONLY)
 
     claims = cli.participants[0].token_claims
     assert claims is not None and claims.video is not None
@@ -246,22 +253,64 @@ def test_the_test_participant_may_join_only_the_created_room(
 
 
 def test_the_committed_question_clip_is_what_the_agent_hears(cli: Cli) -> None:
-    cli.run_json("--region", "eu-west")
+    cli.run_json(*AGENT_ONLY)
 
     asked = cli.participants[0].asked
     assert asked is not None
     assert asked.path.name == "question.wav"
 
 
-def test_without_a_dispatch_url_the_dispatch_step_is_skipped_and_the_run_still_passes(
+def test_with_skip_dispatch_the_dispatch_step_is_skipped_and_the_run_still_passes(
     cli: Cli,
 ) -> None:
-    code, report = cli.run_json("--region", "eu-west")
+    code, report = cli.run_json(*AGENT_ONLY)
 
     region = only_region(report)
     assert code == 0
     assert statuses(region)["dispatch"] == "skipped"
-    assert "--dispatch-url" in region["steps"][0]["detail"]
+    assert "--skip-dispatch" in region["steps"][0]["detail"]
+
+
+def test_without_a_dispatch_url_for_every_region_all_is_refused_naming_them(
+    cli: Cli, livekit: FakeLiveKit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report = cli.run_json("--all")
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert report["ok"] is False and report["regions"] == []
+    assert report["error"].startswith("no dispatch URL for us-east, eu-west, ap-southeast")
+    assert "--skip-dispatch" in report["error"]
+    assert report["error"] in err
+    assert livekit.calls == []
+
+
+def test_all_with_the_global_stacks_outputs_checks_each_regions_dispatch_at_its_route(
+    cli: Cli, livekit: FakeLiveKit, tmp_path: Path
+) -> None:
+    outputs = tmp_path / "global.json"
+    outputs.write_text(json.dumps({"globalUrl": "http://127.0.0.1:9", "registryLoginServer": "r"}))
+
+    code, report = cli.run_json("--all", "--stack-outputs", str(outputs))
+
+    assert code == 1
+    for region in report["regions"]:
+        assert region["dispatch_url"] == f"http://127.0.0.1:9/regions/{region['region']}"
+        assert region["failed_step"] == "dispatch"
+        assert statuses(region)["dispatch"] == "failed"
+
+
+def test_a_global_url_reaches_every_region_at_its_route() -> None:
+    targets, _, _ = configure(
+        THREE_REGIONS,
+        None,
+        {"LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s" * 32},
+        global_url="https://support-agent-x1.z01.azurefd.net/",
+    )
+    assert {t.region: t.dispatch_url for t in targets} == {
+        key: f"https://support-agent-x1.z01.azurefd.net/regions/{key}"
+        for key in ("us-east", "eu-west", "ap-southeast")
+    }
 
 
 def test_the_dispatch_url_can_come_from_pulumi_stack_outputs(
@@ -296,7 +345,7 @@ def test_behind_front_door_the_region_is_reached_through_its_route_on_the_global
     targets, _, _ = configure(
         THREE_REGIONS,
         "eu-west",
-        {"LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s"},
+        {"LIVEKIT_API_KEY": "k", "LIVEKIT_API_SECRET": "s" * 32},
         stack_outputs=[outputs],
     )
     assert targets[0].dispatch_url == "https://support-agent-x1.z01.azurefd.net/regions/eu-west"
@@ -315,7 +364,7 @@ def test_the_people_table_names_every_step_and_the_verdict(cli: Cli, dispatch_ur
 
 
 def test_the_json_output_has_every_field_a_ci_job_reads(cli: Cli) -> None:
-    _, report = cli.run_json("--region", "eu-west")
+    _, report = cli.run_json(*AGENT_ONLY)
 
     assert set(report) == {"ok", "exit_code", "regions"}
     region = only_region(report)
@@ -326,6 +375,7 @@ def test_the_json_output_has_every_field_a_ci_job_reads(cli: Cli) -> None:
         "agent_name",
         "livekit_url",
         "dispatch_url",
+        "revision",
         "room_name",
         "latency_budget_ms",
         "question_ms",
@@ -347,7 +397,7 @@ def test_the_json_output_has_every_field_a_ci_job_reads(cli: Cli) -> None:
 def test_the_json_output_never_contains_the_api_secret_or_tokens(
     cli: Cli, livekit: FakeLiveKit
 ) -> None:
-    _, out = cli.run("--region", "eu-west", "--json")
+    _, out = cli.run(*AGENT_ONLY, "--json")
 
     assert livekit.api_secret not in out
     assert "eyJ" not in out  # no JWT
@@ -459,7 +509,7 @@ def test_rejected_credentials_fail_the_api_step_with_a_credentials_hint(
 ) -> None:
     env = env_for(livekit, LIVEKIT_API_SECRET="not-the-secret-of-this-project-at-all")
 
-    code, report = cli.run_json("--region", "eu-west", env=env)
+    code, report = cli.run_json(*AGENT_ONLY, env=env)
 
     region = only_region(report)
     assert code == 1
@@ -470,9 +520,7 @@ def test_rejected_credentials_fail_the_api_step_with_a_credentials_hint(
 
 
 def test_an_unreachable_livekit_api_fails_the_api_step(cli: Cli, livekit: FakeLiveKit) -> None:
-    code, report = cli.run_json(
-        "--region", "eu-west", env=env_for(livekit, LIVEKIT_URL="http://127.0.0.1:9")
-    )
+    code, report = cli.run_json(*AGENT_ONLY, env=env_for(livekit, LIVEKIT_URL="http://127.0.0.1:9"))
 
     region = only_region(report)
     assert code == 1
@@ -483,7 +531,7 @@ def test_an_unreachable_livekit_api_fails_the_api_step(cli: Cli, livekit: FakeLi
 def test_a_failed_dispatch_creation_still_deletes_the_room(cli: Cli, livekit: FakeLiveKit) -> None:
     livekit.fail("AgentDispatchService/CreateDispatch", Failure(500, "internal", "boom"))
 
-    code, report = cli.run_json("--region", "eu-west")
+    code, report = cli.run_json(*AGENT_ONLY)
 
     region = only_region(report)
     assert code == 1
@@ -496,7 +544,7 @@ def test_a_failed_dispatch_creation_still_deletes_the_room(cli: Cli, livekit: Fa
 def test_a_failed_join_deletes_the_dispatch_and_the_room(cli: Cli, livekit: FakeLiveKit) -> None:
     script = Script(join_error=ConnectionError("ICE failed"))
 
-    code, report = cli.run_json("--region", "eu-west", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, script=script)
 
     region = only_region(report)
     assert code == 1
@@ -511,7 +559,7 @@ def test_no_agent_within_the_limit_names_the_agent_to_look_for_and_cleans_up(
 ) -> None:
     script = Script(agent=NEVER)
 
-    code, report = cli.run_json("--region", "eu-west", "--agent-timeout", "0.2", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, "--agent-timeout", "0.2", script=script)
 
     region = only_region(report)
     assert code == 1
@@ -525,7 +573,7 @@ def test_no_agent_within_the_limit_names_the_agent_to_look_for_and_cleans_up(
 def test_an_agent_from_another_region_fails_the_agent_step(cli: Cli, livekit: FakeLiveKit) -> None:
     script = Script(agent=AgentPresence("agent-AJ_9", {"meridian.region": "us-east"}))
 
-    code, report = cli.run_json("--region", "eu-west", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, script=script)
 
     region = only_region(report)
     assert code == 1
@@ -534,10 +582,75 @@ def test_an_agent_from_another_region_fails_the_agent_step(cli: Cli, livekit: Fa
     assert_cleaned_up(livekit, region)
 
 
+def _outputs_of_the_new_revision(tmp_path: Path, dispatch_url: str) -> str:
+    outputs = tmp_path / "eu-west.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "region": "eu-west",
+                "dispatchUrl": dispatch_url,
+                "latestRevision": "support-agent-eu-west--0000002",
+            }
+        )
+    )
+    return str(outputs)
+
+
+def test_an_agent_of_the_old_revision_fails_the_agent_step(
+    cli: Cli, livekit: FakeLiveKit, dispatch_url: str, tmp_path: Path
+) -> None:
+    # the old revision's workers register under the same name: only the attribute tells them apart
+    old = {"meridian.region": "eu-west", "meridian.revision": "support-agent-eu-west--0000001"}
+    script = Script(agent=AgentPresence("agent-AJ_9", old))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 1
+    assert region["revision"] == "support-agent-eu-west--0000002"
+    assert region["failed_step"] == "agent"
+    assert region["reason"] == (
+        "agent agent-AJ_9 runs revision 'support-agent-eu-west--0000001', not the deployed"
+        " 'support-agent-eu-west--0000002'"
+    )
+    assert "az containerapp revision list -g rg-support-agent-eu-west" in region["hint"]
+    assert_cleaned_up(livekit, region)
+
+
+def test_an_agent_without_a_revision_fails_when_a_revision_is_expected(
+    cli: Cli, dispatch_url: str, tmp_path: Path
+) -> None:
+    script = Script(agent=AgentPresence("agent-AJ_9", {"meridian.region": "eu-west"}))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 1
+    assert region["failed_step"] == "agent"
+    assert "without the meridian.revision attribute" in region["reason"]
+
+
+def test_an_agent_of_the_deployed_revision_passes_and_is_named(
+    cli: Cli, dispatch_url: str, tmp_path: Path
+) -> None:
+    new = {"meridian.region": "eu-west", "meridian.revision": "support-agent-eu-west--0000002"}
+    script = Script(agent=AgentPresence("agent-AJ_9", new))
+    outputs = _outputs_of_the_new_revision(tmp_path, dispatch_url)
+
+    code, report = cli.run_json("--region", "eu-west", "--stack-outputs", outputs, script=script)
+
+    region = only_region(report)
+    assert code == 0
+    agent_step = next(s for s in region["steps"] if s["name"] == "agent")
+    assert "meridian.revision=support-agent-eu-west--0000002" in agent_step["detail"]
+
+
 def test_an_agent_without_the_region_attribute_fails_the_agent_step(cli: Cli) -> None:
     script = Script(agent=AgentPresence("agent-AJ_9", {}))
 
-    _, report = cli.run_json("--region", "eu-west", script=script)
+    _, report = cli.run_json(*AGENT_ONLY, script=script)
 
     region = only_region(report)
     assert region["failed_step"] == "agent"
@@ -547,7 +660,7 @@ def test_an_agent_without_the_region_attribute_fails_the_agent_step(cli: Cli) ->
 def test_a_silent_agent_fails_the_turn_and_cleans_up(cli: Cli, livekit: FakeLiveKit) -> None:
     script = Script(reply=NEVER)
 
-    code, report = cli.run_json("--region", "eu-west", "--reply-timeout", "0.1", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, "--reply-timeout", "0.1", script=script)
 
     region = only_region(report)
     assert code == 1
@@ -563,7 +676,7 @@ def test_a_reply_over_the_latency_budget_fails_with_the_measured_latency(
 ) -> None:
     script = Script(reply=ReplyTiming(question_ms=2600.0, latency_ms=2100.0))
 
-    code, report = cli.run_json("--region", "eu-west", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, script=script)
 
     region = only_region(report)
     assert code == 1
@@ -580,7 +693,7 @@ def test_the_overall_timeout_stops_the_run_and_still_cleans_up(
 ) -> None:
     script = Script(agent=NEVER)
 
-    code, report = cli.run_json("--region", "eu-west", "--timeout", "0.5", script=script)
+    code, report = cli.run_json(*AGENT_ONLY, "--timeout", "0.5", script=script)
 
     region = only_region(report)
     assert code == 1
@@ -592,7 +705,7 @@ def test_the_overall_timeout_stops_the_run_and_still_cleans_up(
 def test_a_hung_livekit_api_is_bounded_by_the_timeout(cli: Cli, livekit: FakeLiveKit) -> None:
     livekit.fail("RoomService/ListRooms", Failure(hang=True))
 
-    code, report = cli.run_json("--region", "eu-west", "--timeout", "0.3")
+    code, report = cli.run_json(*AGENT_ONLY, "--timeout", "0.3")
 
     region = only_region(report)
     assert code == 1
@@ -605,7 +718,7 @@ def test_a_failed_room_deletion_fails_the_run_with_a_manual_clean_up_hint(
 ) -> None:
     livekit.fail("RoomService/DeleteRoom", Failure(500, "internal", "storage down"))
 
-    code, report = cli.run_json("--region", "eu-west")
+    code, report = cli.run_json(*AGENT_ONLY)
 
     region = only_region(report)
     assert code == 1
@@ -620,7 +733,7 @@ def test_an_error_leaving_the_room_does_not_stop_the_deletions(
 ) -> None:
     script = Script(close_error=RuntimeError("already disconnected"))
 
-    _, report = cli.run_json("--region", "eu-west", script=script)
+    _, report = cli.run_json(*AGENT_ONLY, script=script)
 
     assert livekit.rooms == {}
     assert livekit.dispatches == {}
@@ -649,7 +762,7 @@ def test_ctrl_c_during_the_turn_cleans_up_and_exits_1(cli: Cli, livekit: FakeLiv
 
         participant.ask = ask_then_interrupt  # type: ignore[method-assign]
 
-    code, report = cli.run_json("--region", "eu-west", on_factory=interrupt_when_asked)
+    code, report = cli.run_json(*AGENT_ONLY, on_factory=interrupt_when_asked)
 
     region = only_region(report)
     assert code == 1
@@ -711,7 +824,7 @@ def test_all_runs_every_region_and_prints_one_comparison_table(
 
         participant.wait_for_agent = agent_of_the_room  # type: ignore[method-assign]
 
-    code, out = cli.run("--all", on_factory=tag_with_own_region)
+    code, out = cli.run("--all", "--skip-dispatch", on_factory=tag_with_own_region)
 
     assert code == 0
     table = out.split("\n\n")[0]
@@ -723,7 +836,7 @@ def test_all_runs_every_region_and_prints_one_comparison_table(
 
 
 def test_all_exits_1_when_any_region_fails_and_says_which(cli: Cli, livekit: FakeLiveKit) -> None:
-    code, report = cli.run_json("--all")
+    code, report = cli.run_json("--all", "--skip-dispatch")
 
     failed = {r["region"]: r["failed_step"] for r in report["regions"] if not r["ok"]}
     assert code == 1
@@ -739,12 +852,15 @@ def test_all_exits_1_when_any_region_fails_and_says_which(cli: Cli, livekit: Fak
     ("args", "env_change", "message"),
     [
         (["--region", "mars"], {}, "--region 'mars' is not a region"),
-        (["--region", "eu-west"], {"LIVEKIT_API_SECRET": ""}, "LIVEKIT_API_SECRET must be set"),
-        (["--region", "eu-west"], {"LIVEKIT_URL": "ftp://x"}, "LIVEKIT_URL must be a wss://"),
-        (["--region", "eu-west", "--timeout", "0"], {}, "--timeout must be a positive"),
+        ([*AGENT_ONLY], {"LIVEKIT_API_SECRET": ""}, "LIVEKIT_API_SECRET must be set"),
+        ([*AGENT_ONLY], {"LIVEKIT_API_SECRET": "short"}, "LIVEKIT_API_SECRET is 5 characters"),
+        ([*AGENT_ONLY], {"LIVEKIT_URL": "ftp://x"}, "LIVEKIT_URL must be a wss://"),
+        ([*AGENT_ONLY, "--timeout", "0"], {}, "--timeout must be a positive"),
         (["--all", "--dispatch-url", "https://d.example"], {}, "with --all, write REGION=URL"),
         (["--region", "eu-west", "--dispatch-url", "d.example"], {}, "must be an http://"),
-        (["--region", "eu-west", "--question", "/nonexistent.wav"], {}, "clip not found"),
+        (["--all", "--global-url", "d.example"], {}, "--global-url: must be an http://"),
+        ([*AGENT_ONLY, "--question", "/nonexistent.wav"], {}, "clip not found"),
+        (["--region", "eu-west"], {}, "no dispatch URL for eu-west"),
     ],
 )
 def test_configuration_errors_exit_2_with_one_clear_line(
@@ -762,6 +878,61 @@ def test_configuration_errors_exit_2_with_one_clear_line(
     assert message in err
     assert "Traceback" not in err
     assert out == ""
+    assert livekit.calls == []
+
+
+@pytest.mark.parametrize(
+    ("args", "env_change", "message"),
+    [
+        (["--region", "mars"], {}, "--region 'mars' is not a region"),
+        ([*AGENT_ONLY], {"LIVEKIT_API_SECRET": "short"}, "LIVEKIT_API_SECRET is 5 characters"),
+        (["--region", "eu-west"], {}, "no dispatch URL for eu-west"),
+        (["--timeout", "5"], {}, "one of the arguments --region --all is required"),
+    ],
+)
+def test_with_json_a_configuration_error_is_a_json_object_on_stdout(
+    cli: Cli,
+    livekit: FakeLiveKit,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    env_change: dict[str, str],
+    message: str,
+) -> None:
+    code, out = cli.run(*args, "--json", env=env_for(livekit, **env_change))
+
+    report = json.loads(out)
+    assert code == 2
+    assert (report["ok"], report["exit_code"], report["regions"]) == (False, 2, [])
+    assert message in report["error"]
+    assert message in capsys.readouterr().err
+    assert livekit.calls == []
+
+
+def test_a_bad_manifest_with_json_is_a_json_error_naming_the_file(cli: Cli, manifest: Path) -> None:
+    manifest.write_text("agent: [\n")
+
+    code, out = cli.run(*AGENT_ONLY, "--json")
+
+    assert code == 2
+    assert "regions.yaml" in json.loads(out)["error"]
+
+
+def test_a_short_api_secret_is_refused_before_any_token_is_signed(
+    cli: Cli, livekit: FakeLiveKit, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code, out = cli.run(*AGENT_ONLY, env=env_for(livekit, LIVEKIT_API_SECRET="s3cr3"))
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().splitlines() == [
+        "smoke_test: environment variable LIVEKIT_API_SECRET is 5 characters; a LiveKit API secret"
+        " has at least 32 (join tokens are HS256, which needs a 256-bit key): use the secret of"
+        " the project's API key pair"
+    ]
+    assert "s3cr3" not in err + out
+    assert [w for w in caught if "HMAC key" in str(w.message)] == []
     assert livekit.calls == []
 
 

@@ -49,11 +49,37 @@ def gate_fields(region: str, wait_factor: float, index: int) -> dict[str, Any]:
     }
 
 
+# Where each region's agent runs; eu-west's slowest LLM answers (the drawn LLM time above this
+# multiple of its median) came from its fallback in eastus, as after a 429 in westeurope. The
+# choice follows the draw, so the served fields left the sample's timings unchanged.
+REGION_LOCATIONS = {"eu-west": "westeurope", "us-east": "eastus", "ap-southeast": "southeastasia"}
+FALLBACK_ABOVE_LLM_FACTOR = 1.3
+
+
+def served_fields(region: str, llm_factor: float, cache_hit: bool) -> dict[str, Any]:
+    """Who served each stage of a sample turn, and where."""
+    home = REGION_LOCATIONS[region]
+    llm_at = "eastus" if region == "eu-west" and llm_factor > FALLBACK_ABOVE_LLM_FACTOR else home
+    return {
+        "location": home,
+        "stt_provider": "azure-ai",
+        "stt_deployment": "speech",
+        "stt_location": home,
+        "llm_provider": None if cache_hit else "azure-ai",
+        "llm_deployment": None if cache_hit else "gpt-5.4-mini",
+        "llm_location": None if cache_hit else llm_at,
+        "tts_provider": "azure-ai",
+        "tts_deployment": "en-US-AvaMultilingualNeural",
+        "tts_location": home,
+    }
+
+
 def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
     """One plausible `turn` event as the agent logs it, turn-gate fields included."""
     stt, wait, llm, tts, overhead = (
         v * rng.lognormvariate(0.0, 0.25) for v in REGION_PROFILES[region]
     )
+    llm_factor = llm / REGION_PROFILES[region][2]
     cache_hit = rng.random() < 0.3
     if cache_hit:
         llm *= 0.45
@@ -71,6 +97,7 @@ def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
         "e2e_latency": round(eou + llm + tts + overhead, 4),
         "cache_hit": cache_hit,
         **gate_fields(region, wait / REGION_PROFILES[region][1], index),
+        **served_fields(region, llm_factor, cache_hit),
         "timestamp": f"2026-11-24T10:{index // 60 % 60:02d}:{index % 60:02d}.000000Z",
         "level": "info",
     }
