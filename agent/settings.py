@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, get_args
-from urllib.parse import urlparse
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_validator
 
@@ -29,6 +28,7 @@ from meridian.contract import (
     tagged_agent_name,
 )
 from meridian.env_settings import EnvSettings, SettingsError, read_env
+from meridian.transport import transport_problem
 
 SttProvider = Literal["livekit", "azure", "azure-ai"]
 LlmProvider = Literal["livekit", "azure-openai", "openai", "azure-ai"]
@@ -154,14 +154,11 @@ class AgentSettings:
 
 
 def _url(*schemes: str) -> AfterValidator:
-    expected = "expected a URL starting with " + " or ".join(f"{s}://" for s in schemes)
-
     def check(value: str | None) -> str | None:
         if value is None:
             return None
-        parsed = urlparse(value)
-        if parsed.scheme not in schemes or not parsed.netloc:
-            raise ValueError(expected)
+        if problem := transport_problem(value, schemes):
+            raise ValueError(f"expected {problem}")
         return value.rstrip("/")
 
     return AfterValidator(check)
@@ -182,8 +179,8 @@ class AgentEnvironment(EnvSettings):
     location: Annotated[str, Field(pattern=r"^[a-z0-9]+$")] = _var(
         Env.LOCATION, "an Azure location name such as 'westeurope'"
     )
-    livekit_url: Annotated[str, _url("wss", "ws", "https", "http")] = _var(
-        Env.LIVEKIT_URL, "a URL starting with wss:// or ws:// or https:// or http://"
+    livekit_url: Annotated[str, _url("wss", "https")] = _var(
+        Env.LIVEKIT_URL, "a wss:// or https:// URL (ws:// or http:// only on a loopback address)"
     )
     livekit_api_key: SecretStr = _var(Env.LIVEKIT_API_KEY, "the LiveKit API key")
     livekit_api_secret: SecretStr = _var(Env.LIVEKIT_API_SECRET, "the LiveKit API secret")

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter
 
 from meridian.contract import RegionKey
+from meridian.transport import transport_problem
+
+
+def _transport(*secure: str) -> AfterValidator:
+    def check(value: str | None) -> str | None:
+        if value is not None and (problem := transport_problem(value, secure)) is not None:
+            raise ValueError(f"must be {problem}")
+        return value
+
+    return AfterValidator(check)
 
 
 class RegionEntry(BaseModel):
@@ -17,11 +27,15 @@ class RegionEntry(BaseModel):
 
     region: RegionKey
     location: Annotated[str, Field(pattern=r"^[a-z0-9]+$", max_length=64)]
-    livekit_url: Annotated[str, Field(pattern=r"^wss://[^\s/@]+(/\S*)?$", max_length=2048)]
+    livekit_url: Annotated[
+        str, Field(pattern=r"^wss?://[^\s/@]+(/\S*)?$", max_length=2048), _transport("wss")
+    ]
     # An origin, or an origin and path prefix: a region behind the global Front Door is reached
     # at <global URL>/regions/<key>.
     dispatch_url: Annotated[
-        str | None, Field(pattern=r"^https://[^\s/@]+(/[^\s@?#]*[^\s@?#/])?$", max_length=2048)
+        str | None,
+        Field(pattern=r"^https?://[^\s/@]+(/[^\s@?#]*[^\s@?#/])?$", max_length=2048),
+        _transport("https"),
     ] = None
 
 

@@ -31,6 +31,7 @@ from meridian.contract import (
 from meridian.geo.regions import azure_regions
 from meridian.images import pinned_image
 from meridian.policy import DispatchPolicy
+from meridian.transport import transport_problem
 
 _LIMITS = aca_limits()
 # Container Apps on a workload-profiles environment (Consumption profile): memory is always 2 x CPU.
@@ -71,9 +72,9 @@ def _plain_text(value: str, what: str) -> str:
 
 
 def _url(value: str, schemes: tuple[str, ...], what: str, example: str) -> str:
-    allowed = " or ".join(f"{s}://" for s in schemes)
-    if not re.fullmatch(rf"({'|'.join(schemes)})://[^\s/]+(/\S*)?", value):
-        raise ValueError(f"{what} must be a {allowed} URL such as {example}")
+    problem = transport_problem(value, schemes)
+    if problem is not None or not re.fullmatch(r"[a-z]+://[^\s/]+(/\S*)?", value):
+        raise ValueError(f"{what} must be {problem or 'a URL'}, such as {example}")
     if credentials_in_url(value):
         raise PydanticCustomError(
             SECRET_VALUE,
@@ -315,7 +316,7 @@ class RegionSettings(_Model):
     def _dispatch_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
-        if not re.fullmatch(r"https://[^\s/]+/?", value):
+        if not re.fullmatch(r"https?://[^\s/]+/?", value):
             raise ValueError(
                 "dispatch_url must be an https:// origin such as https://dispatch.eu.example.com"
             )

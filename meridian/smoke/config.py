@@ -13,9 +13,9 @@ from typing import Any, TextIO
 from infra.manifest import Manifest, load_manifest
 from meridian.contract import LIVEKIT_SECRETS, MIN_API_SECRET_LENGTH, Env, region_route_prefix
 from meridian.smoke.run import Credentials, Limits, Target
+from meridian.transport import transport_problem
 
 _REGION_URL = re.compile(r"^(?P<region>[a-z0-9-]+)=(?P<url>\S+)$")
-_URL = re.compile(r"^(https?|wss?)://[^\s/]+(/\S*)?$")
 
 
 class ConfigError(Exception):
@@ -73,10 +73,9 @@ def configure(
             raise ConfigError(_NO_DISPATCH_URL.format(regions=", ".join(missing)))
     credentials = credentials_from_env(env)
     override = env.get(Env.LIVEKIT_URL, "").strip() or None
-    if override is not None and not _URL.match(override):
+    if override is not None and (problem := transport_problem(override, ("wss", "https"))):
         raise ConfigError(
-            f"environment variable {Env.LIVEKIT_URL} must be a wss:// or https:// URL,"
-            f" got {override!r}"
+            f"environment variable {Env.LIVEKIT_URL} must be {problem}, got {override!r}"
         )
     targets = []
     for key in keys:
@@ -229,6 +228,6 @@ def _read_stack_outputs(path: Path, manifest: Manifest, stdin: TextIO) -> _Stack
 
 
 def _http_url(source: str, url: str) -> str:
-    if not re.match(r"^https?://[^\s/]+(/\S*)?$", url):
-        raise ConfigError(f"{source}: must be an http:// or https:// URL, got {url!r}")
+    if problem := transport_problem(url, ("https",)):
+        raise ConfigError(f"{source}: must be {problem}, got {url!r}")
     return url.rstrip("/")

@@ -77,7 +77,7 @@ AZURE_MISTAKES = [
     ({"MERIDIAN_LLM_ENDPOINT": None}, "MERIDIAN_LLM_ENDPOINT is not set"),
     ({"AZURE_OPENAI_API_KEY": None}, "AZURE_OPENAI_API_KEY is not set"),
     ({"AZURE_SPEECH_KEY": None}, "AZURE_SPEECH_KEY is not set"),
-    ({"MERIDIAN_LLM_ENDPOINT": "http://plain.example"}, "expected a URL starting with https://"),
+    ({"MERIDIAN_LLM_ENDPOINT": "http://plain.example"}, "expected an https:// URL"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from azure.core.credentials import AccessToken
+from pydantic import ValidationError
 from structlog.testing import capture_logs
 
 from meridian.dispatch.app import BOARD_KEY, PROBER_KEY, REFRESHER_KEY, create_app
@@ -25,7 +26,7 @@ from meridian.dispatch.region_table import (
     TableReadError,
 )
 from meridian.dispatch.settings import DispatchSettings, load_settings, parse_regions
-from meridian.region_table import RegionEntry
+from meridian.region_table import RegionEntry, RegionTable
 from tests.dispatch.support import DEFAULT_REGIONS, base_env, board_for, start_stub, worker_app
 
 
@@ -450,3 +451,10 @@ async def test_nothing_listening_is_a_read_error(unused_tcp_port: int) -> None:
             await source.read()
     finally:
         await source.close()
+
+
+def test_a_table_entry_may_use_plain_transport_only_on_loopback() -> None:
+    local = {"region": "eu-west", "location": "westeurope", "livekit_url": "ws://127.0.0.1:7880"}
+    assert RegionTable.validate_python([local])[0].livekit_url == "ws://127.0.0.1:7880"
+    with pytest.raises(ValidationError, match="not loopback"):
+        RegionTable.validate_python([{**local, "livekit_url": "ws://eu.example.com"}])

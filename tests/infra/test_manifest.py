@@ -51,6 +51,12 @@ def test_region_can_override_livekit_url(manifest_data, write_manifest) -> None:
     assert manifest.regions["us-east"].livekit_url == manifest_data["livekit_url"]
 
 
+def test_a_local_livekit_server_on_loopback_is_accepted(manifest_data, write_manifest) -> None:
+    manifest_data["livekit_url"] = "ws://127.0.0.1:7880"
+    manifest = load_manifest(write_manifest(manifest_data))
+    assert manifest.regions["eu-west"].livekit_url == "ws://127.0.0.1:7880"
+
+
 def test_names_are_derived_from_agent_and_region() -> None:
     names = ResourceNames.derive("support-agent", "eu-west")
     assert names.tagged_agent_name == names.app == "support-agent-eu-west"

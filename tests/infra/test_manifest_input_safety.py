@@ -103,11 +103,12 @@ def test_credentials_in_the_livekit_url_are_refused_without_echoing_them() -> No
     assert "s3cret" not in error
 
 
-def test_a_plain_ws_livekit_url_is_refused() -> None:
+def test_a_plain_ws_livekit_url_to_a_remote_host_is_refused() -> None:
     text = FIXTURE_TEXT.replace("wss://meridian.livekit.cloud", "ws://meridian.livekit.cloud")
     (error,) = errors_of(text)
     assert (
-        "livekit_url (got 'ws://meridian.livekit.cloud'): livekit_url must be a wss:// URL" in error
+        "livekit_url (got 'ws://meridian.livekit.cloud'): livekit_url must be a wss:// URL"
+        " (ws:// only on a loopback address); meridian.livekit.cloud is not loopback" in error
     )
 
 
