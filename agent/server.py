@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import livekit.local_inference as local_inference
 import structlog
-from livekit.agents import AgentServer, JobContext, JobProcess, JobRequest
+from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess, JobRequest
 
 from agent.audio_cache import new_store_dir
 from agent.completeness import EnglishTrigram
 from agent.pipeline import PipelineSettings, build_session
-from agent.providers import build_models
+from agent.providers import Models, build_models
 from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
 from agent.telemetry import TurnTelemetry
@@ -60,9 +60,12 @@ async def accept_job(settings: AgentSettings, request: JobRequest) -> None:
     await request.accept(attributes=agent_attributes(settings))
 
 
-async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
-    """One conversation: build the pipeline for this region and join the room."""
-    models = build_models(settings)
+async def run_session(
+    settings: AgentSettings, remote_models: Callable[[AgentSettings], Models], ctx: JobContext
+) -> None:
+    """One conversation: build the pipeline for this region and join the room; the job ends
+    with the session (the caller hung up), so a draining worker can exit."""
+    models = remote_models(settings)
     telemetry = TurnTelemetry(
         region=settings.region,
         room=ctx.job.room.name,
@@ -91,14 +94,19 @@ async def run_session(settings: AgentSettings, ctx: JobContext) -> None:
         await models.aclose()
 
     ctx.add_shutdown_callback(_log_session_end)
+    session.on("close", lambda event: _end_job(ctx, event))
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
     await session.start(agent=agent, room=ctx.room, record=False)
+
+
+def _end_job(ctx: JobContext, event: CloseEvent) -> None:
+    ctx.shutdown(f"session closed: {event.reason.value}")
 
 
 def build_server(
     settings: AgentSettings,
     *,
-    conversation: Callable[[JobContext], Awaitable[None]] | None = None,
+    remote_models: Callable[[AgentSettings], Models] = build_models,
     health_port: int = AGENT_HEALTH_PORT,
 ) -> AgentServer:
     """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds.
@@ -106,9 +114,9 @@ def build_server(
     Its job processes share one FAQ audio store (a private directory made here, unless
     settings.cache.audio_dir names one), so a repeat question replays audio across calls.
 
-    `conversation` replaces the voice session run for each job, and `health_port` the probe
-    port (the framework's health "/" and status "/worker" server that infra probes; 0 picks a
-    free one), for tests and benchmarks.
+    `remote_models` builds each job's STT, LLM and TTS (a module-level function, so it pickles
+    into the job processes), and `health_port` is the framework's health "/" and status "/worker"
+    server that infra probes (0 picks a free one); tests replace both.
     """
     if settings.cache.audio_dir is None:
         # one store for every job process of this worker: a job process serves one call only
@@ -129,7 +137,7 @@ def build_server(
     # partials of module-level functions pickle, so job processes receive the parsed settings
     # instead of re-reading the environment
     server.rtc_session(
-        conversation or functools.partial(run_session, settings),
+        functools.partial(run_session, settings, remote_models),
         agent_name=worker.tagged_agent_name,
         on_request=functools.partial(accept_job, settings),
     )

@@ -1,0 +1,258 @@
+"""Processes of the tests against the real LiveKit server: free ports, and agent workers run as
+`python -m tests.livekit_server.worker_app start` whose output a test can wait on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+from typing import Any
+
+import aiohttp
+
+from meridian.contract import Env
+from meridian.local.server import LocalServerConfig, Ports
+from tests.agent.support import REPO, base_env
+
+TIMEOUT = 60.0
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port nothing on loopback listens on right now (TCP, or UDP with SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def free_ports() -> Ports:
+    """Signalling and ICE/TCP ports, and one UDP port the server muxes every call's media on."""
+    udp = free_port(socket.SOCK_DGRAM)
+    return Ports(http=free_port(), rtc_tcp=free_port(), udp_first=udp, udp_last=udp)
+
+
+class Output:
+    """A process's output, line by line, so a test can wait for a line while it runs."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self.done = asyncio.ensure_future(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for raw in stream:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+        self._changed.set()
+
+    async def wait_for(self, pattern: str, *, after: int = 0) -> re.Match[str]:
+        """The first line from index `after` on that matches `pattern`."""
+        while True:
+            for line in self.lines[after:]:
+                if found := re.search(pattern, line):
+                    return found
+            if self.done.done():
+                raise AssertionError(f"the process ended without a line matching {pattern!r}")
+            self._changed.clear()
+            await self._changed.wait()
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The structured log events called `name` (structlog's JSON lines)."""
+        found = []
+        for line in self.lines:
+            if line.startswith("{"):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if record.get("event") == name:
+                    found.append(record)
+        return found
+
+
+class Worker:
+    """One agent worker process of a region, registered with the local server."""
+
+    def __init__(self, region: str, server: LocalServerConfig, **env: str) -> None:
+        self.region = region
+        self.env = {
+            **os.environ,
+            **base_env(
+                LIVEKIT_URL=server.url,
+                LIVEKIT_API_KEY=server.api_key,
+                LIVEKIT_API_SECRET=server.api_secret,
+                LIVEKIT_AGENT_NAME=f"support-agent-{region}",
+                MERIDIAN_REGION=region,
+                MERIDIAN_IDLE_PROCESSES="1",
+                MERIDIAN_DRAIN_SECONDS="30",
+            ),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.output: Output | None = None
+        self.health_url = ""
+
+    @property
+    def agent_name(self) -> str:
+        return self.env["LIVEKIT_AGENT_NAME"]
+
+    async def start(self) -> Worker:
+        """Start the worker and return once the server has registered it."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.livekit_server.worker_app",
+            "start",
+            cwd=REPO,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self.output = Output(self.process.stdout)  # type: ignore[arg-type]
+        listening = await asyncio.wait_for(
+            self.output.wait_for(r'HTTP server listening on [^"]*:(\d+)'), TIMEOUT
+        )
+        self.health_url = await _answering_loopback(int(listening.group(1)))
+        await asyncio.wait_for(self.output.wait_for("registered worker"), TIMEOUT)
+        return self
+
+    def accepted_rooms(self) -> list[str]:
+        """The rooms this worker was given a job in, from the framework's log."""
+        assert self.output is not None
+        rooms = []
+        for line in self.output.lines:
+            if "received job request" in line and (found := re.search(r'"room": "([^"]+)"', line)):
+                rooms.append(found.group(1))
+        return rooms
+
+    def terminate(self) -> None:
+        """SIGTERM: the framework drains (finishes running jobs, takes no new ones)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    async def wait(self, timeout: float = TIMEOUT) -> int:
+        assert self.process is not None and self.output is not None
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        await self.output.done
+        return code
+
+    async def stop(self) -> None:
+        """Kill the worker if it still runs (a test's clean-up)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        if self.output is not None:
+            await self.output.done
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        lines = self.output.lines[-300:] if self.output else []
+        return [(f"worker {self.agent_name} output", "\n".join(lines))]
+
+
+async def _answering_loopback(port: int) -> str:
+    """The framework's health server with port 0 binds IPv4 and IPv6 on two different free
+    ports and logs one of them: the base URL of whichever loopback answers on it."""
+    async with aiohttp.ClientSession() as http:
+        for host in ("127.0.0.1", "[::1]"):
+            try:
+                async with http.get(f"http://{host}:{port}/worker") as answer:
+                    if answer.status == 200:
+                        return f"http://{host}:{port}"
+            except aiohttp.ClientError:
+                continue
+    raise AssertionError(f"no worker health server on loopback port {port}")
+
+
+class Dispatch:
+    """One region's real dispatch service, `python -m meridian.dispatch`, on a free port."""
+
+    def __init__(
+        self,
+        region: str,
+        server: LocalServerConfig,
+        *,
+        worker_url: str,
+        table: list[dict[str, str]],
+        **env: str,
+    ) -> None:
+        self.region = region
+        self.port = free_port()
+        self.env = {
+            **os.environ,
+            Env.REGION: region,
+            Env.AGENT_BASE_NAME: "support-agent",
+            Env.REGIONS: json.dumps(table),
+            Env.LIVEKIT_API_KEY: server.api_key,
+            Env.LIVEKIT_API_SECRET: server.api_secret,
+            Env.dispatch("worker_url"): worker_url,
+            Env.dispatch("port"): str(self.port),
+            Env.dispatch("probes"): json.dumps({"interval_seconds": 1, "timeout_seconds": 5}),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.output: Output | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Dispatch:
+        """Start the service and return once it serves (after its first probe round)."""
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "meridian.dispatch",
+            cwd=REPO,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        self.output = Output(self.process.stdout)  # type: ignore[arg-type]
+        async with aiohttp.ClientSession() as http:
+            async with asyncio.timeout(TIMEOUT):
+                while True:
+                    try:
+                        async with http.get(f"{self.url}/healthz") as answer:
+                            if answer.status == 200:
+                                return self
+                    except aiohttp.ClientError:
+                        pass
+                    if self.process.returncode is not None:
+                        raise AssertionError("dispatch exited:\n" + "\n".join(self.output.lines))
+                    await asyncio.sleep(0.05)  # a port to poll: nothing to await
+
+    async def until_every_region_is_up(self) -> None:
+        """Return once this service's board has every region of its table up."""
+        async with aiohttp.ClientSession() as http, asyncio.timeout(TIMEOUT):
+            while True:
+                async with http.get(f"{self.url}/regions") as answer:
+                    regions = (await answer.json())["regions"]
+                if all(r["state"] == "up" for r in regions):
+                    return
+                await asyncio.sleep(0.2)  # the board changes on its probe rounds only
+
+    async def token(self, **request: Any) -> tuple[str, str]:
+        """POST /token as LiveKit's TokenSource does; the server URL and participant token."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"{self.url}/token", json=request) as answer,
+        ):
+            body = await answer.json()
+            assert answer.status == 201, body
+        return body["server_url"], body["participant_token"]
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+        if self.output is not None:
+            await self.output.done
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        lines = self.output.lines[-200:] if self.output else []
+        return [(f"dispatch {self.region} output", "\n".join(lines))]
