@@ -158,12 +158,13 @@ class LocalServer:
             self._log.close()
             self._log = None
 
-    def log(self, *, last_lines: int = 200) -> str:
-        """The tail of the server's log, for a failing test or a failed start."""
+    def log(self, *, last_lines: int = 200, width: int = 600) -> str:
+        """The tail of the server's log, for a failing test or a failed start (each line cut to
+        `width` characters: the server logs whole SDP offers)."""
         if not self.log_path.exists():
             return ""
         lines = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(lines[-last_lines:])
+        return "\n".join(line[:width] for line in lines[-last_lines:])
 
     async def __aenter__(self) -> LocalServer:
         await self.start()

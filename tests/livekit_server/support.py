@@ -16,9 +16,12 @@ import aiohttp
 
 from meridian.contract import Env
 from meridian.local.server import LocalServerConfig, Ports
+from meridian.smoke.media import RtcMediaSession
 from tests.agent.support import REPO, base_env
 
 TIMEOUT = 60.0
+# The attribute livekit-agents keeps current with what the agent is doing.
+AGENT_STATE = "lk.agent.state"
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -32,6 +35,22 @@ def free_ports() -> Ports:
     """Signalling and ICE/TCP ports, and one UDP port the server muxes every call's media on."""
     udp = free_port(socket.SOCK_DGRAM)
     return Ports(http=free_port(), rtc_tcp=free_port(), udp_first=udp, udp_last=udp)
+
+
+class Caller(RtcMediaSession):
+    """The smoke test's real participant, which can also wait for the agent to finish a reply
+    (a caller who hangs up at the first word leaves a turn half-done)."""
+
+    async def until_agent_listens(self) -> None:
+        """Return once the agent's `lk.agent.state` attribute is back to "listening"."""
+        changed = asyncio.Event()
+        self._room.on("participant_attributes_changed", lambda *_: changed.set())
+        while True:
+            agent = self._agent()
+            if agent is not None and agent.attributes.get(AGENT_STATE) == "listening":
+                return
+            changed.clear()
+            await changed.wait()
 
 
 class Output:
