@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 import aiohttp
+from livekit import api
 
 from meridian.contract import Env
 from meridian.local.server import LocalServerConfig, Ports
@@ -51,6 +52,20 @@ class Caller(RtcMediaSession):
                 return
             changed.clear()
             await changed.wait()
+
+
+def join_token(server: LocalServerConfig, room: str, agent_name: str) -> str:
+    """A caller's token whose RoomConfiguration dispatches `agent_name` when it joins, as the
+    dispatch service mints it."""
+    return (
+        api.AccessToken(server.api_key, server.api_secret)
+        .with_identity(f"caller-{room}")
+        .with_grants(api.VideoGrants(room_join=True, room=room))
+        .with_room_config(
+            api.RoomConfiguration(agents=[api.RoomAgentDispatch(agent_name=agent_name)])
+        )
+        .to_jwt()
+    )
 
 
 class Output:
@@ -147,6 +162,26 @@ class Worker:
             if "received job request" in line and (found := re.search(r'"room": "([^"]+)"', line)):
                 rooms.append(found.group(1))
         return rooms
+
+    def served_rooms(self) -> list[str]:
+        """The rooms whose caller this worker's agent talked to (the framework links its room
+        I/O to the caller once per call)."""
+        assert self.output is not None
+        rooms = []
+        for line in self.output.lines:
+            if "RoomIO linked to participant" in line and (
+                found := re.search(r'"room": "([^"]+)"', line)
+            ):
+                rooms.append(found.group(1))
+        return rooms
+
+    async def status(self) -> dict[str, Any]:
+        """The framework's own "/worker" answer (what dispatch probes)."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.health_url}/worker") as answer,
+        ):
+            return await answer.json(content_type=None)
 
     def terminate(self) -> None:
         """SIGTERM: the framework drains (finishes running jobs, takes no new ones)."""

@@ -12,7 +12,6 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
-from livekit import api
 
 from meridian.contract import (
     REGION_ATTRIBUTE,
@@ -27,7 +26,7 @@ from meridian.local.server import LocalServer
 from meridian.smoke.media import AgentPresence, ReplyTiming, load_clip
 from meridian.worker_load import read_worker_load
 from tests.agent.support import DATA, LIVEKIT_SECRET
-from tests.livekit_server.support import TIMEOUT, Caller, Worker
+from tests.livekit_server.support import TIMEOUT, Caller, Worker, join_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -56,15 +55,7 @@ class Calls:
 
 async def _call(worker: Worker, server: LocalServer, room: str) -> Call:
     config = server.config
-    token = (
-        api.AccessToken(config.api_key, config.api_secret)
-        .with_identity(f"caller-{room}")
-        .with_grants(api.VideoGrants(room_join=True, room=room))
-        .with_room_config(
-            api.RoomConfiguration(agents=[api.RoomAgentDispatch(agent_name=worker.agent_name)])
-        )
-        .to_jwt()
-    )
+    token = join_token(config, room, worker.agent_name)
     media = Caller()
     try:
         await media.join(config.url, token)
