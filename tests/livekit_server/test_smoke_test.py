@@ -108,7 +108,13 @@ async def test_the_smoke_test_passes_for_a_running_region(runs: Runs) -> None:
     assert passing.exit_code == 0, passing.report
     assert passing.report["ok"] is True
     assert {s["status"] for s in passing.report["steps"]} == {"passed"}
-    assert passing.report["reply_latency_ms"] is not None
+    assert passing.report["within_budget"] is True
+
+
+async def test_the_run_dispatches_the_regions_tagged_agent_explicitly(runs: Runs) -> None:
+    steps = {s["name"]: s for s in runs.passing.report["steps"]}
+    assert steps["room"]["detail"].endswith("for support-agent-eu-west")
+    assert "meridian.region=eu-west" in steps["agent"]["detail"]
 
 
 async def test_a_passing_run_leaves_no_room_and_no_dispatch(runs: Runs) -> None:
