@@ -18,7 +18,7 @@ from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import AGENT_HEALTH_PORT, REGION_ATTRIBUTE, REVISION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.logs import configure_logging
 
 # What prewarm leaves in each job process's userdata: the VAD and the response cache.
@@ -107,7 +107,6 @@ def build_server(
     settings: AgentSettings,
     *,
     remote_models: Callable[[AgentSettings], Models] = build_models,
-    health_port: int = AGENT_HEALTH_PORT,
 ) -> AgentServer:
     """The worker for this region; SIGTERM drains it within settings.worker.drain_seconds.
 
@@ -115,8 +114,7 @@ def build_server(
     settings.cache.audio_dir names one), so a repeat question replays audio across calls.
 
     `remote_models` builds each job's STT, LLM and TTS (a module-level function, so it pickles
-    into the job processes), and `health_port` is the framework's health "/" and status "/worker"
-    server that infra probes (0 picks a free one); tests replace both.
+    into the job processes); tests replace it with stand-ins.
     """
     if settings.cache.audio_dir is None:
         # one store for every job process of this worker: a job process serves one call only
@@ -130,7 +128,7 @@ def build_server(
         load_threshold=worker.load_threshold,
         num_idle_processes=worker.idle_processes,
         drain_timeout=worker.drain_seconds,
-        port=health_port,
+        port=worker.health_port,
         setup_fnc=functools.partial(prewarm, settings),
         preload_modules=[PRELOAD_MODULE],
     )

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationInfo, field_val
 
 from agent.prompt import DEFAULT_SYSTEM_PROMPT
 from meridian.contract import (
+    AGENT_HEALTH_PORT,
     AZURE_AI_PROVIDER,
     LLM_PROVIDERS,
     MODEL_STAGES,
@@ -128,6 +129,7 @@ class WorkerSettings:
     drain_seconds: int
     load_threshold: float
     idle_processes: int
+    health_port: int = AGENT_HEALTH_PORT
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,9 @@ class AgentEnvironment(EnvSettings):
         Env.LOAD_THRESHOLD, "a number in (0, 1]"
     )
     idle_processes: Annotated[int, Field(ge=0)] = _var(Env.IDLE_PROCESSES, "a whole number >= 0")
+    health_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        AGENT_HEALTH_PORT, validation_alias=Env.HEALTH_PORT, description="a port in 1..65535"
+    )
     stt_provider: SttProvider = _var(
         Env.model_stage("stt", "provider"), "one of " + ", ".join(STT_PROVIDERS)
     )
@@ -402,6 +407,7 @@ def _worker(env: AgentEnvironment) -> WorkerSettings:
         drain_seconds=env.drain_seconds,
         load_threshold=env.load_threshold,
         idle_processes=env.idle_processes,
+        health_port=env.health_port,
     )
 
 

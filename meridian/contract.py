@@ -98,6 +98,9 @@ class Env:
     DRAIN_SECONDS: Final = "MERIDIAN_DRAIN_SECONDS"
     LOAD_THRESHOLD: Final = "MERIDIAN_LOAD_THRESHOLD"
     IDLE_PROCESSES: Final = "MERIDIAN_IDLE_PROCESSES"
+    # The worker's health and status server (default AGENT_HEALTH_PORT, which infra probes; set
+    # it only to run several workers on one machine, as `make local` and the tests do).
+    HEALTH_PORT: Final = "MERIDIAN_HEALTH_PORT"
     SYSTEM_PROMPT: Final = "MERIDIAN_SYSTEM_PROMPT"
     FAQ_PATH: Final = "MERIDIAN_FAQ_PATH"
     FAQ_THRESHOLD: Final = "MERIDIAN_FAQ_THRESHOLD"

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from agent.settings import SettingsError, load_settings
+from meridian.contract import AGENT_HEALTH_PORT
 from tests.agent.support import LIVEKIT_SECRET, REPO, azure_env, base_env
 
 
@@ -37,6 +38,16 @@ def test_secrets_never_appear_in_the_settings_repr() -> None:
     assert LIVEKIT_SECRET in settings.secrets()
 
 
+def test_the_health_port_is_the_one_infra_probes_unless_set() -> None:
+    assert load_settings(base_env()).worker.health_port == AGENT_HEALTH_PORT
+    assert load_settings(base_env(MERIDIAN_HEALTH_PORT="18081")).worker.health_port == 18081
+
+
+def test_a_local_livekit_server_on_loopback_is_accepted() -> None:
+    settings = load_settings(base_env(LIVEKIT_URL="ws://127.0.0.1:7880"))
+    assert settings.worker.livekit_url == "ws://127.0.0.1:7880"
+
+
 def test_the_system_prompt_can_be_overridden() -> None:
     settings = load_settings(base_env(MERIDIAN_SYSTEM_PROMPT="Answer in one sentence."))
     assert settings.system_prompt == "Answer in one sentence."
@@ -61,6 +72,8 @@ BAD_ENVIRONMENTS = [
     ({"MERIDIAN_FAQ_THRESHOLD": "150"}, "MERIDIAN_FAQ_THRESHOLD is '150'"),
     ({"MERIDIAN_FAQ_PATH": "/nonexistent/faq.yaml"}, "MERIDIAN_FAQ_PATH is '/nonexistent"),
     ({"MERIDIAN_STT_ENDPOINT": "ftp://x"}, "MERIDIAN_STT_ENDPOINT is 'ftp://x'"),
+    ({"MERIDIAN_HEALTH_PORT": "0"}, "MERIDIAN_HEALTH_PORT is '0'"),
+    ({"LIVEKIT_URL": "ws://example.livekit.cloud"}, "example.livekit.cloud is not loopback"),
 ]
 
 

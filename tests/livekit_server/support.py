@@ -122,6 +122,8 @@ class Worker:
                 MERIDIAN_REGION=region,
                 MERIDIAN_IDLE_PROCESSES="1",
                 MERIDIAN_DRAIN_SECONDS="30",
+                # its own port: several workers share this machine
+                MERIDIAN_HEALTH_PORT=str(free_port()),
             ),
             "PYTHONUNBUFFERED": "1",
             **env,
@@ -147,10 +149,7 @@ class Worker:
             stderr=asyncio.subprocess.STDOUT,
         )
         self.output = Output(self.process.stdout)  # type: ignore[arg-type]
-        listening = await asyncio.wait_for(
-            self.output.wait_for(r'HTTP server listening on [^"]*:(\d+)'), TIMEOUT
-        )
-        self.health_url = await _answering_loopback(int(listening.group(1)))
+        self.health_url = f"http://127.0.0.1:{self.env[Env.HEALTH_PORT]}"
         await asyncio.wait_for(self.output.wait_for("registered worker"), TIMEOUT)
         return self
 
@@ -205,20 +204,6 @@ class Worker:
     def report_sections(self) -> list[tuple[str, str]]:
         lines = self.output.lines[-300:] if self.output else []
         return [(f"worker {self.agent_name} output", "\n".join(lines))]
-
-
-async def _answering_loopback(port: int) -> str:
-    """The framework's health server with port 0 binds IPv4 and IPv6 on two different free
-    ports and logs one of them: the base URL of whichever loopback answers on it."""
-    async with aiohttp.ClientSession() as http:
-        for host in ("127.0.0.1", "[::1]"):
-            try:
-                async with http.get(f"http://{host}:{port}/worker") as answer:
-                    if answer.status == 200:
-                        return f"http://{host}:{port}"
-            except aiohttp.ClientError:
-                continue
-    raise AssertionError(f"no worker health server on loopback port {port}")
 
 
 class Dispatch:

@@ -48,7 +48,6 @@ def load_from_file() -> float:
 if __name__ == "__main__":
     settings = load_settings()
     configure_logging(settings.secrets())
-    # a free probe port: two workers share this machine
-    server = build_server(settings, remote_models=stand_in_models, health_port=0)
+    server = build_server(settings, remote_models=stand_in_models)
     server.load_fnc = load_from_file
     cli.run_app(server)
