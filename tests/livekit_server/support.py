@@ -130,11 +130,15 @@ class Worker:
         }
         self.process: asyncio.subprocess.Process | None = None
         self.output: Output | None = None
-        self.health_url = ""
 
     @property
     def agent_name(self) -> str:
-        return self.env["LIVEKIT_AGENT_NAME"]
+        return self.env[Env.LIVEKIT_AGENT_NAME]
+
+    @property
+    def health_url(self) -> str:
+        """The framework's health and status server (what dispatch probes)."""
+        return f"http://127.0.0.1:{self.env[Env.HEALTH_PORT]}"
 
     async def start(self) -> Worker:
         """Start the worker and return once the server has registered it."""
@@ -149,7 +153,6 @@ class Worker:
             stderr=asyncio.subprocess.STDOUT,
         )
         self.output = Output(self.process.stdout)  # type: ignore[arg-type]
-        self.health_url = f"http://127.0.0.1:{self.env[Env.HEALTH_PORT]}"
         await asyncio.wait_for(self.output.wait_for("registered worker"), TIMEOUT)
         return self
 

@@ -39,22 +39,23 @@ async def regions(livekit_server: LocalServer) -> AsyncIterator[dict[str, Region
     workers = {
         key: Worker(key, config, MERIDIAN_LOCATION=location) for key, location in REGIONS.items()
     }
-    await asyncio.gather(*(w.start() for w in workers.values()))
     dispatches: dict[str, Dispatch] = {}
-    table: list[dict[str, str]] = []
-    for key, location in REGIONS.items():
-        dispatch = Dispatch(key, config, worker_url=workers[key].health_url, table=table)
-        dispatches[key] = dispatch
-        entry = {"region": key, "location": location, "livekit_url": config.url}
-        table.append({**entry, "dispatch_url": dispatch.url})
-    for dispatch in dispatches.values():
-        dispatch.env[Env.REGIONS] = json.dumps(table)
-    await asyncio.gather(*(d.start() for d in dispatches.values()))
-    await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
-    yield {key: Region(workers[key], dispatches[key]) for key in REGIONS}
-    for key in REGIONS:
-        await dispatches[key].stop()
-        await workers[key].stop()
+    try:
+        await asyncio.gather(*(w.start() for w in workers.values()))
+        table: list[dict[str, str]] = []
+        for key, location in REGIONS.items():
+            dispatch = Dispatch(key, config, worker_url=workers[key].health_url, table=table)
+            dispatches[key] = dispatch
+            entry = {"region": key, "location": location, "livekit_url": config.url}
+            table.append({**entry, "dispatch_url": dispatch.url})
+        for dispatch in dispatches.values():
+            dispatch.env[Env.REGIONS] = json.dumps(table)
+        await asyncio.gather(*(d.start() for d in dispatches.values()))
+        await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
+        yield {key: Region(workers[key], dispatches[key]) for key in REGIONS}
+    finally:
+        for part in [*dispatches.values(), *workers.values()]:
+            await part.stop()
 
 
 async def _call(region: Region) -> tuple[str, AgentPresence]:

@@ -89,10 +89,12 @@ async def _smoke(server: LocalServer, dispatch: Dispatch) -> SmokeRun:
 async def runs(livekit_server: LocalServer) -> AsyncIterator[Runs]:
     """One smoke run with the region's worker up, then one after it has stopped."""
     config = livekit_server.config
-    worker = await Worker("eu-west", config).start()
+    worker = Worker("eu-west", config)
     table = [{"region": "eu-west", "location": "westeurope", "livekit_url": config.url}]
-    dispatch = await Dispatch("eu-west", config, worker_url=worker.health_url, table=table).start()
+    dispatch = Dispatch("eu-west", config, worker_url=worker.health_url, table=table)
     try:
+        await worker.start()
+        await dispatch.start()
         passing = await _smoke(livekit_server, dispatch)
         worker.terminate()
         await worker.wait()
