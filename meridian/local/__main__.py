@@ -24,7 +24,13 @@ import aiohttp
 from infra.env import agent_env
 from infra.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, Region, load_manifest
 from meridian.contract import AGENT_COMMAND, AGENT_HEALTH_PORT, DISPATCH_COMMAND, DISPATCH_PORT, Env
-from meridian.local.server import LocalServer, LocalServerConfig, ServerError, local_config
+from meridian.local.server import (
+    LocalServer,
+    LocalServerConfig,
+    ServerError,
+    local_config,
+    stop_process,
+)
 from meridian.policy import policy_env
 from meridian.region_table import RegionEntry, render_region_table
 
@@ -145,16 +151,6 @@ async def _until_answers(url: str, process: asyncio.subprocess.Process, what: st
     raise LocalError(f"{what} exited with {process.returncode} before it answered on {url}")
 
 
-async def _stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(process.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
 async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workdir: Path) -> int:
     """Start the three parts, print how to use them, and run until a signal or a part exits."""
     base = local_config()
@@ -199,7 +195,7 @@ async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workd
             return 1
         finally:
             for part in reversed(parts):
-                await _stop(part)
+                await stop_process(part, STOP_TIMEOUT_S)
             if parts:
                 await relay
 

@@ -92,6 +92,17 @@ def server_binary(env: dict[str, str] | None = None) -> Path:
     return path
 
 
+async def stop_process(process: asyncio.subprocess.Process, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after `timeout` seconds."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
 class LocalServer:
     """One livekit-server process; `async with` starts it and waits until it answers."""
 
@@ -147,13 +158,8 @@ class LocalServer:
     async def stop(self, *, timeout: float = 10.0) -> None:
         """SIGTERM, then SIGKILL after `timeout` seconds; idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        if process is not None:
+            await stop_process(process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None

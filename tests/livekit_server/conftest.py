@@ -1,15 +1,17 @@
 """The real LiveKit server (the pinned open-source build) on free loopback ports, once per
-module; its log and every worker's output are attached to a failing test's report."""
+module; its log and the output of every part the module started are attached to the report of
+a test that fails, in its fixture or in itself."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
 
 from meridian.local.server import LocalServer, ServerError, local_config, server_binary
-from tests.livekit_server.support import Worker, free_ports
+from tests.livekit_server.support import PARTS, free_ports
 
 
 @pytest.fixture(scope="session")
@@ -28,28 +30,31 @@ async def livekit_server(livekit_binary, tmp_path_factory) -> AsyncIterator[Loca
         tmp_path_factory.mktemp("livekit-server"),
         binary=livekit_binary,
     )
+    PARTS.append(_ServerLog(server))
     async with server:
         yield server
 
 
-@pytest_asyncio.fixture(loop_scope="module")
-async def workers() -> AsyncIterator[list[Worker]]:
-    """The workers a test starts: listed here, a failure shows their output, and each is
-    stopped afterwards."""
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        await worker.stop()
+@dataclass
+class _ServerLog:
+    server: LocalServer
+
+    def report_sections(self) -> list[tuple[str, str]]:
+        return [("livekit-server log", self.server.log())]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _parts_of_this_module() -> Iterator[None]:
+    PARTS.clear()
+    yield
+    PARTS.clear()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A failing test (or fixture) reports the output of every part its module started."""
     report = yield
     if report.failed:
-        for value in getattr(item, "funcargs", {}).values():
-            if isinstance(value, LocalServer):
-                report.sections.append(("livekit-server log", value.log()))
-            for part in value if isinstance(value, list | tuple) else [value]:
-                if hasattr(part, "report_sections"):
-                    report.sections.extend(part.report_sections())
+        for part in PARTS:
+            report.sections.extend(part.report_sections())
     return report

@@ -10,7 +10,7 @@ import re
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from livekit import api
@@ -21,6 +21,16 @@ from meridian.smoke.media import RtcMediaSession
 from tests.agent.support import REPO, base_env
 
 TIMEOUT = 60.0
+
+
+class Part(Protocol):
+    """A process a test runs; its output goes into the report of a test that fails."""
+
+    def report_sections(self) -> list[tuple[str, str]]: ...
+
+
+# The parts started for the current test module (conftest clears it and reports it).
+PARTS: list[Part] = []
 # The attribute livekit-agents keeps current with what the agent is doing.
 AGENT_STATE = "lk.agent.state"
 
@@ -69,9 +79,12 @@ def join_token(server: LocalServerConfig, room: str, agent_name: str) -> str:
 
 
 class Output:
-    """A process's output, line by line, so a test can wait for a line while it runs."""
+    """A process's output, line by line, so a test can wait for a line while it runs; listed
+    in PARTS, so a failing test's report shows it."""
 
-    def __init__(self, stream: asyncio.StreamReader) -> None:
+    def __init__(self, stream: asyncio.StreamReader, name: str) -> None:
+        self.name = name
+        PARTS.append(self)
         self.lines: list[str] = []
         self._changed = asyncio.Event()
         self.done = asyncio.ensure_future(self._read(stream))
@@ -93,6 +106,9 @@ class Output:
             self._changed.clear()
             await self._changed.wait()
 
+    def report_sections(self) -> list[tuple[str, str]]:
+        return [(f"{self.name} output", "\n".join(self.lines[-300:]))]
+
     def events(self, name: str) -> list[dict[str, Any]]:
         """The structured log events called `name` (structlog's JSON lines)."""
         found = []
@@ -105,6 +121,23 @@ class Output:
                 if record.get("event") == name:
                     found.append(record)
         return found
+
+
+async def run_module(
+    args: list[str], env: dict[str, str], name: str
+) -> tuple[asyncio.subprocess.Process, Output]:
+    """`python -m <args>` from the repository root, its output read line by line."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    return process, Output(process.stdout, name)
 
 
 class Worker:
@@ -142,17 +175,9 @@ class Worker:
 
     async def start(self) -> Worker:
         """Start the worker and return once the server has registered it."""
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.livekit_server.worker_app",
-            "start",
-            cwd=REPO,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+        self.process, self.output = await run_module(
+            ["tests.livekit_server.worker_app", "start"], self.env, f"worker {self.agent_name}"
         )
-        self.output = Output(self.process.stdout)  # type: ignore[arg-type]
         await asyncio.wait_for(self.output.wait_for("registered worker"), TIMEOUT)
         return self
 
@@ -204,10 +229,6 @@ class Worker:
         if self.output is not None:
             await self.output.done
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        lines = self.output.lines[-300:] if self.output else []
-        return [(f"worker {self.agent_name} output", "\n".join(lines))]
-
 
 class Dispatch:
     """One region's real dispatch service, `python -m meridian.dispatch`, on a free port."""
@@ -245,16 +266,9 @@ class Dispatch:
 
     async def start(self) -> Dispatch:
         """Start the service and return once it serves (after its first probe round)."""
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "meridian.dispatch",
-            cwd=REPO,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+        self.process, self.output = await run_module(
+            ["meridian.dispatch"], self.env, f"dispatch {self.region}"
         )
-        self.output = Output(self.process.stdout)  # type: ignore[arg-type]
         async with aiohttp.ClientSession() as http:
             async with asyncio.timeout(TIMEOUT):
                 while True:
@@ -294,7 +308,3 @@ class Dispatch:
             await self.process.wait()
         if self.output is not None:
             await self.output.done
-
-    def report_sections(self) -> list[tuple[str, str]]:
-        lines = self.output.lines[-200:] if self.output else []
-        return [(f"dispatch {self.region} output", "\n".join(lines))]

@@ -49,9 +49,6 @@ class Calls:
     worker: Worker
     calls: list[Call] = field(default_factory=list)
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return self.worker.report_sections()
-
 
 async def _call(worker: Worker, server: LocalServer, room: str) -> Call:
     config = server.config

@@ -27,9 +27,6 @@ class Region:
     worker: Worker
     dispatch: Dispatch
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return self.worker.report_sections() + self.dispatch.report_sections()
-
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def regions(livekit_server: LocalServer) -> AsyncIterator[dict[str, Region]]:

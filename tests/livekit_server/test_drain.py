@@ -46,9 +46,6 @@ class Drain:
     exit_after_s: float
     turns: list[dict[str, Any]]
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return self.draining.report_sections() + self.other.report_sections()
-
 
 async def _join(server: LocalServer, room: str, worker: Worker) -> Caller:
     caller = Caller()

@@ -26,9 +26,6 @@ class Loaded:
     idle: Worker
     agents: list[str]
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return self.busy.report_sections() + self.idle.report_sections()
-
 
 async def _until_load(worker: Worker, load: float) -> None:
     async with asyncio.timeout(TIMEOUT):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ import pytest_asyncio
 from meridian.contract import REGION_ATTRIBUTE
 from meridian.smoke.media import AgentPresence
 from tests.agent.support import REPO
-from tests.livekit_server.support import TIMEOUT, Caller, Output, free_port
+from tests.livekit_server.support import TIMEOUT, Caller, Output, free_port, run_module
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -31,28 +30,22 @@ class LocalRun:
     exit_code: int
     dispatch_port: int
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return [("meridian.local output", "\n".join(self.output.lines[-300:]))]
-
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def local_run(livekit_binary) -> AsyncIterator[LocalRun]:
     ports = {name: free_port() for name in ("livekit", "agent", "dispatch")}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
+    args = ["--manifest", str(REPO / "tests" / "fixtures" / "regions.yaml"), "--region", "eu-west"]
+    process, output = await run_module(
+        ["meridian.local", *args, *(f"--{name}-port={port}" for name, port in ports.items())],
+        {
+            "PATH": "/usr/bin:/bin",
+            "LIVEKIT_SERVER_BIN": str(livekit_binary),
+            # the framework's load is this machine's CPU, which the rest of the suite keeps busy:
+            # at the manifest's threshold the worker could report itself full
+            "MERIDIAN_LOAD_THRESHOLD": "1",
+        },
         "meridian.local",
-        "--manifest",
-        str(REPO / "tests" / "fixtures" / "regions.yaml"),
-        "--region",
-        "eu-west",
-        *(f"--{name}-port={port}" for name, port in ports.items()),
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "LIVEKIT_SERVER_BIN": str(livekit_binary)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
     )
-    output = Output(process.stdout)  # type: ignore[arg-type]
     try:
         await asyncio.wait_for(output.wait_for(READY), TIMEOUT)
         url = f"http://127.0.0.1:{ports['dispatch']}"

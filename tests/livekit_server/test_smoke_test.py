@@ -40,9 +40,6 @@ class Runs:
     worker: Worker
     dispatch: Dispatch
 
-    def report_sections(self) -> list[tuple[str, str]]:
-        return self.worker.report_sections() + self.dispatch.report_sections()
-
 
 async def _smoke(server: LocalServer, dispatch: Dispatch) -> SmokeRun:
     config = server.config

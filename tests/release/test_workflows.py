@@ -19,6 +19,9 @@ ACTIONS = {
     "actions/setup-python": "v7",
     # setup-uv publishes no floating v8 tag; v7 is its newest major that resolves.
     "astral-sh/setup-uv": "v7",
+    # setup-go v6 and cache v5 are the Node 24 majors
+    "actions/setup-go": "v6",
+    "actions/cache": "v5",
     "azure/login": "v3",
     "pulumi/actions": "v7",
     "docker/setup-buildx-action": "v4",
