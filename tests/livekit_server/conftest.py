@@ -5,13 +5,12 @@ a test that fails, in its fixture or in itself."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
 
+from benchmarks.live_call import STARTED, free_ports
 from meridian.local.server import LocalServer, ServerError, local_config, server_binary
-from tests.livekit_server.support import PARTS, free_ports
 
 
 @pytest.fixture(scope="session")
@@ -30,31 +29,32 @@ async def livekit_server(livekit_binary, tmp_path_factory) -> AsyncIterator[Loca
         tmp_path_factory.mktemp("livekit-server"),
         binary=livekit_binary,
     )
-    PARTS.append(_ServerLog(server))
+    _SERVERS.append(server)
     async with server:
         yield server
 
 
-@dataclass
-class _ServerLog:
-    server: LocalServer
-
-    def report_sections(self) -> list[tuple[str, str]]:
-        return [("livekit-server log", self.server.log())]
+# The servers of the current module, whose logs a failing test reports.
+_SERVERS: list[LocalServer] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _parts_of_this_module() -> Iterator[None]:
-    PARTS.clear()
+    STARTED.clear()
+    _SERVERS.clear()
     yield
-    PARTS.clear()
+    STARTED.clear()
+    _SERVERS.clear()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """A failing test (or fixture) reports the output of every part its module started."""
+    """A failing test (or fixture) reports the server's log and the output of every process
+    its module started."""
     report = yield
     if report.failed:
-        for part in PARTS:
-            report.sections.extend(part.report_sections())
+        for server in _SERVERS:
+            report.sections.append(("livekit-server log", server.log()))
+        for output in STARTED:
+            report.sections.append((f"{output.name} output", "\n".join(output.lines[-300:])))
     return report

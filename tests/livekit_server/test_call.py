@@ -13,6 +13,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from benchmarks.live_call import TIMEOUT, Caller, Worker, join_token
 from meridian.contract import (
     REGION_ATTRIBUTE,
     REVISION_ATTRIBUTE,
@@ -26,7 +27,6 @@ from meridian.local.server import LocalServer
 from meridian.smoke.media import AgentPresence, ReplyTiming, load_clip
 from meridian.worker_load import read_worker_load
 from tests.agent.support import DATA, LIVEKIT_SECRET
-from tests.livekit_server.support import TIMEOUT, Caller, Worker, join_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

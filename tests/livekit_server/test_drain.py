@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from benchmarks.live_call import TIMEOUT, Caller, Worker, join_token
 from meridian.local.server import LocalServer
 from meridian.smoke.media import ReplyTiming, load_clip
 from tests.agent.support import DATA
-from tests.livekit_server.support import TIMEOUT, Caller, Worker, join_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

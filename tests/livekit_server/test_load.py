@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from benchmarks.live_call import TIMEOUT, Caller, Worker, join_token
 from meridian.local.server import LocalServer
-from tests.livekit_server.support import TIMEOUT, Caller, Worker, join_token
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

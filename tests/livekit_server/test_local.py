@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 import pytest_asyncio
 
+from benchmarks.live_call import TIMEOUT, Caller, Output, free_port, run_module
 from meridian.contract import REGION_ATTRIBUTE
 from meridian.smoke.media import AgentPresence
 from tests.agent.support import REPO
-from tests.livekit_server.support import TIMEOUT, Caller, Output, free_port, run_module
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -15,9 +15,10 @@ import pytest
 import pytest_asyncio
 from livekit import api
 
+from benchmarks.live_call import TIMEOUT, Worker
 from meridian.local.server import LocalServer
 from tests.agent.support import REPO
-from tests.livekit_server.support import TIMEOUT, Dispatch, Worker
+from tests.livekit_server.support import Dispatch
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

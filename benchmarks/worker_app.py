@@ -1,4 +1,4 @@
-"""`python -m tests.livekit_server.worker_app start`: the real worker of agent.server and Meridian's real
+"""`python -m benchmarks.worker_app start`: the real worker of agent.server and Meridian's real
 pipeline (local VAD, turn gate, FAQ cache), with stand-ins for the remote STT, LLM and TTS only.
 
 TEST_TRANSCRIPT is what the stand-in STT hears in every utterance; TEST_REPLY is the LLM's answer

@@ -1,0 +1,248 @@
+"""Real calls through a local LiveKit server, shared by the tests (tests/livekit_server/) and
+`make bench`: free ports, agent workers run as `python -m benchmarks.worker_app start` (stand-ins
+for the remote models only) whose output can be awaited line by line, and a caller on the
+livekit rtc SDK."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from livekit import api
+
+from meridian.contract import Env
+from meridian.local.server import LocalServerConfig, Ports
+from meridian.smoke.media import RtcMediaSession
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 60.0
+
+# Every process output read so far; the tests clear it per module and show it when one fails.
+STARTED: list[Output] = []
+# The attribute livekit-agents keeps current with what the agent is doing.
+AGENT_STATE = "lk.agent.state"
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port nothing on loopback listens on right now (TCP, or UDP with SOCK_DGRAM)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def free_ports() -> Ports:
+    """Signalling and ICE/TCP ports, and one UDP port the server muxes every call's media on."""
+    udp = free_port(socket.SOCK_DGRAM)
+    return Ports(http=free_port(), rtc_tcp=free_port(), udp_first=udp, udp_last=udp)
+
+
+class Caller(RtcMediaSession):
+    """The smoke test's real participant, which also notes when the agent says it started
+    speaking, and can wait for it to finish a reply (a caller who hangs up at the first word
+    leaves a turn half-done)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # time.monotonic() of each change of the agent's state attribute to "speaking"
+        self.speaking_at: list[float] = []
+        self._room.on("participant_attributes_changed", self._on_attributes)
+
+    def _on_attributes(self, changed: dict[str, str], _participant: Any) -> None:
+        if changed.get(AGENT_STATE) == "speaking":
+            self.speaking_at.append(time.monotonic())
+
+    async def until_agent_listens(self) -> None:
+        """Return once the agent's `lk.agent.state` attribute is back to "listening"."""
+        changed = asyncio.Event()
+        self._room.on("participant_attributes_changed", lambda *_: changed.set())
+        while True:
+            agent = self._agent()
+            if agent is not None and agent.attributes.get(AGENT_STATE) == "listening":
+                return
+            changed.clear()
+            await changed.wait()
+
+
+def join_token(server: LocalServerConfig, room: str, agent_name: str) -> str:
+    """A caller's token whose RoomConfiguration dispatches `agent_name` when it joins, as the
+    dispatch service mints it."""
+    return (
+        api.AccessToken(server.api_key, server.api_secret)
+        .with_identity(f"caller-{room}")
+        .with_grants(api.VideoGrants(room_join=True, room=room))
+        .with_room_config(
+            api.RoomConfiguration(agents=[api.RoomAgentDispatch(agent_name=agent_name)])
+        )
+        .to_jwt()
+    )
+
+
+class Output:
+    """A process's output, line by line, so a caller can wait for a line while it runs; listed
+    in STARTED."""
+
+    def __init__(self, stream: asyncio.StreamReader, name: str) -> None:
+        self.name = name
+        STARTED.append(self)
+        self.lines: list[str] = []
+        self._changed = asyncio.Event()
+        self.done = asyncio.ensure_future(self._read(stream))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for raw in stream:
+            self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+            self._changed.set()
+        self._changed.set()
+
+    async def wait_for(self, pattern: str, *, after: int = 0) -> re.Match[str]:
+        """The first line from index `after` on that matches `pattern`."""
+        while True:
+            for line in self.lines[after:]:
+                if found := re.search(pattern, line):
+                    return found
+            if self.done.done():
+                raise AssertionError(f"the process ended without a line matching {pattern!r}")
+            self._changed.clear()
+            await self._changed.wait()
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The structured log events called `name` (structlog's JSON lines)."""
+        found = []
+        for line in self.lines:
+            if line.startswith("{"):
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if record.get("event") == name:
+                    found.append(record)
+        return found
+
+
+async def run_module(
+    args: list[str], env: dict[str, str], name: str
+) -> tuple[asyncio.subprocess.Process, Output]:
+    """`python -m <args>` from the repository root, its output read line by line."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    return process, Output(process.stdout, name)
+
+
+# A region's environment as infra renders it (LiveKit Inference names, which the stand-ins
+# replace), with one idle process and a short drain.
+STAND_IN_REGION: dict[str, str] = {
+    Env.LOCATION: "westeurope",
+    Env.model_stage("stt", "provider"): "livekit",
+    Env.model_stage("stt", "model"): "deepgram/nova-3",
+    Env.model_stage("llm", "provider"): "livekit",
+    Env.model_stage("llm", "model"): "openai/gpt-4.1-mini",
+    Env.model_stage("tts", "provider"): "livekit",
+    Env.model_stage("tts", "model"): "cartesia/sonic-3",
+    Env.DRAIN_SECONDS: "30",
+    Env.LOAD_THRESHOLD: "0.75",
+    Env.IDLE_PROCESSES: "1",
+}
+
+
+class Worker:
+    """One agent worker process of a region, registered with the local server."""
+
+    def __init__(self, region: str, server: LocalServerConfig, **env: str) -> None:
+        self.region = region
+        self.env = {
+            **os.environ,
+            **STAND_IN_REGION,
+            Env.LIVEKIT_URL: server.url,
+            Env.LIVEKIT_API_KEY: server.api_key,
+            Env.LIVEKIT_API_SECRET: server.api_secret,
+            Env.LIVEKIT_AGENT_NAME: f"support-agent-{region}",
+            Env.REGION: region,
+            # its own port: several workers share this machine
+            Env.HEALTH_PORT: str(free_port()),
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: asyncio.subprocess.Process | None = None
+        self.output: Output | None = None
+
+    @property
+    def agent_name(self) -> str:
+        return self.env[Env.LIVEKIT_AGENT_NAME]
+
+    @property
+    def health_url(self) -> str:
+        """The framework's health and status server (what dispatch probes)."""
+        return f"http://127.0.0.1:{self.env[Env.HEALTH_PORT]}"
+
+    async def start(self) -> Worker:
+        """Start the worker and return once the server has registered it."""
+        self.process, self.output = await run_module(
+            ["benchmarks.worker_app", "start"], self.env, f"worker {self.agent_name}"
+        )
+        await asyncio.wait_for(self.output.wait_for("registered worker"), TIMEOUT)
+        return self
+
+    def accepted_rooms(self) -> list[str]:
+        """The rooms this worker was given a job in, from the framework's log."""
+        assert self.output is not None
+        rooms = []
+        for line in self.output.lines:
+            if "received job request" in line and (found := re.search(r'"room": "([^"]+)"', line)):
+                rooms.append(found.group(1))
+        return rooms
+
+    def served_rooms(self) -> list[str]:
+        """The rooms whose caller this worker's agent talked to (the framework links its room
+        I/O to the caller once per call)."""
+        assert self.output is not None
+        rooms = []
+        for line in self.output.lines:
+            if "RoomIO linked to participant" in line and (
+                found := re.search(r'"room": "([^"]+)"', line)
+            ):
+                rooms.append(found.group(1))
+        return rooms
+
+    async def status(self) -> dict[str, Any]:
+        """The framework's own "/worker" answer (what dispatch probes)."""
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"{self.health_url}/worker") as answer,
+        ):
+            return await answer.json(content_type=None)
+
+    def terminate(self) -> None:
+        """SIGTERM: the framework drains (finishes running jobs, takes no new ones)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    async def wait(self, timeout: float = TIMEOUT) -> int:
+        assert self.process is not None and self.output is not None
+        code = await asyncio.wait_for(self.process.wait(), timeout)
+        await self.output.done
+        return code
+
+    async def stop(self) -> None:
+        """Kill the worker if it still runs (a clean-up)."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+        if self.output is not None:
+            await self.output.done
