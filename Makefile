@@ -67,6 +67,6 @@ test: lint $(LIVEKIT_SERVER_LINK)
 # `install` syncs exactly the default groups, which removes the bench group's packages
 # (Pipecat Smart Turn and onnxruntime), so bench re-adds them on every run (a no-op
 # check of well under a second once installed).
-bench: install
+bench: install $(LIVEKIT_SERVER_LINK)
 	$(UV) sync --locked --group bench --inexact
-	$(RUN) python -m benchmarks $(BENCH_ARGS)
+	LIVEKIT_SERVER_BIN=$(abspath $(LIVEKIT_SERVER_LINK)) $(RUN) python -m benchmarks $(BENCH_ARGS)

@@ -14,6 +14,7 @@ from benchmarks.report import machine
 # Run order: the latency sections first, capacity (the longest) last but one.
 BENCHMARKS = (
     "turn_latency",
+    "heard_latency",
     "turn_taking",
     "real_voices",
     "capacity",

@@ -1,7 +1,8 @@
 """`python -m benchmarks.worker_app start`: the real worker of agent.server and Meridian's real
 pipeline (local VAD, turn gate, FAQ cache), with stand-ins for the remote STT, LLM and TTS only.
 
-TEST_TRANSCRIPT is what the stand-in STT hears in every utterance; TEST_REPLY is the LLM's answer
+TEST_TRANSCRIPT is what the stand-in STT hears in every utterance (TEST_TRANSCRIPT_FILE, read
+when each call starts, overrides it); TEST_REPLY is the LLM's answer
 to anything the FAQ does not cover; TEST_TTS_SECONDS_PER_CHAR sets how long its speech lasts.
 
 The worker's load is the number in TEST_LOAD_FILE (0 without one), not the framework's default,
@@ -28,6 +29,8 @@ DEFAULT_TRANSCRIPT = "What are your opening hours?"
 def stand_in_models(_settings: AgentSettings) -> Models:
     """The remote models of one call: the STT hears TEST_TRANSCRIPT in each utterance."""
     transcript = os.environ.get("TEST_TRANSCRIPT", DEFAULT_TRANSCRIPT)
+    if path := os.environ.get("TEST_TRANSCRIPT_FILE"):
+        transcript = Path(path).read_text()
     return Models(
         stt=FakeSTT([transcript] * 50, latency=0.05),
         llm=FakeLLM(os.environ.get("TEST_REPLY", "Let me check that for you."), ttft=0.05),
