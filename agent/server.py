@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 from collections.abc import Callable
 
 import livekit.local_inference as local_inference
@@ -13,12 +14,13 @@ from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess, JobR
 from agent.audio_cache import new_store_dir
 from agent.completeness import EnglishTrigram
 from agent.pipeline import PipelineSettings, build_session
+from agent.prompt import BACK_AFTER_FAILOVER
 from agent.providers import Models, build_models
 from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
+from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.logs import configure_logging
 
 # What prewarm leaves in each job process's userdata: the VAD and the response cache.
@@ -97,6 +99,18 @@ async def run_session(
     session.on("close", lambda event: _end_job(ctx, event))
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
     await session.start(agent=agent, room=ctx.room, record=False)
+    if is_failover(ctx.job.metadata):
+        # this call's agent in another region was lost: tell the caller, then listen
+        session.say(BACK_AFTER_FAILOVER)
+
+
+def is_failover(metadata: str) -> bool:
+    """Whether dispatch sent this job to take over a call whose agent was lost."""
+    try:
+        note = json.loads(metadata) if metadata else None
+    except ValueError:
+        return False
+    return isinstance(note, dict) and FAILOVER_METADATA in note
 
 
 def _end_job(ctx: JobContext, event: CloseEvent) -> None:

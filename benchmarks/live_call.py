@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from livekit import api
+from livekit import api, rtc
 
-from meridian.contract import Env
+from meridian.contract import REGION_ATTRIBUTE, Env
 from meridian.local.server import LocalServerConfig, Ports
-from meridian.smoke.media import RtcMediaSession
+from meridian.smoke.media import AgentPresence, RtcMediaSession
 
 REPO = Path(__file__).resolve().parent.parent
 TIMEOUT = 60.0
@@ -54,11 +54,31 @@ class Caller(RtcMediaSession):
         super().__init__()
         # time.monotonic() of each change of the agent's state attribute to "speaking"
         self.speaking_at: list[float] = []
+        # set on each change to "speaking"; clear it to await the next one
+        self.spoke = asyncio.Event()
         self._room.on("participant_attributes_changed", self._on_attributes)
 
     def _on_attributes(self, changed: dict[str, str], _participant: Any) -> None:
         if changed.get(AGENT_STATE) == "speaking":
             self.speaking_at.append(time.monotonic())
+            self.spoke.set()
+
+    async def next_agent(self, other_than: str) -> AgentPresence:
+        """The first agent in the room, with its region attribute, that is not `other_than`
+        (after a failover, the one that took over)."""
+        changed = asyncio.Event()
+        for event in ("participant_connected", "participant_attributes_changed"):
+            self._room.on(event, lambda *_: changed.set())
+        while True:
+            for p in self._room.remote_participants.values():
+                if (
+                    p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+                    and p.identity != other_than
+                    and REGION_ATTRIBUTE in p.attributes
+                ):
+                    return AgentPresence(identity=p.identity, attributes=dict(p.attributes))
+            changed.clear()
+            await changed.wait()
 
     async def until_agent_listens(self) -> None:
         """Return once the agent's `lk.agent.state` attribute is back to "listening"."""

@@ -32,11 +32,12 @@ from infra.azure_roles import (
 from infra.env import region_table
 from infra.manifest import GlobalNames, Manifest, Region
 from infra.naming import deployment_seed
+from meridian.contract import WEBHOOK_PATH
 from meridian.geo.regions import azure_regions
 
 # The paths the shared route serves: the token endpoint (POST / or /token), health and the
 # region table. /regions/<key>/* belongs to each region's own route.
-ENTRY_PATHS = ["/", "/token", "/healthz", "/regions"]
+ENTRY_PATHS = ["/", "/token", "/healthz", "/regions", WEBHOOK_PATH]
 # Front Door answers from this last-resort origin only when no region is healthy, and its
 # existence lets the route be created before the first region joins the origin group.
 FALLBACK_PRIORITY = 5

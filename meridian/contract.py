@@ -23,6 +23,10 @@ REGION_ATTRIBUTE: Final = "meridian.region"
 # The attribute that carries the agent's Container Apps revision (Env.CONTAINER_APP_REVISION), so
 # the smoke gate can tell the new revision's workers from the old one's (`latestRevision`).
 REVISION_ATTRIBUTE: Final = "meridian.revision"
+# Where dispatch takes LiveKit's signed webhooks (the project's webhook URL is the global entry
+# URL plus this path), and the key of the dispatch metadata a failover agent is sent with.
+WEBHOOK_PATH: Final = "/livekit/webhook"
+FAILOVER_METADATA: Final = "meridian.failover"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
 # Front Door stamps every request it forwards with its profile's ID, and the address of the TCP

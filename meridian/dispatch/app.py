@@ -1,4 +1,5 @@
-"""The HTTP service: LiveKit's standard token endpoint plus /healthz and /regions."""
+"""The HTTP service: LiveKit's standard token endpoint plus /healthz and /regions, and LiveKit's
+webhooks (failover)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,14 @@ from dataclasses import replace
 import structlog
 from aiohttp import web
 
-from meridian.contract import DISPATCH_KEY_HEADER, FRONT_DOOR_ID_HEADER, region_route_prefix
+from meridian.contract import (
+    DISPATCH_KEY_HEADER,
+    FRONT_DOOR_ID_HEADER,
+    WEBHOOK_PATH,
+    region_route_prefix,
+)
 from meridian.dispatch.clientip import client_address
+from meridian.dispatch.failover import FailoverService
 from meridian.dispatch.health import HealthBoard, Prober
 from meridian.dispatch.ratelimit import RateLimiter
 from meridian.dispatch.region_table import (
@@ -354,6 +361,7 @@ def create_app(
         app.router.add_get(path, service.healthz, allow_head=True)
     for path in table_paths(settings.region):
         app.router.add_get(path, service.regions)
+    app.router.add_post(WEBHOOK_PATH, FailoverService(settings, board).webhook)
 
     if policy.country_header:
         country_location("US")  # load the country table before the first request, not during it

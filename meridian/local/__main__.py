@@ -23,7 +23,14 @@ import aiohttp
 
 from infra.env import agent_env
 from infra.manifest import DEFAULT_MANIFEST, Manifest, ManifestError, Region, load_manifest
-from meridian.contract import AGENT_COMMAND, AGENT_HEALTH_PORT, DISPATCH_COMMAND, DISPATCH_PORT, Env
+from meridian.contract import (
+    AGENT_COMMAND,
+    AGENT_HEALTH_PORT,
+    DISPATCH_COMMAND,
+    DISPATCH_PORT,
+    WEBHOOK_PATH,
+    Env,
+)
 from meridian.local.server import (
     LocalServer,
     LocalServerConfig,
@@ -154,8 +161,12 @@ async def _until_answers(url: str, process: asyncio.subprocess.Process, what: st
 async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workdir: Path) -> int:
     """Start the three parts, print how to use them, and run until a signal or a part exits."""
     base = local_config()
-    config = base.with_ports(
-        dataclasses.replace(base.ports, http=ports.livekit, rtc_tcp=ports.livekit + 1)
+    config = dataclasses.replace(
+        base.with_ports(
+            dataclasses.replace(base.ports, http=ports.livekit, rtc_tcp=ports.livekit + 1)
+        ),
+        # the server's signed webhooks reach dispatch, as LiveKit Cloud's do through Front Door
+        webhook_urls=(f"http://127.0.0.1:{ports.dispatch}{WEBHOOK_PATH}",),
     )
     environ = dict(os.environ)
     parts: list[asyncio.subprocess.Process] = []

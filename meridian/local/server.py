@@ -47,6 +47,8 @@ class LocalServerConfig:
     api_key: str
     api_secret: str
     ports: Ports = Ports()
+    # where the server posts its signed webhooks (room and participant events), if anywhere
+    webhook_urls: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -71,6 +73,8 @@ class LocalServerConfig:
             port_range_end=self.ports.udp_last,
         )
         data["keys"] = {self.api_key: self.api_secret}
+        if self.webhook_urls:
+            data["webhook"] = {"api_key": self.api_key, "urls": list(self.webhook_urls)}
         return data
 
 

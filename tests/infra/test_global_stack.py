@@ -117,9 +117,11 @@ def test_front_door_is_standard_with_one_endpoint(global_plan: StackPlan) -> Non
     assert global_plan.one("azure-native:cdn:AFDEndpoint").inputs["location"] == "global"
 
 
-def test_the_route_serves_the_token_endpoint_and_health_over_https(global_plan: StackPlan) -> None:
+def test_the_route_serves_the_token_endpoint_health_and_livekit_webhooks_over_https(
+    global_plan: StackPlan,
+) -> None:
     route = global_plan.one("azure-native:cdn:Route").inputs
-    assert route["patternsToMatch"] == ["/", "/token", "/healthz", "/regions"]
+    assert route["patternsToMatch"] == ["/", "/token", "/healthz", "/regions", "/livekit/webhook"]
     assert route["forwardingProtocol"] == "HttpsOnly"
     assert route["httpsRedirect"] == "Enabled"
     assert route["linkToDefaultDomain"] == "Enabled"

@@ -1,0 +1,126 @@
+"""Failover decisions: which lost agent brings another region's agent into its room, which
+region, and when nothing happens (the real-server run is tests/livekit_server/test_failover.py)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from google.protobuf.json_format import MessageToJson
+from livekit import api
+from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room
+from livekit.protocol.webhook import WebhookEvent
+
+from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE, WEBHOOK_PATH
+from meridian.dispatch.failover import (
+    MAX_FAILOVERS,
+    Failover,
+    LostAgent,
+    earlier_failovers,
+    lost_agent,
+    plan_failover,
+)
+from meridian.dispatch.health import ProbeResult
+from meridian.dispatch.settings import DispatchSettings
+from tests.dispatch.support import API_KEY, API_SECRET, board_for
+
+LOST = LostAgent(room="call", region="eu-west", identity="agent-1", reason="CONNECTION_TIMEOUT")
+
+
+def _left(
+    *,
+    kind: ParticipantInfo.Kind.ValueType = ParticipantInfo.Kind.AGENT,
+    reason: DisconnectReason.ValueType = DisconnectReason.CONNECTION_TIMEOUT,
+    region: str | None = "eu-west",
+    event: str = "participant_left",
+) -> WebhookEvent:
+    attributes = {REGION_ATTRIBUTE: region} if region else {}
+    who = ParticipantInfo(
+        identity="agent-1", kind=kind, disconnect_reason=reason, attributes=attributes
+    )
+    return WebhookEvent(event=event, room=Room(name="call"), participant=who)
+
+
+def test_an_agent_whose_connection_timed_out_is_lost() -> None:
+    assert lost_agent(_left()) == LOST
+
+
+def test_an_agent_that_ended_its_own_session_is_not_lost() -> None:
+    assert lost_agent(_left(reason=DisconnectReason.CLIENT_INITIATED)) == (
+        "the agent ended its session itself"
+    )
+
+
+def test_a_caller_leaving_is_not_a_lost_agent() -> None:
+    assert lost_agent(_left(kind=ParticipantInfo.Kind.STANDARD)) == "not a Meridian agent leaving"
+
+
+def test_an_agent_without_the_region_attribute_is_not_meridians() -> None:
+    assert lost_agent(_left(region=None)) == "not a Meridian agent leaving"
+
+
+def test_other_events_start_nothing() -> None:
+    assert isinstance(lost_agent(_left(event="room_finished")), str)
+
+
+def test_the_next_nearest_healthy_region_takes_over(settings: DispatchSettings) -> None:
+    plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=[])
+    # from westeurope, eastus is nearer than southeastasia
+    assert plan == Failover(room="call", region="us-east", attempt=1, failed=("eu-west",))
+
+
+def test_a_region_that_is_down_is_passed_over(settings: DispatchSettings) -> None:
+    board = board_for(settings)
+    for _ in range(10):  # past the board's down-after count
+        board.record("us-east", ProbeResult(False, "worker unreachable"), 0.0)
+    plan = plan_failover(LOST, settings, board, caller_present=True, earlier=[])
+    assert isinstance(plan, Failover) and plan.region == "ap-southeast"
+
+
+def test_a_region_that_already_failed_the_call_is_never_chosen_again(
+    settings: DispatchSettings,
+) -> None:
+    lost_again = LostAgent("call", "us-east", "agent-2", "CONNECTION_TIMEOUT")
+    plan = plan_failover(
+        lost_again, settings, board_for(settings), caller_present=True, earlier=[("eu-west",)]
+    )
+    assert plan == Failover("call", "ap-southeast", attempt=2, failed=("eu-west", "us-east"))
+
+
+def test_failovers_per_room_are_bounded(settings: DispatchSettings) -> None:
+    earlier = [("eu-west",)] * MAX_FAILOVERS
+    plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=earlier)
+    assert plan == f"the room has had {MAX_FAILOVERS} failovers, the most allowed"
+
+
+def test_no_failover_once_the_caller_has_gone(settings: DispatchSettings) -> None:
+    plan = plan_failover(LOST, settings, board_for(settings), caller_present=False, earlier=[])
+    assert plan == "no caller left in the room"
+
+
+def test_the_failover_dispatch_carries_what_failed_and_is_read_back() -> None:
+    metadata = Failover("call", "us-east", 1, ("eu-west",)).metadata()
+    assert json.loads(metadata) == {FAILOVER_METADATA: {"attempt": 1, "failed": ["eu-west"]}}
+    assert earlier_failovers([metadata, "", "not json", '{"other": 1}']) == [("eu-west",)]
+
+
+async def test_a_webhook_without_livekits_signature_is_refused(serve, settings) -> None:
+    client = await serve(settings)
+    answer = await client.post(WEBHOOK_PATH, data=b'{"event": "participant_left"}')
+    assert answer.status == 401
+
+
+async def test_a_signed_webhook_about_a_caller_is_answered_and_starts_nothing(
+    serve, settings
+) -> None:
+    client = await serve(settings)
+    body = MessageToJson(_left(kind=ParticipantInfo.Kind.STANDARD))
+    token = (
+        api.AccessToken(API_KEY, API_SECRET)
+        .with_sha256(base64.b64encode(hashlib.sha256(body.encode()).digest()).decode())
+        .to_jwt()
+    )
+    answer = await client.post(WEBHOOK_PATH, data=body, headers={"Authorization": token})
+    assert answer.status == 200
+    assert (await answer.json())["failover"] is None

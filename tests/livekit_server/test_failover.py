@@ -1,0 +1,132 @@
+"""Failover through the real LiveKit server: a call whose agent's worker is killed gets the agent
+of the next-nearest healthy region in the same room (LiveKit's signed webhook to dispatch), which
+says it is back; a normal hang-up brings no one."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import psutil
+import pytest
+import pytest_asyncio
+
+from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports
+from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
+from meridian.local.server import LocalServer, local_config
+from meridian.smoke.media import AgentPresence
+from tests.livekit_server.conftest import _SERVERS
+from tests.livekit_server.support import Dispatch
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+REGIONS = {"eu-west": "westeurope", "us-east": "eastus", "ap-southeast": "southeastasia"}
+# The server notices a killed agent when its connection times out (about 20 s on v1.13.5).
+DETECTION_TIMEOUT = 90
+
+
+@dataclass
+class Failover:
+    first: AgentPresence
+    second: AgentPresence
+    # the caller never published a word: any speech from the new agent is its own opening line
+    spoke_unprompted: bool
+    dispatched: dict
+    skipped_after_hang_up: dict
+
+
+def _kill_tree(worker: Worker) -> None:
+    """SIGKILL the worker and its job processes: a region's worker dies without a word."""
+    assert worker.process is not None
+    main = psutil.Process(worker.process.pid)
+    for process in [*main.children(recursive=True), main]:
+        process.kill()
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
+    base = local_config().with_ports(free_ports())
+    table: list[dict[str, str]] = []
+    dispatches = {}
+    for key, location in REGIONS.items():
+        dispatches[key] = Dispatch(key, base, worker_url="http://127.0.0.1:1", table=table)
+        table.append({"region": key, "location": location, "livekit_url": base.url})
+    # LiveKit Cloud posts to the global entry URL, which reaches one region's dispatch
+    webhook = f"{dispatches['eu-west'].url}{WEBHOOK_PATH}"
+    config = dataclasses.replace(base, webhook_urls=(webhook,))
+    server = LocalServer(config, tmp_path_factory.mktemp("server"), binary=livekit_binary)
+    _SERVERS.append(server)
+    workers = {key: Worker(key, config, MERIDIAN_LOCATION=loc) for key, loc in REGIONS.items()}
+    caller = Caller()
+    try:
+        await server.start()
+        await asyncio.gather(*(w.start() for w in workers.values()))
+        for key, dispatch in dispatches.items():
+            dispatch.env[Env.REGIONS] = json.dumps(table)
+            dispatch.env[Env.dispatch("worker_url")] = workers[key].health_url
+        await asyncio.gather(*(d.start() for d in dispatches.values()))
+        await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
+        url, token = await dispatches["eu-west"].token()
+        await caller.join(url, token)
+        first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
+        caller.spoke.clear()
+        _kill_tree(workers["eu-west"])
+        second = await asyncio.wait_for(caller.next_agent(first.identity), DETECTION_TIMEOUT)
+        eu = dispatches["eu-west"].output
+        assert eu is not None
+        dispatched = await asyncio.wait_for(eu.wait_for('"event": "failover_dispatched"'), TIMEOUT)
+        # the new agent speaks first: its state turns "speaking" without the caller saying a word
+        await asyncio.wait_for(caller.spoke.wait(), TIMEOUT)
+        await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
+        mark = len(eu.lines)
+        await caller.close()  # the caller hangs up normally
+        skipped = await asyncio.wait_for(
+            eu.wait_for('"event": "failover_skipped"', after=mark), TIMEOUT
+        )
+        yield Failover(
+            first,
+            second,
+            caller.spoke.is_set(),
+            json.loads(eu.lines[eu.lines.index(dispatched.string)]),
+            json.loads(skipped.string),
+        )
+    finally:
+        await caller.close()
+        for part in [*dispatches.values(), *workers.values()]:
+            await part.stop()
+        await server.stop()
+
+
+async def test_the_call_starts_with_the_agent_of_the_region_it_was_sent_to(
+    failover: Failover,
+) -> None:
+    assert failover.first.attributes[REGION_ATTRIBUTE] == "eu-west"
+
+
+async def test_the_next_nearest_healthy_region_takes_over_the_same_room(failover: Failover) -> None:
+    # from westeurope, eastus is nearer than southeastasia
+    assert failover.second.attributes[REGION_ATTRIBUTE] == "us-east"
+    assert failover.dispatched["lost_region"] == "eu-west"
+    assert failover.dispatched["region"] == "us-east"
+    assert failover.dispatched["attempt"] == 1
+
+
+async def test_the_failover_is_for_an_agent_that_vanished_not_one_that_left(
+    failover: Failover,
+) -> None:
+    assert failover.dispatched["disconnect"] != "CLIENT_INITIATED"
+
+
+async def test_the_new_agent_tells_the_caller_it_is_back(failover: Failover) -> None:
+    assert failover.spoke_unprompted
+
+
+async def test_a_normal_hang_up_brings_no_new_agent(failover: Failover) -> None:
+    assert failover.skipped_after_hang_up["region"] == "us-east"
+    assert failover.skipped_after_hang_up["reason"] in {
+        "the agent ended its session itself",
+        "no caller left in the room",
+    }
