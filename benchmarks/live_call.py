@@ -6,6 +6,7 @@ livekit rtc SDK."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -151,7 +152,8 @@ class Output:
 async def run_module(
     args: list[str], env: dict[str, str], name: str
 ) -> tuple[asyncio.subprocess.Process, Output]:
-    """`python -m <args>` from the repository root, its output read line by line."""
+    """`python -m <args>` from the repository root, in a process group of its own (see
+    `kill_group`), its output read line by line."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -160,6 +162,7 @@ async def run_module(
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
     assert process.stdout is not None
     return process, Output(process.stdout, name)
@@ -179,6 +182,13 @@ STAND_IN_REGION: dict[str, str] = {
     Env.LOAD_THRESHOLD: "0.75",
     Env.IDLE_PROCESSES: "1",
 }
+
+
+def kill_group(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL a process started by `run_module` and everything it started: a worker's
+    forkserver and job processes share its group and hold its output open."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 class Worker:
@@ -256,13 +266,14 @@ class Worker:
     async def wait(self, timeout: float = TIMEOUT) -> int:
         assert self.process is not None and self.output is not None
         code = await asyncio.wait_for(self.process.wait(), timeout)
-        await self.output.done
+        # a job process left behind would hold the output open: that is a failure, not a hang
+        await asyncio.wait_for(self.output.done, TIMEOUT)
         return code
 
     async def stop(self) -> None:
-        """Kill the worker if it still runs (a clean-up)."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.kill()
+        """Kill the worker and its job processes, if any still run (a clean-up)."""
+        if self.process is not None:
+            kill_group(self.process)
             await self.process.wait()
         if self.output is not None:
             await self.output.done

@@ -9,8 +9,9 @@ region that has already failed it, and every decision is one log line.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -44,18 +45,27 @@ class LostAgent:
 
 @dataclass(frozen=True)
 class Failover:
-    """Dispatch the agent of `region` into `room`; `failed` are the regions that lost it."""
+    """Dispatch the agent of `region` into `room`; `failed` are the regions that lost it, and
+    `lost_agent` the identity whose loss this answers (LiveKit may post the same event twice)."""
 
     room: str
     region: str
     attempt: int
     failed: tuple[str, ...]
+    lost_agent: str = ""
 
     def metadata(self) -> str:
         """What the new dispatch carries: the agent reads it to say it is back."""
-        return json.dumps(
-            {FAILOVER_METADATA: {"attempt": self.attempt, "failed": list(self.failed)}}
-        )
+        note = {"attempt": self.attempt, "failed": list(self.failed), "lost": self.lost_agent}
+        return json.dumps({FAILOVER_METADATA: note})
+
+
+@dataclass(frozen=True)
+class EarlierFailover:
+    """A failover dispatch already in the room."""
+
+    failed: tuple[str, ...]
+    lost_agent: str
 
 
 def lost_agent(event: WebhookEvent) -> LostAgent | str:
@@ -72,8 +82,8 @@ def lost_agent(event: WebhookEvent) -> LostAgent | str:
     return LostAgent(room=event.room.name, region=region, identity=who.identity, reason=reason)
 
 
-def earlier_failovers(dispatch_metadata: Iterable[str]) -> list[tuple[str, ...]]:
-    """The `failed` lists of the room's earlier failover dispatches (others are ignored)."""
+def earlier_failovers(dispatch_metadata: Iterable[str]) -> list[EarlierFailover]:
+    """The room's earlier failover dispatches, from their metadata (others are ignored)."""
     found = []
     for metadata in dispatch_metadata:
         try:
@@ -81,7 +91,8 @@ def earlier_failovers(dispatch_metadata: Iterable[str]) -> list[tuple[str, ...]]
         except (ValueError, AttributeError):
             continue
         if isinstance(note, dict) and isinstance(note.get("failed"), list):
-            found.append(tuple(str(r) for r in note["failed"]))
+            failed = tuple(str(r) for r in note["failed"])
+            found.append(EarlierFailover(failed, str(note.get("lost", ""))))
     return found
 
 
@@ -91,14 +102,16 @@ def plan_failover(
     board: HealthBoard,
     *,
     caller_present: bool,
-    earlier: Sequence[tuple[str, ...]],
+    earlier: Sequence[EarlierFailover],
 ) -> Failover | str:
     """Where the room's agent comes back from, or why it does not."""
     if not caller_present:
         return "no caller left in the room"
+    if any(e.lost_agent == lost.identity for e in earlier):
+        return f"{lost.identity} has already been replaced"
     if len(earlier) >= MAX_FAILOVERS:
         return f"the room has had {len(earlier)} failovers, the most allowed"
-    failed = tuple(dict.fromkeys([r for f in earlier for r in f] + [lost.region]))
+    failed = tuple(dict.fromkeys([r for e in earlier for r in e.failed] + [lost.region]))
     known = {e.region: e.location for e in settings.regions}
     if lost.region not in known:
         return f"region {lost.region!r} is not in the region table"
@@ -110,20 +123,37 @@ def plan_failover(
         return "no healthy region left that has not failed this call"
     location, _rtt = rank_regions(site_location(known[lost.region]), candidates)[0]
     region = sorted(candidates[location])[0]
-    return Failover(room=lost.room, region=region, attempt=len(earlier) + 1, failed=failed)
+    return Failover(
+        room=lost.room,
+        region=region,
+        attempt=len(earlier) + 1,
+        failed=failed,
+        lost_agent=lost.identity,
+    )
 
 
 class FailoverService:
-    """The webhook endpoint: verify LiveKit's signature, decide, dispatch, log."""
+    """The webhook endpoint: verify LiveKit's signature, decide, dispatch, log.
 
-    def __init__(self, settings: DispatchSettings, board: HealthBoard) -> None:
-        self.settings = settings
+    `current` returns the service's settings as they are now: the region table it routes by
+    changes when the published table does.
+    """
+
+    def __init__(self, current: Callable[[], DispatchSettings], board: HealthBoard) -> None:
+        self._current = current
         self.board = board
+        # one decision at a time per room: LiveKit may post the same event twice at once
+        self._rooms: dict[str, asyncio.Lock] = {}
+        settings = current()
         self._receiver = api.WebhookReceiver(
             api.TokenVerifier(
                 settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
             )
         )
+
+    @property
+    def settings(self) -> DispatchSettings:
+        return self._current()
 
     async def webhook(self, request: web.Request) -> web.Response:
         """LiveKit's webhook: 200 for every verified event (LiveKit retries anything else)."""
@@ -144,13 +174,29 @@ class FailoverService:
                 # a Meridian agent left: say why that starts nothing
                 log.info("failover_skipped", room=event.room.name, region=region, reason=lost)
             return web.json_response({"failover": None, "reason": lost})
+        lock = self._rooms.setdefault(lost.room, asyncio.Lock())
         try:
-            outcome = await self._fail_over(lost)
-        except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
-            outcome = f"LiveKit API failed: {exc}"
-            log.error("failover_failed", room=lost.room, region=lost.region, reason=outcome)
-            return web.json_response({"failover": None, "reason": outcome}, status=503)
+            async with lock:
+                outcome = await self._fail_over(lost)
+        except api.TwirpError as exc:
+            if exc.code != "not_found":
+                return self._api_failed(lost, exc)
+            reason = "the room has closed"
+            log.info("failover_skipped", room=lost.room, region=lost.region, reason=reason)
+            return web.json_response({"failover": None, "reason": reason})
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return self._api_failed(lost, exc)
+        finally:
+            if not lock.locked():
+                self._rooms.pop(lost.room, None)
         return web.json_response(outcome)
+
+    @staticmethod
+    def _api_failed(lost: LostAgent, exc: Exception) -> web.Response:
+        # 503: LiveKit retries the webhook, and the next try may reach a healthy API
+        outcome = f"LiveKit API failed: {exc}"
+        log.error("failover_failed", room=lost.room, region=lost.region, reason=outcome)
+        return web.json_response({"failover": None, "reason": outcome}, status=503)
 
     async def _fail_over(self, lost: LostAgent) -> dict[str, object]:
         url = self.settings.entry(lost.region).livekit_url

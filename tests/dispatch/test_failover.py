@@ -15,6 +15,7 @@ from livekit.protocol.webhook import WebhookEvent
 from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE, WEBHOOK_PATH
 from meridian.dispatch.failover import (
     MAX_FAILOVERS,
+    EarlierFailover,
     Failover,
     LostAgent,
     earlier_failovers,
@@ -67,7 +68,7 @@ def test_other_events_start_nothing() -> None:
 def test_the_next_nearest_healthy_region_takes_over(settings: DispatchSettings) -> None:
     plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=[])
     # from westeurope, eastus is nearer than southeastasia
-    assert plan == Failover(room="call", region="us-east", attempt=1, failed=("eu-west",))
+    assert plan == Failover("call", "us-east", attempt=1, failed=("eu-west",), lost_agent="agent-1")
 
 
 def test_a_region_that_is_down_is_passed_over(settings: DispatchSettings) -> None:
@@ -82,14 +83,21 @@ def test_a_region_that_already_failed_the_call_is_never_chosen_again(
     settings: DispatchSettings,
 ) -> None:
     lost_again = LostAgent("call", "us-east", "agent-2", "CONNECTION_TIMEOUT")
+    earlier = [EarlierFailover(("eu-west",), "agent-1")]
     plan = plan_failover(
-        lost_again, settings, board_for(settings), caller_present=True, earlier=[("eu-west",)]
+        lost_again, settings, board_for(settings), caller_present=True, earlier=earlier
     )
-    assert plan == Failover("call", "ap-southeast", attempt=2, failed=("eu-west", "us-east"))
+    assert plan == Failover("call", "ap-southeast", 2, ("eu-west", "us-east"), "agent-2")
+
+
+def test_the_same_loss_reported_twice_brings_one_agent(settings: DispatchSettings) -> None:
+    earlier = [EarlierFailover(("eu-west",), "agent-1")]
+    plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=earlier)
+    assert plan == "agent-1 has already been replaced"
 
 
 def test_failovers_per_room_are_bounded(settings: DispatchSettings) -> None:
-    earlier = [("eu-west",)] * MAX_FAILOVERS
+    earlier = [EarlierFailover(("eu-west",), f"agent-{n}") for n in range(10, 10 + MAX_FAILOVERS)]
     plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=earlier)
     assert plan == f"the room has had {MAX_FAILOVERS} failovers, the most allowed"
 
@@ -100,9 +108,11 @@ def test_no_failover_once_the_caller_has_gone(settings: DispatchSettings) -> Non
 
 
 def test_the_failover_dispatch_carries_what_failed_and_is_read_back() -> None:
-    metadata = Failover("call", "us-east", 1, ("eu-west",)).metadata()
-    assert json.loads(metadata) == {FAILOVER_METADATA: {"attempt": 1, "failed": ["eu-west"]}}
-    assert earlier_failovers([metadata, "", "not json", '{"other": 1}']) == [("eu-west",)]
+    metadata = Failover("call", "us-east", 1, ("eu-west",), "agent-1").metadata()
+    note = {"attempt": 1, "failed": ["eu-west"], "lost": "agent-1"}
+    assert json.loads(metadata) == {FAILOVER_METADATA: note}
+    found = earlier_failovers([metadata, "", "not json", '{"other": 1}'])
+    assert found == [EarlierFailover(("eu-west",), "agent-1")]
 
 
 async def test_a_webhook_without_livekits_signature_is_refused(serve, settings) -> None:

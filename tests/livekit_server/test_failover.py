@@ -10,11 +10,10 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import psutil
 import pytest
 import pytest_asyncio
 
-from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports
+from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports, kill_group
 from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
 from meridian.local.server import LocalServer, local_config
 from meridian.smoke.media import AgentPresence
@@ -38,12 +37,10 @@ class Failover:
     skipped_after_hang_up: dict
 
 
-def _kill_tree(worker: Worker) -> None:
+def _kill(worker: Worker) -> None:
     """SIGKILL the worker and its job processes: a region's worker dies without a word."""
     assert worker.process is not None
-    main = psutil.Process(worker.process.pid)
-    for process in [*main.children(recursive=True), main]:
-        process.kill()
+    kill_group(worker.process)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -73,7 +70,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         await caller.join(url, token)
         first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
         caller.spoke.clear()
-        _kill_tree(workers["eu-west"])
+        _kill(workers["eu-west"])
         second = await asyncio.wait_for(caller.next_agent(first.identity), DETECTION_TIMEOUT)
         eu = dispatches["eu-west"].output
         assert eu is not None
