@@ -163,6 +163,7 @@ async def run_module(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
         start_new_session=True,
+        limit=1 << 20,  # the framework can log a whole job request on one line
     )
     assert process.stdout is not None
     return process, Output(process.stdout, name)

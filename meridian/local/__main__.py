@@ -44,6 +44,8 @@ from meridian.region_table import RegionEntry, render_region_table
 READY_TIMEOUT_S = 60.0
 # What livekit-agents logs once the LiveKit server has accepted the worker's registration.
 REGISTERED = b"registered worker"
+# The longest output line relayed (the framework can log a whole job request on one line).
+OUTPUT_LINE_LIMIT = 1 << 20
 STOP_TIMEOUT_S = 15.0
 
 
@@ -111,6 +113,7 @@ async def _spawn(
         *command,
         env=env,
         start_new_session=True,
+        limit=OUTPUT_LINE_LIMIT,
         stdout=asyncio.subprocess.PIPE if piped else None,
         stderr=asyncio.subprocess.STDOUT if piped else None,
     )
@@ -170,6 +173,7 @@ async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workd
     )
     environ = dict(os.environ)
     parts: list[asyncio.subprocess.Process] = []
+    relay: asyncio.Future[None] | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -181,10 +185,10 @@ async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workd
                 local_agent_env(region, config, ports.agent, environ),
                 piped=True,
             )
-            parts.append(agent)
             registered = asyncio.Event()
             assert agent.stdout is not None
             relay = asyncio.ensure_future(_relay(agent.stdout, registered))
+            parts.append(agent)
             await _until_registered(registered, agent)
             dispatch = await _spawn(
                 [sys.executable, *DISPATCH_COMMAND[1:]],
@@ -207,7 +211,7 @@ async def run_local(manifest: Manifest, region: Region, ports: LocalPorts, workd
         finally:
             for part in reversed(parts):
                 await stop_process(part, STOP_TIMEOUT_S)
-            if parts:
+            if relay is not None:
                 await relay
 
 
@@ -225,6 +229,7 @@ def _summary(region: Region, config: LocalServerConfig, token_url: str, server: 
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and the manifest, then run the region until Ctrl-C."""
     parser = argparse.ArgumentParser(prog="python -m meridian.local", description=__doc__)
     parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST, help="regions manifest")
     parser.add_argument("--region", help="the region to run (default: the manifest's first)")
