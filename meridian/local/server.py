@@ -32,7 +32,8 @@ class ServerError(Exception):
 
 @dataclass(frozen=True)
 class Ports:
-    """The server's signalling (HTTP and WebSocket), ICE/TCP and ICE/UDP ports."""
+    """The server's signalling (HTTP and WebSocket), ICE/TCP and ICE/UDP ports (a range, or one
+    port when first and last are the same)."""
 
     http: int = 7880
     rtc_tcp: int = 7881
@@ -67,11 +68,14 @@ class LocalServerConfig:
         """The server's YAML config: the checked-in file with this config's ports and key."""
         data = yaml.safe_load(CONFIG.read_text())
         data["port"] = self.ports.http
-        data["rtc"].update(
-            tcp_port=self.ports.rtc_tcp,
-            port_range_start=self.ports.udp_first,
-            port_range_end=self.ports.udp_last,
-        )
+        rtc = data["rtc"]
+        rtc["tcp_port"] = self.ports.rtc_tcp
+        if self.ports.udp_first == self.ports.udp_last:
+            # one port: every peer connection shares it through the server's UDP mux
+            del rtc["port_range_start"], rtc["port_range_end"]
+            rtc["udp_port"] = self.ports.udp_first
+        else:
+            rtc.update(port_range_start=self.ports.udp_first, port_range_end=self.ports.udp_last)
         data["keys"] = {self.api_key: self.api_secret}
         if self.webhook_urls:
             data["webhook"] = {"api_key": self.api_key, "urls": list(self.webhook_urls)}
