@@ -62,6 +62,7 @@ class LocalServerConfig:
         return f"http://127.0.0.1:{self.ports.http}"
 
     def with_ports(self, ports: Ports) -> LocalServerConfig:
+        """The same server on other ports."""
         return dataclasses.replace(self, ports=ports)
 
     def render(self) -> dict[str, Any]:
