@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from benchmarks.live_call import STARTED, free_ports
 from meridian.local.server import LocalServer, ServerError, local_config, server_binary
+from tests.livekit_server.support import SERVERS
 
 
 @pytest.fixture(scope="session")
@@ -29,22 +30,18 @@ async def livekit_server(livekit_binary, tmp_path_factory) -> AsyncIterator[Loca
         tmp_path_factory.mktemp("livekit-server"),
         binary=livekit_binary,
     )
-    _SERVERS.append(server)
+    SERVERS.append(server)
     async with server:
         yield server
-
-
-# The servers of the current module, whose logs a failing test reports.
-_SERVERS: list[LocalServer] = []
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _parts_of_this_module() -> Iterator[None]:
     STARTED.clear()
-    _SERVERS.clear()
+    SERVERS.clear()
     yield
     STARTED.clear()
-    _SERVERS.clear()
+    SERVERS.clear()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -53,7 +50,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     its module started."""
     report = yield
     if report.failed:
-        for server in _SERVERS:
+        for server in SERVERS:
             report.sections.append(("livekit-server log", server.log()))
         for output in STARTED:
             report.sections.append((f"{output.name} output", "\n".join(output.lines[-300:])))

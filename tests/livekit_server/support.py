@@ -1,5 +1,5 @@
 """What the tests against the real LiveKit server add to benchmarks.live_call: the real
-dispatch service as a process."""
+dispatch service as a process, and the servers whose logs a failing test shows."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import aiohttp
 
 from benchmarks.live_call import TIMEOUT, Output, free_port, run_module
 from meridian.contract import Env
-from meridian.local.server import LocalServerConfig
+from meridian.local.server import LocalServer, LocalServerConfig
+
+# The LiveKit servers of the current test module, whose logs a failing test reports (conftest).
+SERVERS: list[LocalServer] = []
 
 
 class Dispatch:

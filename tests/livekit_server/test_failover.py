@@ -17,8 +17,7 @@ from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports, kill_group
 from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
 from meridian.local.server import LocalServer, local_config
 from meridian.smoke.media import AgentPresence
-from tests.livekit_server.conftest import _SERVERS
-from tests.livekit_server.support import Dispatch
+from tests.livekit_server.support import SERVERS, Dispatch
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -37,12 +36,6 @@ class Failover:
     skipped_after_hang_up: dict
 
 
-def _kill(worker: Worker) -> None:
-    """SIGKILL the worker and its job processes: a region's worker dies without a word."""
-    assert worker.process is not None
-    kill_group(worker.process)
-
-
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
     base = local_config().with_ports(free_ports())
@@ -55,7 +48,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
     webhook = f"{dispatches['eu-west'].url}{WEBHOOK_PATH}"
     config = dataclasses.replace(base, webhook_urls=(webhook,))
     server = LocalServer(config, tmp_path_factory.mktemp("server"), binary=livekit_binary)
-    _SERVERS.append(server)
+    SERVERS.append(server)
     workers = {key: Worker(key, config, MERIDIAN_LOCATION=loc) for key, loc in REGIONS.items()}
     caller = Caller()
     try:
@@ -70,7 +63,9 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         await caller.join(url, token)
         first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
         caller.spoke.clear()
-        _kill(workers["eu-west"])
+        # SIGKILL the worker and its job processes: the region's worker dies without a word
+        assert workers["eu-west"].process is not None
+        kill_group(workers["eu-west"].process)
         second = await asyncio.wait_for(caller.next_agent(first.identity), DETECTION_TIMEOUT)
         eu = dispatches["eu-west"].output
         assert eu is not None
@@ -87,7 +82,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
             first,
             second,
             caller.spoke.is_set(),
-            json.loads(eu.lines[eu.lines.index(dispatched.string)]),
+            json.loads(dispatched.string),
             json.loads(skipped.string),
         )
     finally:
