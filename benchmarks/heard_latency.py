@@ -76,8 +76,7 @@ async def _turn(server: LocalServer, worker: Worker, name: str) -> HeardTurn:
 
 async def measure(turns: int) -> list[HeardTurn]:
     """Run `turns` calls, one question each, against one worker on a local server."""
-    names = [c.name for c in clips_of("complete", split="report")][:turns]
-    texts = {c.name: c.text for c in clips_of("complete", split="report")}
+    texts = {c.name: c.text for c in clips_of("complete", split="report")[:turns]}
     with tempfile.TemporaryDirectory(prefix="meridian-heard-") as workdir:
         transcript = Path(workdir) / "transcript"
         config = local_config().with_ports(free_ports())
@@ -86,9 +85,9 @@ async def measure(turns: int) -> list[HeardTurn]:
             try:
                 await worker.start()
                 results = []
-                for name in names:
+                for name, text in texts.items():
                     # what the stand-in STT hears in this call: the clip's own words
-                    transcript.write_text(texts[name])
+                    transcript.write_text(text)
                     results.append(await _turn(server, worker, name))
                 return results
             finally:

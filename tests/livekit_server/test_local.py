@@ -15,7 +15,7 @@ import pytest_asyncio
 from benchmarks.live_call import TIMEOUT, Caller, Output, free_port, run_module
 from meridian.contract import REGION_ATTRIBUTE
 from meridian.smoke.media import AgentPresence
-from tests.agent.support import REPO
+from tests.manifests import THREE_REGIONS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -34,7 +34,7 @@ class LocalRun:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def local_run(livekit_binary) -> AsyncIterator[LocalRun]:
     ports = {name: free_port() for name in ("livekit", "agent", "dispatch")}
-    args = ["--manifest", str(REPO / "tests" / "fixtures" / "regions.yaml"), "--region", "eu-west"]
+    args = ["--manifest", str(THREE_REGIONS), "--region", "eu-west"]
     process, output = await run_module(
         ["meridian.local", *args, *(f"--{name}-port={port}" for name, port in ports.items())],
         {

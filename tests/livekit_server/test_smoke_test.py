@@ -19,10 +19,9 @@ from benchmarks.live_call import TIMEOUT, Worker
 from meridian.local.server import LocalServer
 from tests.agent.support import REPO
 from tests.livekit_server.support import Dispatch
+from tests.manifests import THREE_REGIONS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-MANIFEST = REPO / "tests" / "fixtures" / "regions.yaml"
 
 
 @dataclass
@@ -50,7 +49,7 @@ async def _smoke(server: LocalServer, dispatch: Dispatch) -> SmokeRun:
         "--region",
         "eu-west",
         "--manifest",
-        str(MANIFEST),
+        str(THREE_REGIONS),
         "--dispatch-url",
         dispatch.url,
         "--agent-timeout",
