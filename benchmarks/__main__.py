@@ -16,6 +16,7 @@ BENCHMARKS = (
     "turn_latency",
     "heard_latency",
     "turn_taking",
+    "gate_generalisation",
     "real_voices",
     "capacity",
     "token_endpoint",
