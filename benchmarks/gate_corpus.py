@@ -2,7 +2,9 @@
 
 Every template belongs to a family (one sentence pattern) of one clause type. An unfinished
 template marks the caller's pause with "|": the words before it cannot end the caller's sentence
-("The manager says that | I can get a refund."); a finished template is a whole question. Slots in
+("The manager says that | I can get a refund."): they are not a sentence by themselves, or they
+stop inside a number, date or address being dictated ("My phone number is 0 7 7 |"). A finished
+template is a whole question. Slots in
 braces are filled from SLOTS with a seeded choice, so the same corpus comes out on every machine.
 
 Fit and report are split by family: in each clause type, families alternate between the halves,
@@ -239,8 +241,8 @@ FAMILIES: tuple[Family, ...] = (
     _u(
         "time-mid",
         "time",
-        "The {thing} disconnects every time | I move to another room.",
-        "I get a new charge each time | I renew the {plan}.",
+        "The {thing} disconnects whenever | I move to another room.",
+        "I get a new charge each time that | I renew the {plan}.",
         "It worked fine until | the last update.",
     ),
     _u(
@@ -270,20 +272,20 @@ FAMILIES: tuple[Family, ...] = (
     _u(
         "date-month-first",
         "date",
-        "My appointment is on {month} | the {ordinal}.",
-        "Can I move the delivery to {month} | {ordinal}?",
+        "My appointment is on the {ordinal} of | {month}.",
+        "Can I move the delivery to {month} the | {ordinal}?",
     ),
     _u(
         "date-ordinal-first",
         "date",
-        "I was born on the {ordinal} | of {month} 1985.",
-        "The {item} was due on the {ordinal} | of {month}.",
+        "I was born in {month} 19 | 85.",
+        "The {item} was due on the {ordinal} of | {month}.",
     ),
     _u(
         "date-weekday",
         "date",
         "Can you book it for {day} the | {ordinal}?",
-        "It was delivered on {day} | {month} {ordinal}.",
+        "It was delivered on {day} the | {ordinal}.",
     ),
     _u(
         "date-year",

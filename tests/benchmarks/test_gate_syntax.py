@@ -1,11 +1,11 @@
 """The syntax model tried for the turn gate: what it reads from fixed transcripts of each clause
-type, and that its fit sees only the fit half."""
+type, and how its threshold is chosen."""
 
 from __future__ import annotations
 
 import pytest
 
-from benchmarks.gate_syntax import SyntaxCompleteness, cheapest_threshold, tokens_of
+from benchmarks.gate_syntax import SyntaxCompleteness, fast_threshold, tokens_of
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,14 @@ def test_contractions_are_split_as_the_treebank_does() -> None:
     assert tokens_of("I don't know, I'd say,") == ["I", "do", "n't", "know", ",", "I", "'d", "say"]
 
 
-def test_the_cheapest_threshold_weighs_a_cut_in_as_five_slow_answers() -> None:
-    # at 0.5 one of two unfinished is above (cost 2.5); at 0.95 none is, both finished slow (1)
-    assert cheapest_threshold([0.1, 0.9], [0.92, 0.93]) == 0.91
+def test_the_threshold_keeps_sixty_percent_of_finished_questions_fast() -> None:
+    assert fast_threshold([0.1, 0.2, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.97, 0.99]) == 0.65
+
+
+def test_a_verb_then_a_final_preposition_is_its_own_signal(model: SyntaxCompleteness) -> None:
+    f = model.features("The laptop keeps cutting out")
+    assert f is not None and f.vector()[-1] == 1.0
+
+
+def test_an_imperative_has_its_verb(model: SyntaxCompleteness) -> None:
+    assert not model.features("Please renew my order").no_finite_verb  # type: ignore[union-attr]
