@@ -1,13 +1,21 @@
-"""How likely a transcript is to be a finished English sentence, from the words alone.
+"""How likely a transcript is to be a finished English sentence, from its syntax.
 
 Audio end-of-turn models hear prosody, which synthetic and noisy speech bend; the transcript says
-directly whether the words so far can end a sentence ("My order number is" cannot). The score
-combines a generic English trigram model's probability of the sentence ending after the last two
-words with a few facts of English grammar that a trigram cannot see, in a logistic model fitted
-on the benchmark's "fit" clips (python -m benchmarks.gate_fit; docs/benchmarks.md).
+directly whether the words so far can end a sentence ("My order number is" cannot). The score is
+a logistic model (fitted by python -m benchmarks.gate_fit; docs/benchmarks.md) over:
+- the syntax of the words so far, from a part-of-speech tagger rather than word lists: the
+  classes of the last two words (a complementizer, relative pronoun, preposition or determiner
+  opens a phrase that is not there yet), whether a clause opener at the start still lacks its
+  main clause ("If I pay by card"), whether there is a finite verb at all ("Every time"), an
+  open series ("a charger, a case"), digits being read out, and whether the sentence is an
+  inverted question, whose wh-phrase may strand a final preposition ("Which plan am I on?");
+- a generic English trigram model's probability of the sentence ending after the last two words.
 
-The trigram model is CMU Sphinx's generic US English model (en-us.lm.bin, BSD-style licence),
-shipped inside the pocketsphinx wheel: nothing downloads at run time.
+The tagger is TextBlob's PatternTagger (Brill's lexicon and contextual rules, trained on the
+Brown corpus and Penn Treebank; TextBlob MIT, Pattern BSD), whose lexicon ships inside the
+textblob wheel. The trigram model is CMU Sphinx's generic US English model (en-us.lm.bin,
+BSD-style licence), inside the pocketsphinx wheel. Nothing downloads at run time; both load
+once per process (agent/preload.py loads them in the worker's forkserver).
 """
 
 from __future__ import annotations
@@ -24,129 +32,6 @@ from pocketsphinx import NGramModel, get_model_path, set_loglevel
 _LOG10_PER_UNIT = math.log10(1.0001)
 # log10 P below this is "never" for the model; clamping keeps one rare pair from dominating
 _LOG10_FLOOR = -4.0
-# Words no English sentence ends on: articles, possessive determiners, coordinating and
-# subordinating conjunctions, nominative pronouns and hesitation fillers ("each", "while" and
-# "though" are left out: "five dollars each", "for a while", "it works, though"). A caller who stops
-# on one of them is thinking, not finished ("I'd like to return the ...").
-DANGLING = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "my",
-        "your",
-        "our",
-        "their",
-        "his",
-        "its",
-        "every",
-        "and",
-        "or",
-        "but",
-        "nor",
-        "because",
-        "if",
-        "whether",
-        "although",
-        "unless",
-        "than",
-        "whereas",
-        "whenever",
-        "wherever",
-        "i",
-        "we",
-        "they",
-        "he",
-        "she",
-        "um",
-        "uh",
-        "er",
-        "erm",
-    ]
-)
-# A statement or a yes/no question rarely ends on a preposition ("Can you send the invoice to
-# ..."); words that are mostly verb particles at the end ("cut off", "showed up", "comes out")
-# are left to the trigram model.
-PREPOSITIONS = frozenset(
-    [
-        "about",
-        "above",
-        "across",
-        "after",
-        "against",
-        "among",
-        "at",
-        "before",
-        "behind",
-        "below",
-        "beneath",
-        "beside",
-        "between",
-        "beyond",
-        "by",
-        "despite",
-        "during",
-        "except",
-        "for",
-        "from",
-        "in",
-        "inside",
-        "into",
-        "like",
-        "near",
-        "of",
-        "on",
-        "onto",
-        "outside",
-        "past",
-        "since",
-        "through",
-        "to",
-        "toward",
-        "towards",
-        "under",
-        "until",
-        "upon",
-        "via",
-        "with",
-        "within",
-        "without",
-    ]
-)
-AUXILIARIES = frozenset(
-    [
-        "am",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "do",
-        "does",
-        "did",
-        "have",
-        "has",
-        "had",
-        "can",
-        "could",
-        "will",
-        "would",
-        "shall",
-        "should",
-        "may",
-        "might",
-        "must",
-        "'s",
-        "'re",
-        "'m",
-    ]
-)
-# A question may end on a preposition when its wh-word is that preposition's object, moved to
-# the front with the auxiliary inverted: "Who should I talk to?", "Which plan am I on?". Only
-# these wh-words can be such an object ("how" and "why" cannot: "How do I get to ...").
-STRANDING_WH = frozenset(["what", "which", "who", "whom", "whose", "where"])
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
@@ -155,29 +40,121 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower().replace("\u2019", "'"))
 
 
+# The tagger's Penn Treebank tags, grouped into the classes that decide whether a sentence can
+# end: a group is one input of the model for the last word and one for the word before it.
+TAG_GROUPS: dict[str, tuple[str, ...]] = {
+    "determiner": ("DT", "PDT", "PRP$", "WP$", "POS"),
+    "preposition": ("IN",),
+    "to": ("TO",),
+    "conjunction": ("CC",),
+    "modal": ("MD",),
+    "wh": ("WDT", "WP", "WRB"),
+    "number": ("CD",),
+    "noun": ("NN", "NNS"),
+    "proper_noun": ("NNP", "NNPS"),
+    "adjective": ("JJ", "JJR", "JJS"),
+    "adverb": ("RB", "RBR", "RBS"),
+    "interjection": ("UH",),
+    "particle": ("RP",),
+    "pronoun": ("PRP", "EX"),
+    "verb": ("VB", "VBG", "VBN"),
+    "finite_verb": ("VBD", "VBP", "VBZ"),
+}
+_GROUP_OF = {tag: group for group, tags in TAG_GROUPS.items() for tag in tags}
+GROUPS = tuple(TAG_GROUPS)
+_FINITE = frozenset(["MD", "VBD", "VBP", "VBZ"])
+# a clause opener: a subordinating conjunction or a wh-adverb
+_OPENERS = frozenset(["IN", "WRB"])
+# after an opener, these mean an inverted question ("When will it arrive"), not a clause
+_INVERSION = frozenset(["MD", "VBD", "VBP", "VBZ"])
+_WH = frozenset(TAG_GROUPS["wh"])
+# classes of a word that can be a whole utterance; adverbs ("So", "Also"), conjunctions, pronouns
+# ("I ...") and the like open one
+_STANDALONE = frozenset(["interjection", "noun", "proper_noun", "adjective", "number"])
+_SUBJECTS = frozenset(["PRP", "EX", "DT", "PRP$", "NNP"])
+# what may come before an imperative's verb: "Please", "Just", "So"
+_LEAD_INS = frozenset(["UH", "RB", "VB", "NN", "NNP"])
+_TOKEN = re.compile(
+    r"[a-z]+(?=n't)|n't|'(?:s|m|d|re|ve|ll)\b|[a-z0-9]+(?:-[a-z0-9]+)*|,", re.IGNORECASE
+)
+_MAX_DIGITS = 4
+# Hesitations: interjections a caller says while thinking, not as an answer
+HESITATIONS = frozenset(["um", "uh", "er", "erm", "hmm", "mm", "well", "like"])
+# Answers the lexicon tags as determiners or adjectives ("no", "okay")
+ANSWERS = frozenset(["yes", "no", "yeah", "yep", "nope", "okay", "ok"])
+# Penn Treebank's particles (RP): the closed class of adverbs that complete a phrasal verb
+PARTICLES = frozenset(["up", "out", "off", "on", "in", "down", "back", "over", "away", "around"])
+
+
+def tokens_of(text: str) -> list[str]:
+    """Penn Treebank tokens ("don't" is "do n't"), commas kept between words: the STT's
+    punctuation at the pause itself is a guess, but a comma inside marks a series."""
+    tokens = _TOKEN.findall(text.replace("\u2019", "'"))
+    while tokens and tokens[-1] == ",":
+        tokens.pop()
+    return tokens
+
+
 @dataclass(frozen=True)
 class Features:
     """What the score is computed from."""
 
     lm_log10_end: float
-    dangling: bool
-    preposition_final: bool
-    auxiliary_final: bool
-    # a wh-question with inversion, where a final preposition can be stranded
-    inverted_wh: bool
+    # TAG_GROUPS group (or "other") of the last word and of the word before it ("none")
+    last: str
+    previous: str
+    # no finite verb or modal anywhere: no clause yet ("Every time", "The last time")
+    no_finite_verb: bool
+    # opens with a subordinating word and holds one clause at most: its main clause is missing
+    # ("If I pay by card", "When I open the app")
+    main_clause_missing: bool
+    # a comma-separated series with no "and" or "or" after its first comma
+    open_series: bool
+    # trailing digits, 0 to _MAX_DIGITS: a number being read out
+    digits: int
+    # an inverted question ("Can you turn it off", "Which plan am I on"): each last-word class
+    # weighs differently in one
+    question: bool
+    # the whole utterance is one word that can stand alone: an answer or an acknowledgement
+    # ("Yes", "Mm-hm", "Thanks"), not an opener ("So", "And", "Because")
+    acknowledgement: bool
+    # a wh-question whose wh-phrase may be the object of a final preposition, stranded by the
+    # inversion ("Which plan am I on?", "Who should I talk to?"); a yes/no question cannot
+    # ("Can you send the invoice to ...")
+    wh_question: bool
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
-        stranded = self.preposition_final and self.inverted_wh
         return (
             self.lm_log10_end,
-            float(self.preposition_final and not stranded),
-            float(stranded),
-            float(self.auxiliary_final),
+            *(float(self.last == g) for g in GROUPS),
+            *(float(self.previous == g) for g in GROUPS),
+            float(self.no_finite_verb),
+            float(self.main_clause_missing),
+            float(self.open_series),
+            self.digits / _MAX_DIGITS,
+            float(self.question),
+            *(float(self.question and self.last == g) for g in GROUPS),
+            float(self.wh_question and self.last in ("preposition", "to")),
+            # a verb then a final preposition: a particle ("keeps cutting out") or a verb's
+            # preposition still waiting for its object ("look into")
+            float(self.previous in ("verb", "finite_verb") and self.last == "preposition"),
         )
 
 
-FEATURE_NAMES = ("lm_log10_end", "preposition_final", "stranded_preposition", "auxiliary_final")
+FEATURE_NAMES = (
+    "lm_log10_end",
+    *(f"last_{g}" for g in GROUPS),
+    *(f"previous_{g}" for g in GROUPS),
+    "no_finite_verb",
+    "main_clause_missing",
+    "open_series",
+    "digits",
+    "question",
+    *(f"question_last_{g}" for g in GROUPS),
+    "stranded_preposition",
+    "verb_preposition",
+)
 
 
 @dataclass(frozen=True)
@@ -193,17 +170,172 @@ class CompletenessWeights:
         return self.bias + sum(w * xi for w, xi in zip(self.coefficients, x, strict=True))
 
 
-# Fitted on the "fit" half of benchmarks/data (python -m benchmarks.gate_fit).
-DEFAULT_WEIGHTS = CompletenessWeights(bias=9.18, coefficients=(4.149, -7.528, 1.226, -4.747))
+# Fitted on the "fit" half of the corpus and the clips (python -m benchmarks.gate_fit).
+DEFAULT_WEIGHTS = CompletenessWeights(
+    bias=4.029,
+    coefficients=(
+        3.169,
+        0.088,
+        -2.007,
+        -0.718,
+        -0.608,
+        0.0,
+        -0.321,
+        -0.791,
+        0.332,
+        1.262,
+        0.357,
+        -0.297,
+        0.327,
+        0.95,
+        0.188,
+        0.948,
+        0.29,
+        0.248,
+        -0.672,
+        -0.665,
+        -0.437,
+        0.0,
+        0.015,
+        -0.323,
+        -0.576,
+        -0.998,
+        0.359,
+        -0.114,
+        0.015,
+        0.0,
+        1.054,
+        -0.145,
+        0.173,
+        -1.267,
+        -2.72,
+        -3.594,
+        0.248,
+        1.502,
+        -0.541,
+        0.896,
+        -0.589,
+        0.0,
+        0.0,
+        0.0,
+        0.269,
+        -0.098,
+        0.108,
+        0.025,
+        0.226,
+        0.0,
+        0.003,
+        0.067,
+        0.494,
+        0.642,
+        1.436,
+        -0.577,
+    ),
+)
 
 
-def _inverted_wh(words: list[str]) -> bool:
-    """Opens with a wh-word that can be a preposition's object, then an auxiliary within the
-    next two words ("what's", "who am", "which plan am"), as a question that strands one does."""
-    opener, _, contracted = words[0].partition("'")
-    if opener not in STRANDING_WH or len(words) < 3:
+class Tagger:
+    """Penn Treebank part-of-speech tags from TextBlob's PatternTagger."""
+
+    def __init__(self) -> None:
+        from textblob.en import tag
+
+        self._tag = tag
+
+    @classmethod
+    @cache
+    def shipped(cls) -> Tagger:
+        """The tagger with its lexicon, loaded once per process (about 0.7 s with TextBlob)."""
+        tagger = cls()
+        tagger.tags(["warm", "up"])  # the lexicon loads on first use
+        return tagger
+
+    def tags(self, tokens: list[str]) -> list[str]:
+        """One tag per token."""
+        return [t for _, t in self._tag(" ".join(tokens), tokenize=False)]
+
+
+def _acknowledgement(words: list[str], tags: list[str]) -> bool:
+    """One word that is a whole utterance: an answer, a thanks, a backchannel ("Yes", "No",
+    "Billing", "Mm-hm"), not a hesitation or an opener ("Um", "So", "I")."""
+    if len(words) != 1 or words[0].lower() in HESITATIONS:
         return False
-    return bool(contracted) or any(w in AUXILIARIES for w in words[1:3])
+    return words[0].lower() in ANSWERS or _group(tags[0]) in _STANDALONE
+
+
+def _group(tag: str) -> str:
+    return _GROUP_OF.get(tag, "other")
+
+
+def inverted_question(tags: list[str]) -> bool:
+    """Opens with an auxiliary or modal ("Can you", "Is there"), or with a wh-phrase followed by
+    an auxiliary before any subject ("Which family plan am I", "How much does", "Who should I");
+    after a subject ("When I open", "When the parcel arrives") the clause is subordinate."""
+    if tags[0] in _INVERSION:
+        return True
+    if tags[0] not in _WH:
+        return False
+    for t in tags[1:]:
+        if t in _INVERSION:
+            return True
+        if t in _SUBJECTS:
+            return False
+    return False
+
+
+def with_particles(tokens: list[str], tags: list[str]) -> list[str]:
+    """The tags, with a final adverbial particle after a verb (and its pronoun) read as a
+    particle, RP: the lexicon has one tag per word and gives "on", "out" and "in" their
+    preposition's, so "won't turn on", "log out" and "log in" would end on a preposition."""
+    out = list(tags)
+    if len(tokens) < 2 or tokens[-1].lower() not in PARTICLES or out[-1] not in ("IN", "RB"):
+        return out
+    before = out[-2] if out[-2] != "PRP" or len(out) < 3 else out[-3]
+    # a lexical verb: the present-tense forms are left out, as they hold the auxiliaries of an
+    # inverted question whose preposition is stranded ("Which plan am I on?")
+    if before in ("VB", "VBD", "VBG", "VBN"):
+        out[-1] = "RP"
+    return out
+
+
+def with_subject_verbs(tags: list[str]) -> list[str]:
+    """The tags, with the word after a clause-initial pronoun read as its verb: the lexicon tags
+    "need" and "reset" as nouns, "crashes" as a plural and "pay" as a bare verb even in "I need",
+    "It crashes", "If I pay"."""
+    out = list(tags)
+    for i in range(1, len(out)):
+        subject = out[i - 1] == "PRP" and (i == 1 or out[i - 2] in ("IN", "CC", "WRB", ","))
+        if subject and out[i] in ("NN", "JJ", "IN", "VB"):
+            out[i] = "VBP"
+        elif subject and out[i] == "NNS":
+            out[i] = "VBZ"
+    return out
+
+
+def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
+    """(no finite verb, main clause missing, open series, trailing digits) of a tagged
+    sentence."""
+    finite = [i for i, t in enumerate(tags) if t in _FINITE]
+    # an imperative's bare verb is its clause's verb ("Please renew my order", "Send it")
+    bare = [i for i, t in enumerate(tags[:2]) if t == "VB" and (i == 0 or tags[0] in _LEAD_INS)]
+    finite = sorted({*finite, *bare[:1]})
+    opener = tags[0] in _OPENERS and not inverted_question(tags)
+    main_clause_missing = opener and len(finite) <= 1
+    commas = [i for i, w in enumerate(tokens) if w == ","]
+    # ... unless what follows the last comma opens a clause of its own ("It arrived damaged,
+    # what should I do", "I need help, I think"): that is a second sentence, not a series
+    last_part = tags[commas[-1] + 1 :] if commas else []
+    new_clause = bool(last_part) and (
+        last_part[0] in _WH or last_part[0] == "PRP" or "MD" in last_part
+    )
+    open_series = bool(commas) and not new_clause and "CC" not in tags[commas[0] :]
+    digits = 0
+    for word in reversed(tokens):
+        # digits as the STT writes them, not every CD: "a new one" is not a number read out
+        if not word.isdigit() or digits == _MAX_DIGITS:
+            break
+        digits += 1
+    return not finite, main_clause_missing, open_series, digits
 
 
 class EnglishTrigram:
@@ -241,28 +373,53 @@ class TextCompleteness:
     """Scores a transcript in [0, 1]: how likely the caller's sentence is finished."""
 
     def __init__(
-        self, lm: EnglishTrigram | None = None, weights: CompletenessWeights = DEFAULT_WEIGHTS
+        self,
+        lm: EnglishTrigram | None = None,
+        weights: CompletenessWeights | None = None,
+        tagger: Tagger | None = None,
     ) -> None:
         self._lm = lm or EnglishTrigram.shipped()
-        self.weights = weights
+        self._tagger = tagger or Tagger.shipped()
+        self.weights = weights or DEFAULT_WEIGHTS
 
     def features(self, text: str) -> Features | None:
         """The features of a transcript, or None when it has no words."""
         words = words_of(text)
-        if not words:
+        tokens = tokens_of(text)
+        if not words or not tokens:
             return None
-        last = words[-1]
+        # digits are numbers whatever the lexicon says (it tags a lone "2" or "4" as "IN")
+        tagged = [
+            "CD" if w.isdigit() else t
+            for w, t in zip(tokens, self._tagger.tags(tokens), strict=True)
+        ]
+        tags = with_particles(tokens, with_subject_verbs(tagged))
+        # the comma is the tagger's own token, not a word of the sentence
+        word_tags = [t for w, t in zip(tokens, tags, strict=True) if w != ","]
+        no_finite, missing, series, digits = syntax(tokens, tags)
         return Features(
             lm_log10_end=self._lm.log10_end(words),
-            dangling=last in DANGLING,
-            preposition_final=last in PREPOSITIONS,
-            auxiliary_final=last in AUXILIARIES or last.endswith(("'s", "'re", "'m")),
-            inverted_wh=_inverted_wh(words),
+            last=_group(word_tags[-1]),
+            previous=_group(word_tags[-2]) if len(word_tags) > 1 else "none",
+            no_finite_verb=no_finite,
+            main_clause_missing=missing,
+            open_series=series,
+            digits=digits,
+            question=inverted_question(tags),
+            acknowledgement=_acknowledgement([w for w in tokens if w != ","], word_tags),
+            wh_question=tags[0] in _WH and inverted_question(tags),
         )
 
     def score(self, features: Features) -> float:
-        """P(finished) for these features; a dangling last word is never finished."""
-        if features.dangling:
-            return 0.0
+        """P(finished) for these features; a one-word answer or acknowledgement always is: a
+        long wait after "Yes" keeps the caller waiting, and after "mm-hm" over a reply it would
+        commit the backchannel as a turn once the reply ends."""
+        if features.acknowledgement:
+            return 1.0
         z = self.weights.logit(features.vector())
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def score_text(self, text: str) -> float:
+        """P(finished) for a transcript (0 without words)."""
+        f = self.features(text)
+        return 0.0 if f is None else self.score(f)

@@ -12,7 +12,7 @@ import structlog
 from livekit.agents import AgentServer, CloseEvent, JobContext, JobProcess, JobRequest
 
 from agent.audio_cache import new_store_dir
-from agent.completeness import EnglishTrigram
+from agent.completeness import EnglishTrigram, Tagger
 from agent.pipeline import PipelineSettings, build_session
 from agent.prompt import BACK_AFTER_FAILOVER
 from agent.providers import Models, build_models
@@ -32,10 +32,11 @@ PRELOAD_MODULE = "agent.preload"
 
 def load_local_models() -> None:
     """Load the local VAD and end-of-turn weights (they ship in livekit-local-inference) and
-    the turn gate's English trigram model (it ships in pocketsphinx)."""
+    the turn gate's English trigram model (it ships in pocketsphinx) and tagger (in textblob)."""
     local_inference.init_vad()
     local_inference.init_eot()
     EnglishTrigram.shipped()
+    Tagger.shipped()
 
 
 def prewarm(settings: AgentSettings, proc: JobProcess) -> None:

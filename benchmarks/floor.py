@@ -87,3 +87,20 @@ def critical_path_floor(path: TurnPath, models: ModelLatencies) -> Floor:
     else:
         first_audio = max(commit, tts_input) + models.tts_first_byte
     return Floor(stt, commit, llm_start, tts_input, first_audio)
+
+
+def answered_at(
+    wait: float, vad_lag: float, vad_min_silence: float, models: ModelLatencies
+) -> float:
+    """The floor's first audio for a finished question that waited `wait` after the VAD's end of
+    speech, with Meridian's streaming and preemptive LLM and TTS (a 36-token reply)."""
+    path = TurnPath(
+        vad_min_silence=vad_min_silence,
+        endpointing_delay=wait,
+        vad_lag=vad_lag,
+        preemptive_llm=True,
+        preemptive_tts=True,
+        streaming=True,
+        llm_tokens=36,
+    )
+    return critical_path_floor(path, models).first_audio

@@ -16,17 +16,15 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-from livekit import rtc
 from livekit.agents import vad as lk_vad
 
-from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks.clips import DATA_DIR, SAMPLE_RATE, ClipDataError, noise_floor
 from benchmarks.gate_corpus import Utterance, utterances
+from benchmarks.vad_feed import vad_events
 
 CORPUS_DIR = DATA_DIR / "gate_corpus"
 AUDIO = CORPUS_DIR / "speech.npz"
 MANIFEST = CORPUS_DIR / "speech.json"
-_FRAME = SAMPLE_RATE // 50  # 20 ms, as a room track delivers it
 # lead-in before the speech and silence after it: enough for the VAD to settle and to end
 _LEAD_IN, _TAIL = SAMPLE_RATE // 2, int(1.5 * SAMPLE_RATE)
 KEPT_SECONDS = 0.8
@@ -92,26 +90,12 @@ def heard_at_pause(samples: np.ndarray, seed: int) -> tuple[np.ndarray, int]:
 async def vad_lag(samples: np.ndarray, speech_end: int) -> float | None:
     """Seconds by which the agent's VAD's own estimate of the end of speech trails the true end
     (None if it never reports one): the framework's endpointing wait starts there."""
-    stream = DEFAULT_TURN_SETTINGS.build_vad().stream()
-    for i in range(0, len(samples), _FRAME):
-        chunk = np.ascontiguousarray(samples[i : i + _FRAME], dtype=np.int16)
-        stream.push_frame(
-            rtc.AudioFrame(
-                data=chunk.tobytes(),
-                sample_rate=SAMPLE_RATE,
-                num_channels=1,
-                samples_per_channel=len(chunk),
-            )
-        )
-    stream.end_input()
-    ended: float | None = None
-    try:
-        async for event in stream:
-            if event.type == lk_vad.VADEventType.END_OF_SPEECH:
-                ended = event.timestamp - event.silence_duration
-    finally:
-        await stream.aclose()
-    return None if ended is None else ended - speech_end / SAMPLE_RATE
+    ends = [
+        e.timestamp - e.silence_duration
+        for e in await vad_events(samples)
+        if e.type == lk_vad.VADEventType.END_OF_SPEECH
+    ]
+    return ends[-1] - speech_end / SAMPLE_RATE if ends else None
 
 
 async def _lags(items: Sequence[Spoken]) -> list[float | None]:

@@ -14,17 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from livekit import rtc
 from livekit.agents import vad as lk_vad
 
 from agent.server import load_local_models
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks.clips import SAMPLE_RATE, Recording, real_recordings
 from benchmarks.report import table
+from benchmarks.vad_feed import vad_events
 from meridian.tables import fmt_pct
 from meridian.tables import fmt_seconds_as_ms as ms
 
-FRAME_SAMPLES = SAMPLE_RATE // 50  # 20 ms, as a room track delivers it
 RESOLUTION = 0.01  # seconds per bin when comparing speech time with the labels
 MIN_SPEECH = DEFAULT_TURN_SETTINGS.vad_min_speech
 
@@ -83,31 +82,16 @@ def _mask(intervals: Sequence[tuple[float, float]], bins: int) -> np.ndarray:
 
 async def vad_segments(samples: np.ndarray) -> tuple[tuple[float, float], ...]:
     """The (start, end) seconds of speech the agent's VAD reports for int16 16 kHz samples."""
-    stream = DEFAULT_TURN_SETTINGS.build_vad().stream()
-    for i in range(0, len(samples), FRAME_SAMPLES):
-        chunk = np.ascontiguousarray(samples[i : i + FRAME_SAMPLES], dtype=np.int16)
-        stream.push_frame(
-            rtc.AudioFrame(
-                data=chunk.tobytes(),
-                sample_rate=SAMPLE_RATE,
-                num_channels=1,
-                samples_per_channel=len(chunk),
-            )
-        )
-    stream.end_input()
     segments: list[tuple[float, float]] = []
     start: float | None = None
-    try:
-        async for event in stream:
-            if event.type == lk_vad.VADEventType.START_OF_SPEECH:
-                # the event fires once min speech has accumulated; speech began that long before
-                start = max(0.0, event.timestamp - event.speech_duration)
-            elif event.type == lk_vad.VADEventType.END_OF_SPEECH and start is not None:
-                # ... and ends once min silence has accumulated after the last speech window
-                segments.append((start, event.timestamp - event.silence_duration))
-                start = None
-    finally:
-        await stream.aclose()
+    for event in await vad_events(samples):
+        if event.type == lk_vad.VADEventType.START_OF_SPEECH:
+            # the event fires once min speech has accumulated; speech began that long before
+            start = max(0.0, event.timestamp - event.speech_duration)
+        elif event.type == lk_vad.VADEventType.END_OF_SPEECH and start is not None:
+            # ... and ends once min silence has accumulated after the last speech window
+            segments.append((start, event.timestamp - event.silence_duration))
+            start = None
     if start is not None:  # still speaking when the audio ran out
         segments.append((start, len(samples) / SAMPLE_RATE))
     return tuple(segments)

@@ -23,7 +23,7 @@ from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from benchmarks import smart_turn
 from benchmarks.clips import SAMPLE_RATE, Clip, clips_of, noise_floor
 from benchmarks.conversation import Turn, Variant
-from benchmarks.floor import ModelLatencies, TurnPath, critical_path_floor
+from benchmarks.floor import ModelLatencies, answered_at
 from benchmarks.report import table
 from benchmarks.runner import Job, run_jobs
 from meridian.stats import percentile
@@ -302,16 +302,7 @@ def curves(results: Sequence[RunResult], models: ModelLatencies) -> dict[str, li
     lag = percentile(lags, 50) or 0.0
 
     def e2e_of(wait: float) -> float:
-        path = TurnPath(
-            vad_min_silence=DEFAULT_TURN_SETTINGS.vad_min_silence,
-            endpointing_delay=wait,
-            vad_lag=lag,
-            preemptive_llm=True,
-            preemptive_tts=True,
-            streaming=True,
-            llm_tokens=36,
-        )
-        return critical_path_floor(path, models).first_audio
+        return answered_at(wait, lag, DEFAULT_TURN_SETTINGS.vad_min_silence, models)
 
     measured = pauses(shipped, text)
     heard = pauses(audio_run, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from agent.completeness import EnglishTrigram
+from agent.completeness import EnglishTrigram, Tagger
 from agent.server import PRELOAD_MODULE
 
 
@@ -12,3 +12,9 @@ def test_the_preload_module_loads_the_turn_gate_model() -> None:
     EnglishTrigram.shipped.cache_clear()
     importlib.reload(importlib.import_module(PRELOAD_MODULE))
     assert EnglishTrigram.shipped.cache_info().currsize == 1
+
+
+def test_the_preload_module_loads_the_turn_gate_tagger() -> None:
+    Tagger.shipped.cache_clear()
+    importlib.reload(importlib.import_module(PRELOAD_MODULE))
+    assert Tagger.shipped.cache_info().currsize == 1

@@ -28,6 +28,7 @@ UNFINISHED_CLAUSES = {
     "date",
     "address",
     "list",
+    "opener",
 }
 
 
