@@ -238,6 +238,7 @@ class Tagger:
     """Penn Treebank part-of-speech tags from TextBlob's PatternTagger."""
 
     def __init__(self) -> None:
+        # imported here: textblob pulls in nltk (about 0.6 s), which only a worker needs
         from textblob.en import tag
 
         self._tag = tag
