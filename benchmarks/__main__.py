@@ -15,6 +15,7 @@ from benchmarks.report import machine
 BENCHMARKS = (
     "turn_latency",
     "heard_latency",
+    "region_drill",
     "turn_taking",
     "gate_generalisation",
     "real_voices",

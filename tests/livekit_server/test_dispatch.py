@@ -12,11 +12,10 @@ import pytest
 import pytest_asyncio
 from livekit import api
 
-from benchmarks.live_call import TIMEOUT, Worker
+from benchmarks.live_call import TIMEOUT, Dispatch, Worker
 from meridian.contract import REGION_ATTRIBUTE, Env
 from meridian.local.server import LocalServer
 from meridian.smoke.media import AgentPresence, RtcMediaSession
-from tests.livekit_server.support import Dispatch
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports, kill_group
+from benchmarks.live_call import TIMEOUT, Caller, Dispatch, Worker, free_ports, kill_group
 from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
 from meridian.local.server import LocalServer, local_config
 from meridian.smoke.media import AgentPresence
-from tests.livekit_server.support import SERVERS, Dispatch
+from tests.livekit_server.support import SERVERS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -15,10 +15,9 @@ import pytest
 import pytest_asyncio
 from livekit import api
 
-from benchmarks.live_call import TIMEOUT, Worker
+from benchmarks.live_call import TIMEOUT, Dispatch, Worker
 from meridian.local.server import LocalServer
 from tests.agent.support import REPO
-from tests.livekit_server.support import Dispatch
 from tests.manifests import THREE_REGIONS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -1,0 +1,193 @@
+"""Section: a region-loss drill through the real LiveKit server on loopback.
+
+Three regions (eu-west, us-east, ap-southeast), each with its agent worker (stand-in remote
+models) and its real dispatch service; the server posts its signed webhooks to eu-west's
+dispatch, as LiveKit Cloud posts to the global entry. Callers each join their own room with a
+token from eu-west's dispatch and get eu-west's agent. Then eu-west's worker and its job
+processes are SIGKILLed mid-call, without a word to anyone, and the drill measures, from that
+instant: when each call's new agent joins its room and when the caller hears it speak (its
+"I'm back" line), the calls that never get one (lost), and when eu-west's dispatch stops
+sending new callers to eu-west. A planned rolling restart (SIGTERM) is tests/livekit_server/
+test_drain.py: the draining worker finishes its call and takes no new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from livekit import api
+
+from benchmarks.live_call import Caller, Dispatch, Worker, free_ports, kill_group
+from benchmarks.report import table
+from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
+from meridian.local.server import LocalServer, LocalServerConfig, local_config
+from meridian.stats import percentile
+from meridian.tables import fmt_seconds_as_ms as ms
+
+REGIONS = {"eu-west": "westeurope", "us-east": "eastus", "ap-southeast": "southeastasia"}
+LOST = "eu-west"
+RESULTS = Path(__file__).with_name("results") / "region_drill.json"
+# a call whose new agent has not spoken by then is lost
+GIVE_UP = 90.0
+TIMEOUT = 60.0
+# the drill asks the lost region's dispatch for a token four times a second, from one address
+_UNLIMITED = {Env.dispatch("rate_per_minute"): "100000", Env.dispatch("rate_burst"): "1000"}
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """One call after its region's worker died: seconds from the kill, or None if never."""
+
+    joined: float | None
+    heard: float | None
+    region: str | None
+
+    @property
+    def lost(self) -> bool:
+        return self.heard is None
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The drill's outcome: every call's, and when new callers stopped going to the lost
+    region (seconds from the kill; None if they never did within GIVE_UP)."""
+
+    calls: tuple[CallOutcome, ...]
+    rerouted: float | None
+
+
+def region_of(token: str, server: LocalServerConfig) -> str | None:
+    """The region whose agent a dispatch token brings (its RoomConfiguration)."""
+    claims = api.TokenVerifier(server.api_key, server.api_secret).verify(token)
+    agents = claims.room_config.agents if claims.room_config else []
+    return agents[0].agent_name.removeprefix("support-agent-") if agents else None
+
+
+async def _rerouted(dispatch: Dispatch, server: LocalServerConfig, killed_at: float) -> float:
+    """Seconds from the kill until the dispatch's tokens bring another region's agent."""
+    while True:
+        _, token = await dispatch.token()
+        if region_of(token, server) != LOST:
+            return time.monotonic() - killed_at
+        await asyncio.sleep(0.25)  # dispatch's board changes on its probe rounds only
+
+
+async def _after_kill(caller: Caller, first: str, killed_at: float) -> CallOutcome:
+    try:
+        agent = await asyncio.wait_for(caller.next_agent(first), GIVE_UP)
+    except TimeoutError:
+        return CallOutcome(None, None, None)
+    joined = time.monotonic() - killed_at
+    try:
+        await asyncio.wait_for(caller.spoke.wait(), GIVE_UP)
+    except TimeoutError:
+        return CallOutcome(joined, None, agent.attributes.get(REGION_ATTRIBUTE))
+    heard = caller.speaking_at[-1] - killed_at
+    return CallOutcome(joined, heard, agent.attributes.get(REGION_ATTRIBUTE))
+
+
+async def drill(calls: int) -> Drill:
+    """Run the drill with `calls` live calls in the region that is lost."""
+    with tempfile.TemporaryDirectory(prefix="meridian-drill-") as workdir:
+        base = local_config().with_ports(free_ports())
+        table_: list[dict[str, str]] = []
+        dispatches = {}
+        for key, location in REGIONS.items():
+            dispatches[key] = Dispatch(
+                key, base, worker_url="http://127.0.0.1:1", table=table_, **_UNLIMITED
+            )
+            table_.append({"region": key, "location": location, "livekit_url": base.url})
+        webhook = f"{dispatches[LOST].url}{WEBHOOK_PATH}"
+        config = dataclasses.replace(base, webhook_urls=(webhook,))
+        workers = {k: Worker(k, config, MERIDIAN_LOCATION=loc) for k, loc in REGIONS.items()}
+        callers = [Caller() for _ in range(calls)]
+        async with LocalServer(config, Path(workdir)) as _server:
+            try:
+                await asyncio.gather(*(w.start() for w in workers.values()))
+                for key, dispatch in dispatches.items():
+                    dispatch.env[Env.REGIONS] = json.dumps(table_)
+                    dispatch.env[Env.dispatch("worker_url")] = workers[key].health_url
+                await asyncio.gather(*(d.start() for d in dispatches.values()))
+                await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
+                firsts = []
+                for caller in callers:
+                    url, token = await dispatches[LOST].token()
+                    await caller.join(url, token)
+                    firsts.append(await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT))
+                for caller in callers:
+                    await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
+                    caller.spoke.clear()
+                process = workers[LOST].process
+                assert process is not None
+                killed_at = time.monotonic()
+                kill_group(process)
+                outcomes, rerouted = await asyncio.gather(
+                    asyncio.gather(
+                        *(
+                            _after_kill(c, f.identity, killed_at)
+                            for c, f in zip(callers, firsts, strict=True)
+                        )
+                    ),
+                    asyncio.wait_for(_rerouted(dispatches[LOST], config, killed_at), GIVE_UP),
+                    return_exceptions=True,
+                )
+                if isinstance(outcomes, BaseException):
+                    raise outcomes
+                return Drill(
+                    tuple(outcomes),
+                    None if isinstance(rerouted, BaseException) else rerouted,
+                )
+            finally:
+                for caller in callers:
+                    await caller.close()
+                for part in [*dispatches.values(), *workers.values()]:
+                    await part.stop()
+
+
+def render(result: Drill) -> str:
+    """The drill's table."""
+    heard = [c.heard for c in result.calls if c.heard is not None]
+    joined = [c.joined for c in result.calls if c.joined is not None]
+    regions = sorted({c.region for c in result.calls if c.region})
+    rows = [
+        ["live calls in the lost region", len(result.calls)],
+        [
+            "calls lost (no agent heard again within 90 s; goal 0)",
+            sum(c.lost for c in result.calls),
+        ],
+        [
+            "new agent joined the same room: p50 / max (ms)",
+            f"{ms(percentile(joined, 50))} / {ms(max(joined, default=None))}",
+        ],
+        [
+            "caller hears the new agent: p50 / max (ms; goal p50 <= 5,000)",
+            f"{ms(percentile(heard, 50))} / {ms(max(heard, default=None))}",
+        ],
+        ["region that took over", ", ".join(regions) or "-"],
+        ["new callers routed elsewhere after (ms)", ms(result.rerouted)],
+    ]
+    return table(
+        f"Region-loss drill: {LOST}'s worker SIGKILLed mid-call (3 regions, real LiveKit server "
+        "on loopback, stand-in remote models)",
+        ["measure", "value"],
+        rows,
+    )
+
+
+def write_results(result: Drill, path: Path = RESULTS) -> None:
+    """Every call's outcome and the reroute time, as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(dataclasses.asdict(result), indent=1) + "\n")
+
+
+def main(quick: bool) -> str:
+    """Two calls when quick, four otherwise; the outcome also goes to RESULTS."""
+    result = asyncio.run(drill(2 if quick else 4))
+    write_results(result)
+    return render(result)

@@ -1,0 +1,29 @@
+"""The region-loss drill reads which region a dispatch token sends the caller to, and counts a
+call lost when no agent is heard again."""
+
+from __future__ import annotations
+
+import json
+
+from benchmarks.live_call import join_token
+from benchmarks.region_drill import CallOutcome, Drill, region_of, write_results
+from meridian.local.server import local_config
+
+
+def test_a_tokens_region_is_its_agents_name_without_the_base_name() -> None:
+    config = local_config()
+    token = join_token(config, "room-1", "support-agent-us-east")
+    assert region_of(token, config) == "us-east"
+
+
+def test_a_call_whose_new_agent_never_spoke_is_lost() -> None:
+    assert CallOutcome(joined=21.0, heard=None, region="us-east").lost
+    assert not CallOutcome(joined=21.0, heard=21.2, region="us-east").lost
+
+
+def test_the_drill_writes_every_calls_outcome_as_json(tmp_path) -> None:
+    result = Drill((CallOutcome(21.0, 21.2, "us-east"), CallOutcome(None, None, None)), 2.8)
+    write_results(result, tmp_path / "drill.json")
+    written = json.loads((tmp_path / "drill.json").read_text())
+    assert written["rerouted"] == 2.8
+    assert [c["region"] for c in written["calls"]] == ["us-east", None]
