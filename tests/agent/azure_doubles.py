@@ -191,7 +191,8 @@ async def serve(handler: Callable[[web.Request], Any], path: str) -> tuple[web.A
     """Serve `handler` at `path` (a route pattern) on a free loopback port; returns the base URL."""
     app = web.Application()
     app.router.add_post(path, handler)
-    runner = web.AppRunner(app)
+    # a handler that never answers (ChatServer.hang) would hold cleanup for aiohttp's default 60 s
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
