@@ -143,11 +143,7 @@ def fit_gate(model: TextCompleteness, data: Sequence[Example]) -> Fit:
 
 def scores(model: TextCompleteness, data: Sequence[Example]) -> list[float]:
     """The model's score for each example."""
-    out = []
-    for ex in data:
-        f = model.features(ex.text)
-        out.append(0.0 if f is None else model.score(f))
-    return out
+    return [model.score_text(ex.text) for ex in data]
 
 
 def auc(positive: Sequence[float], negative: Sequence[float]) -> float | None:

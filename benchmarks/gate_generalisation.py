@@ -96,14 +96,8 @@ def replay(
 
 def approaches() -> dict[str, tuple[Callable[[str], float], float]]:
     """Each approach's score for a transcript, and its own threshold."""
-    shipped = TextCompleteness()
-
-    def shipped_score(text: str) -> float:
-        f = shipped.features(text)
-        return 0.0 if f is None else shipped.score(f)
-
     return {
-        SHIPPED: (shipped_score, GATE.finished_at),
+        SHIPPED: (TextCompleteness().score_text, GATE.finished_at),
         BEFORE: (WordListCompleteness().score_text, BEFORE_AT),
     }
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any
 import aiohttp
 from livekit import api, rtc
 
-from meridian.contract import REGION_ATTRIBUTE, Env
+from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
 from meridian.local.server import LocalServerConfig, Ports
 from meridian.smoke.media import AgentPresence, RtcMediaSession
 
@@ -358,3 +359,49 @@ class Dispatch:
             await self.process.wait()
         if self.output is not None:
             await self.output.done
+
+
+class Regions:
+    """Several regions on one local server, each with its agent worker and its real dispatch;
+    the server posts its signed webhooks to one region's dispatch, as LiveKit Cloud posts to
+    the global entry. Start the server with `config`, then `start` the regions."""
+
+    def __init__(
+        self,
+        locations: dict[str, str],
+        base: LocalServerConfig,
+        *,
+        webhooks_to: str,
+        **dispatch_env: str,
+    ) -> None:
+        self.table = [
+            {"region": key, "location": location, "livekit_url": base.url}
+            for key, location in locations.items()
+        ]
+        # each dispatch learns its worker's health URL once the workers exist (below)
+        self.dispatches = {
+            key: Dispatch(
+                key, base, worker_url="http://127.0.0.1:1", table=self.table, **dispatch_env
+            )
+            for key in locations
+        }
+        webhook = f"{self.dispatches[webhooks_to].url}{WEBHOOK_PATH}"
+        self.config = dataclasses.replace(base, webhook_urls=(webhook,))
+        self.workers = {
+            key: Worker(key, self.config, MERIDIAN_LOCATION=location)
+            for key, location in locations.items()
+        }
+        for key, dispatch in self.dispatches.items():
+            dispatch.env[Env.dispatch("worker_url")] = self.workers[key].health_url
+
+    async def start(self) -> Regions:
+        """Start every worker, then every dispatch, and return once each dispatch has every
+        region up."""
+        await asyncio.gather(*(w.start() for w in self.workers.values()))
+        await asyncio.gather(*(d.start() for d in self.dispatches.values()))
+        await asyncio.gather(*(d.until_every_region_is_up() for d in self.dispatches.values()))
+        return self
+
+    async def stop(self) -> None:
+        for part in [*self.dispatches.values(), *self.workers.values()]:
+            await part.stop()

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from livekit import api
 
-from benchmarks.live_call import Caller, Dispatch, Worker, free_ports, kill_group
+from benchmarks.live_call import Caller, Dispatch, Regions, free_ports, kill_group
 from benchmarks.report import table
-from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
+from meridian.contract import REGION_ATTRIBUTE, Env
 from meridian.local.server import LocalServer, LocalServerConfig, local_config
 from meridian.stats import percentile
 from meridian.tables import fmt_seconds_as_ms as ms
@@ -95,35 +95,24 @@ async def _after_kill(caller: Caller, first: str, killed_at: float) -> CallOutco
 async def drill(calls: int) -> Drill:
     """Run the drill with `calls` live calls in the region that is lost."""
     with tempfile.TemporaryDirectory(prefix="meridian-drill-") as workdir:
-        base = local_config().with_ports(free_ports())
-        table_: list[dict[str, str]] = []
-        dispatches = {}
-        for key, location in REGIONS.items():
-            dispatches[key] = Dispatch(
-                key, base, worker_url="http://127.0.0.1:1", table=table_, **_UNLIMITED
-            )
-            table_.append({"region": key, "location": location, "livekit_url": base.url})
-        webhook = f"{dispatches[LOST].url}{WEBHOOK_PATH}"
-        config = dataclasses.replace(base, webhook_urls=(webhook,))
-        workers = {k: Worker(k, config, MERIDIAN_LOCATION=loc) for k, loc in REGIONS.items()}
+        regions = Regions(
+            REGIONS, local_config().with_ports(free_ports()), webhooks_to=LOST, **_UNLIMITED
+        )
+        config = regions.config
         callers = [Caller() for _ in range(calls)]
         async with LocalServer(config, Path(workdir)) as _server:
             try:
-                await asyncio.gather(*(w.start() for w in workers.values()))
-                for key, dispatch in dispatches.items():
-                    dispatch.env[Env.REGIONS] = json.dumps(table_)
-                    dispatch.env[Env.dispatch("worker_url")] = workers[key].health_url
-                await asyncio.gather(*(d.start() for d in dispatches.values()))
-                await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
+                await regions.start()
+                lost_dispatch = regions.dispatches[LOST]
                 firsts = []
                 for caller in callers:
-                    url, token = await dispatches[LOST].token()
+                    url, token = await lost_dispatch.token()
                     await caller.join(url, token)
                     firsts.append(await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT))
                 for caller in callers:
                     await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
                     caller.spoke.clear()
-                process = workers[LOST].process
+                process = regions.workers[LOST].process
                 assert process is not None
                 killed_at = time.monotonic()
                 kill_group(process)
@@ -134,7 +123,7 @@ async def drill(calls: int) -> Drill:
                             for c, f in zip(callers, firsts, strict=True)
                         )
                     ),
-                    asyncio.wait_for(_rerouted(dispatches[LOST], config, killed_at), GIVE_UP),
+                    asyncio.wait_for(_rerouted(lost_dispatch, config, killed_at), GIVE_UP),
                     return_exceptions=True,
                 )
                 if isinstance(outcomes, BaseException):
@@ -146,8 +135,7 @@ async def drill(calls: int) -> Drill:
             finally:
                 for caller in callers:
                     await caller.close()
-                for part in [*dispatches.values(), *workers.values()]:
-                    await part.stop()
+                await regions.stop()
 
 
 def render(result: Drill) -> str:

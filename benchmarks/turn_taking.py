@@ -228,10 +228,6 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
         verdicts = [p.probability for p in turn.eot if after <= p.at < before]
         return verdicts[0] if verdicts else None
 
-    def text_score(words: str) -> float:
-        f = text.features(words)
-        return 0.0 if f is None else text.score(f)
-
     out = []
     for t in result.complete:
         clip = t.spoken.clip
@@ -239,7 +235,7 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
             Pause(
                 "finished",
                 None,
-                text_score(clip.text),
+                text.score_text(clip.text),
                 audio_at(t, t.spoken.speech_end, float("inf")),
                 _smart_turn_score(clip, clip.speech_end),
             )
@@ -251,7 +247,7 @@ def pauses(result: RunResult, text: TextCompleteness) -> list[Pause]:
             Pause(
                 clip.prefix or "",
                 (clip.pause_ms or 0) / 1000,
-                text_score(clip.segments[0].text),
+                text.score_text(clip.segments[0].text),
                 audio_at(o.turn, first_end, o.resume),
                 _smart_turn_score(clip, clip.segments[0].end),
             )

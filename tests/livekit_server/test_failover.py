@@ -5,7 +5,6 @@ says it is back; a normal hang-up brings no one."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -13,8 +12,8 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from benchmarks.live_call import TIMEOUT, Caller, Dispatch, Worker, free_ports, kill_group
-from meridian.contract import REGION_ATTRIBUTE, WEBHOOK_PATH, Env
+from benchmarks.live_call import TIMEOUT, Caller, Regions, free_ports, kill_group
+from meridian.contract import REGION_ATTRIBUTE
 from meridian.local.server import LocalServer, local_config
 from meridian.smoke.media import AgentPresence
 from tests.livekit_server.support import SERVERS
@@ -38,27 +37,14 @@ class Failover:
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
-    base = local_config().with_ports(free_ports())
-    table: list[dict[str, str]] = []
-    dispatches = {}
-    for key, location in REGIONS.items():
-        dispatches[key] = Dispatch(key, base, worker_url="http://127.0.0.1:1", table=table)
-        table.append({"region": key, "location": location, "livekit_url": base.url})
-    # LiveKit Cloud posts to the global entry URL, which reaches one region's dispatch
-    webhook = f"{dispatches['eu-west'].url}{WEBHOOK_PATH}"
-    config = dataclasses.replace(base, webhook_urls=(webhook,))
-    server = LocalServer(config, tmp_path_factory.mktemp("server"), binary=livekit_binary)
+    regions = Regions(REGIONS, local_config().with_ports(free_ports()), webhooks_to="eu-west")
+    server = LocalServer(regions.config, tmp_path_factory.mktemp("server"), binary=livekit_binary)
     SERVERS.append(server)
-    workers = {key: Worker(key, config, MERIDIAN_LOCATION=loc) for key, loc in REGIONS.items()}
+    dispatches, workers = regions.dispatches, regions.workers
     caller = Caller()
     try:
         await server.start()
-        await asyncio.gather(*(w.start() for w in workers.values()))
-        for key, dispatch in dispatches.items():
-            dispatch.env[Env.REGIONS] = json.dumps(table)
-            dispatch.env[Env.dispatch("worker_url")] = workers[key].health_url
-        await asyncio.gather(*(d.start() for d in dispatches.values()))
-        await asyncio.gather(*(d.until_every_region_is_up() for d in dispatches.values()))
+        await regions.start()
         url, token = await dispatches["eu-west"].token()
         await caller.join(url, token)
         first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
@@ -87,8 +73,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         )
     finally:
         await caller.close()
-        for part in [*dispatches.values(), *workers.values()]:
-            await part.stop()
+        await regions.stop()
         await server.stop()
 
 
