@@ -80,3 +80,24 @@ def test_only_a_wh_question_strands_a_preposition(model: TextCompleteness) -> No
 
 def test_an_imperative_has_its_verb(model: TextCompleteness) -> None:
     assert not model.features("Please renew my order").no_finite_verb  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("word", ["Yes", "No", "Okay", "Mm-hm", "Thanks", "Billing"])
+def test_a_one_word_answer_or_acknowledgement_is_finished(
+    model: TextCompleteness, word: str
+) -> None:
+    f = model.features(word)
+    assert f is not None and f.acknowledgement and model.score(f) == 1.0
+
+
+@pytest.mark.parametrize("word", ["Um", "Well", "So", "And", "I"])
+def test_a_hesitation_or_opener_alone_is_not_an_acknowledgement(
+    model: TextCompleteness, word: str
+) -> None:
+    f = model.features(word)
+    assert f is not None and not f.acknowledgement
+
+
+def test_a_second_clause_after_a_comma_is_not_an_open_series(model: TextCompleteness) -> None:
+    f = model.features("My package arrived damaged, what should I do")
+    assert f is not None and not f.open_series
