@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Callable
 
 import livekit.local_inference as local_inference
@@ -18,9 +17,10 @@ from agent.prompt import BACK_AFTER_FAILOVER
 from agent.providers import Models, build_models
 from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
+from agent.takeover import answer_alive, failover_note, still_answers, withdraw
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
-from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE, REVISION_ATTRIBUTE
+from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
 from meridian.logs import configure_logging
 
 # What prewarm leaves in each job process's userdata: the VAD and the response cache.
@@ -67,7 +67,22 @@ async def run_session(
     settings: AgentSettings, remote_models: Callable[[AgentSettings], Models], ctx: JobContext
 ) -> None:
     """One conversation: build the pipeline for this region and join the room; the job ends
-    with the session (the caller hung up), so a draining worker can exit."""
+    with the session (the caller hung up), so a draining worker can exit. A failover job whose
+    lost agent still answers leaves without a word."""
+    await ctx.connect()
+    answer_alive(ctx.room)
+    failover = failover_note(ctx.job.metadata)
+    if failover is not None and await still_answers(ctx.room, failover.lost):
+        reason = "the agent it was sent to replace still answers"
+        structlog.get_logger("agent.server").warning(
+            "failover_declined",
+            room=ctx.job.room.name,
+            lost_agent=failover.lost,
+            reason=reason,
+            withdraw_failed=await withdraw(ctx.job.dispatch_id, ctx.job.room.name, settings.worker),
+        )
+        ctx.shutdown(reason)
+        return
     models = remote_models(settings)
     telemetry = TurnTelemetry(
         region=settings.region,
@@ -100,18 +115,9 @@ async def run_session(
     session.on("close", lambda event: _end_job(ctx, event))
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
     await session.start(agent=agent, room=ctx.room, record=False)
-    if is_failover(ctx.job.metadata):
+    if failover is not None:
         # this call's agent in another region was lost: tell the caller, then listen
         session.say(BACK_AFTER_FAILOVER)
-
-
-def is_failover(metadata: str) -> bool:
-    """Whether dispatch sent this job to take over a call whose agent was lost."""
-    try:
-        note = json.loads(metadata) if metadata else None
-    except ValueError:
-        return False
-    return isinstance(note, dict) and FAILOVER_METADATA in note
 
 
 def _end_job(ctx: JobContext, event: CloseEvent) -> None:

@@ -60,6 +60,11 @@ class Caller(RtcMediaSession):
         self.spoke = asyncio.Event()
         self._room.on("participant_attributes_changed", self._on_attributes)
 
+    @property
+    def room_name(self) -> str:
+        """The room the caller joined."""
+        return self._room.name
+
     def _on_attributes(self, changed: dict[str, str], _participant: Any) -> None:
         if changed.get(AGENT_STATE) == "speaking":
             self.speaking_at.append(time.monotonic())

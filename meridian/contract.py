@@ -27,6 +27,10 @@ REVISION_ATTRIBUTE: Final = "meridian.revision"
 # URL plus this path), and the key of the dispatch metadata a failover agent is sent with.
 WEBHOOK_PATH: Final = "/livekit/webhook"
 FAILOVER_METADATA: Final = "meridian.failover"
+# The RPC method every agent answers while its session lives. A failover agent calls it on the
+# agent it replaces before it speaks: an answer means the call still has its agent (dispatch
+# judged the region lost from a probe, and the probe was wrong), so the newcomer leaves quietly.
+ALIVE_RPC: Final = "meridian.alive"
 # The header that carries dispatch's optional shared secret.
 DISPATCH_KEY_HEADER: Final = "X-Meridian-Dispatch-Key"
 # Front Door stamps every request it forwards with its profile's ID, and the address of the TCP

@@ -361,7 +361,13 @@ def create_app(
         app.router.add_get(path, service.healthz, allow_head=True)
     for path in table_paths(settings.region):
         app.router.add_get(path, service.regions)
-    app.router.add_post(WEBHOOK_PATH, FailoverService(lambda: service.settings, board).webhook)
+    failover = FailoverService(lambda: service.settings, board)
+    app.router.add_post(WEBHOOK_PATH, failover.webhook)
+
+    async def stop_failover(_: web.Application) -> None:
+        await failover.stop()
+
+    app.on_cleanup.append(stop_failover)
 
     if policy.country_header:
         country_location("US")  # load the country table before the first request, not during it

@@ -1,10 +1,13 @@
 """Failover: when a call's agent vanishes without a clean end (its worker killed, its region
 down), bring the agent of the next-nearest healthy region into the same room.
 
-LiveKit posts signed webhooks to dispatch through the global entry URL; `participant_left` for a
+Two triggers start a new explicit dispatch there. The fast one: a dispatch whose probe finds its
+own region's worker down sweeps the rooms that region's agents are in. The sure one: LiveKit
+posts signed webhooks to dispatch through the global entry URL, and `participant_left` for a
 Meridian agent whose disconnect was not its own (`CLIENT_INITIATED`) while a caller is still in
-the room starts a new explicit dispatch there. Each room gets at most MAX_FAILOVERS, never to a
-region that has already failed it, and every decision is one log line.
+the room fails over that room. Each room gets at most MAX_FAILOVERS, never to a region that has
+already failed it, one per lost agent whichever trigger comes first, and every decision is one
+log line.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ log = structlog.get_logger("dispatch.failover")
 MAX_FAILOVERS = 2
 # Reading the webhook body: LiveKit's events are a few KiB.
 MAX_WEBHOOK_BYTES = 64 * 1024
+# A sweep lists the participants of this many rooms at a time.
+SWEEP_CONCURRENCY = 16
 
 
 @dataclass(frozen=True)
@@ -133,7 +138,8 @@ def plan_failover(
 
 
 class FailoverService:
-    """The webhook endpoint: verify LiveKit's signature, decide, dispatch, log.
+    """The webhook endpoint (verify LiveKit's signature, decide, dispatch, log), and the sweep
+    that fails over every room of this dispatch's own region when its worker is found down.
 
     `current` returns the service's settings as they are now: the region table it routes by
     changes when the published table does.
@@ -142,14 +148,17 @@ class FailoverService:
     def __init__(self, current: Callable[[], DispatchSettings], board: HealthBoard) -> None:
         self._current = current
         self.board = board
-        # one decision at a time per room: LiveKit may post the same event twice at once
+        # one decision at a time per room: LiveKit may post the same event twice at once, and a
+        # sweep may reach a room while its webhook does
         self._rooms: dict[str, asyncio.Lock] = {}
+        self._sweeps: set[asyncio.Task[list[dict[str, object]]]] = set()
         settings = current()
         self._receiver = api.WebhookReceiver(
             api.TokenVerifier(
                 settings.api_key.get_secret_value(), settings.api_secret.get_secret_value()
             )
         )
+        board.on_down(self._region_down)
 
     @property
     def settings(self) -> DispatchSettings:
@@ -174,29 +183,97 @@ class FailoverService:
                 # a Meridian agent left: say why that starts nothing
                 log.info("failover_skipped", room=event.room.name, region=region, reason=lost)
             return web.json_response({"failover": None, "reason": lost})
+        outcome, status = await self._answer(lost)
+        return web.json_response(outcome, status=status)
+
+    async def _answer(self, lost: LostAgent) -> tuple[dict[str, object], int]:
+        """Decide and dispatch for one lost agent: the outcome, and 503 when LiveKit's API failed
+        (LiveKit retries the webhook, and the next try may reach a healthy API)."""
         lock = self._rooms.setdefault(lost.room, asyncio.Lock())
         try:
             async with lock:
-                outcome = await self._fail_over(lost)
+                return await self._fail_over(lost), 200
         except api.TwirpError as exc:
             if exc.code != "not_found":
-                return self._api_failed(lost, exc)
+                return self._api_failed(lost, exc), 503
             reason = "the room has closed"
             log.info("failover_skipped", room=lost.room, region=lost.region, reason=reason)
-            return web.json_response({"failover": None, "reason": reason})
+            return {"failover": None, "reason": reason}, 200
         except (aiohttp.ClientError, TimeoutError) as exc:
-            return self._api_failed(lost, exc)
+            return self._api_failed(lost, exc), 503
         finally:
             if not lock.locked():
                 self._rooms.pop(lost.room, None)
-        return web.json_response(outcome)
 
     @staticmethod
-    def _api_failed(lost: LostAgent, exc: Exception) -> web.Response:
-        # 503: LiveKit retries the webhook, and the next try may reach a healthy API
+    def _api_failed(lost: LostAgent, exc: Exception) -> dict[str, object]:
         outcome = f"LiveKit API failed: {exc}"
         log.error("failover_failed", room=lost.room, region=lost.region, reason=outcome)
-        return web.json_response({"failover": None, "reason": outcome}, status=503)
+        return {"failover": None, "reason": outcome}
+
+    def _region_down(self, region: str, reason: str) -> None:
+        # Only the region's own dispatch sweeps: it alone probes that worker directly, and one
+        # sweeper per region means no two dispatches race for a room. When the whole region is
+        # gone, dispatch with it, LiveKit's participant_left webhook still brings the failover.
+        if region != self.settings.region:
+            return
+        task = asyncio.get_running_loop().create_task(
+            self.sweep(region, f"worker probe: {reason}"), name=f"failover-sweep-{region}"
+        )
+        self._sweeps.add(task)
+        task.add_done_callback(self._sweeps.discard)
+
+    async def sweep(self, region: str, reason: str) -> list[dict[str, object]]:
+        """Fail over every room where an agent of `region` is, because `reason` says that
+        region's worker is down; the outcome for each such agent.
+
+        The agents are still in their rooms (LiveKit notices a vanished one only when its
+        connection times out), so each newcomer asks the one it replaces first
+        (agent/takeover.py) and leaves if it answers.
+        """
+        try:
+            lost = await self._agents_of(region, reason)
+        except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
+            log.error("failover_sweep_failed", region=region, reason=f"LiveKit API failed: {exc}")
+            return []
+        log.warning("failover_sweep", region=region, reason=reason, agents=len(lost))
+        outcomes = await asyncio.gather(*(self._answer(agent) for agent in lost))
+        return [outcome for outcome, _status in outcomes]
+
+    async def _agents_of(self, region: str, reason: str) -> list[LostAgent]:
+        """The Meridian agents of `region` in the project's rooms, as LiveKit lists them now."""
+        url = self.settings.entry(region).livekit_url
+        async with api.LiveKitAPI(
+            url,
+            self.settings.api_key.get_secret_value(),
+            self.settings.api_secret.get_secret_value(),
+        ) as lk:
+            rooms = await lk.room.list_rooms(api.ListRoomsRequest())
+            limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
+
+            async def agents_in(room: str) -> list[LostAgent]:
+                async with limit:
+                    people = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
+                return [
+                    LostAgent(room=room, region=region, identity=p.identity, reason=reason)
+                    for p in people.participants
+                    if p.kind == ParticipantInfo.Kind.AGENT
+                    and p.attributes.get(REGION_ATTRIBUTE) == region
+                ]
+
+            # every room: Room.num_participants is not kept current by every server
+            found = await asyncio.gather(*(agents_in(r.name) for r in rooms.rooms))
+        return [agent for agents in found for agent in agents]
+
+    async def drain(self) -> None:
+        """Wait for the sweeps in progress to finish."""
+        await asyncio.gather(*list(self._sweeps))
+
+    async def stop(self) -> None:
+        """Cancel the sweeps in progress (the service is shutting down)."""
+        for task in list(self._sweeps):
+            task.cancel()
+        await asyncio.gather(*self._sweeps, return_exceptions=True)
 
     async def _fail_over(self, lost: LostAgent) -> dict[str, object]:
         url = self.settings.entry(lost.region).livekit_url

@@ -81,6 +81,7 @@ class HealthBoard:
             )
         self._down_after = down_after
         self._up_after = up_after
+        self._on_down: list[Callable[[str, str], None]] = []
 
     @classmethod
     def for_settings(cls, settings: DispatchSettings, *, probing: bool = True) -> HealthBoard:
@@ -95,6 +96,11 @@ class HealthBoard:
             unprobed=[r for r in regions if r not in probed],
             probing=probing,
         )
+
+    def on_down(self, callback: Callable[[str, str], None]) -> None:
+        """Call `callback(region, reason)` each time a region that was up is found down (not
+        for a first probe that finds a region down: nothing was routed to it before)."""
+        self._on_down.append(callback)
 
     def awaiting_first_probe(self) -> list[str]:
         """The regions with no probe result yet (not routable)."""
@@ -166,10 +172,13 @@ class HealthBoard:
         else:
             health.failures += 1
             health.successes = 0
-            if health.state == "up" and health.failures >= self._down_after:
+            went_down = health.state == "up" and health.failures >= self._down_after
+            health.reason = result.reason
+            if went_down:
                 health.state = "down"
                 log.warning("region_down", region=region, reason=result.reason, note=result.note)
-            health.reason = result.reason
+                for callback in self._on_down:
+                    callback(region, result.reason)
 
 
 # A probe reads at most this much of an answer: /healthz and /worker are a few hundred bytes, and

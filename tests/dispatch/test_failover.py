@@ -17,6 +17,7 @@ from meridian.dispatch.failover import (
     MAX_FAILOVERS,
     EarlierFailover,
     Failover,
+    FailoverService,
     LostAgent,
     earlier_failovers,
     lost_agent,
@@ -113,6 +114,44 @@ def test_the_failover_dispatch_carries_what_failed_and_is_read_back() -> None:
     assert json.loads(metadata) == {FAILOVER_METADATA: note}
     found = earlier_failovers([metadata, "", "not json", '{"other": 1}'])
     assert found == [EarlierFailover(("eu-west",), "agent-1")]
+
+
+def _recording_sweeps(service: FailoverService, monkeypatch) -> list[tuple[str, str]]:
+    # the sweep's LiveKit side runs against the real server in tests/livekit_server
+    swept: list[tuple[str, str]] = []
+
+    async def sweep(region: str, reason: str) -> list[dict[str, object]]:
+        swept.append((region, reason))
+        return []
+
+    monkeypatch.setattr(service, "sweep", sweep)
+    return swept
+
+
+def _take_down(board, region: str, settings: DispatchSettings) -> None:
+    for _ in range(settings.policy.probes.down_after_failures):
+        board.record(region, ProbeResult(False, "worker unreachable"), 0.0)
+
+
+async def test_its_own_worker_found_down_sweeps_the_regions_rooms(settings, monkeypatch) -> None:
+    board = board_for(settings)
+    service = FailoverService(lambda: settings, board)
+    swept = _recording_sweeps(service, monkeypatch)
+    _take_down(board, settings.region, settings)
+    await service.drain()
+    assert swept == [(settings.region, "worker probe: worker unreachable")]
+
+
+async def test_another_region_found_down_is_left_to_that_regions_dispatch(
+    settings, monkeypatch
+) -> None:
+    board = board_for(settings)
+    service = FailoverService(lambda: settings, board)
+    swept = _recording_sweeps(service, monkeypatch)
+    other = next(e.region for e in settings.regions if e.region != settings.region)
+    _take_down(board, other, settings)
+    await service.drain()
+    assert swept == []
 
 
 async def test_a_webhook_without_livekits_signature_is_refused(serve, settings) -> None:

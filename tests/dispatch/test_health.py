@@ -89,6 +89,32 @@ def test_a_region_with_nothing_to_probe_is_routable_from_the_start():
     assert board.get("us-east").reason == "not probed: no dispatch_url"
 
 
+def test_a_region_found_down_is_reported_once_with_the_reason():
+    board = probed_board(OK, down_after=2, up_after=1)
+    downs: list[tuple[str, str]] = []
+    board.on_down(lambda region, reason: downs.append((region, reason)))
+    for result in (FAIL, FAIL, FAIL, FAIL):
+        board.record("eu-west", result, 1.0)
+    assert downs == [("eu-west", "boom")]
+
+
+def test_a_region_that_comes_back_and_goes_down_again_is_reported_again():
+    board = probed_board(OK, down_after=1, up_after=1)
+    downs: list[str] = []
+    board.on_down(lambda region, _reason: downs.append(region))
+    for result in (FAIL, OK, FAIL):
+        board.record("eu-west", result, 1.0)
+    assert downs == ["eu-west", "eu-west"]
+
+
+def test_a_first_probe_that_finds_a_region_down_is_not_reported_as_a_loss():
+    board = HealthBoard(["eu-west"], down_after=1, up_after=1)
+    downs: list[str] = []
+    board.on_down(lambda region, _reason: downs.append(region))
+    board.record("eu-west", FAIL, 1.0)
+    assert downs == []
+
+
 async def check_stub_worker(app: web.Application) -> ProbeResult:
     """Dispatch's worker check against a stub worker on loopback."""
     server = await start_stub(app)

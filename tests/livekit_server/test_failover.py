@@ -1,6 +1,8 @@
 """Failover through the real LiveKit server: a call whose agent's worker is killed gets the agent
-of the next-nearest healthy region in the same room (LiveKit's signed webhook to dispatch), which
-says it is back; a normal hang-up brings no one."""
+of the next-nearest healthy region in the same room, which says it is back. The region's own
+dispatch starts it when its probe finds the worker gone, seconds before LiveKit's webhook would;
+a failover agent whose predecessor still answers leaves without a word; a normal hang-up brings
+no one."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from dataclasses import dataclass
 
 import pytest
 import pytest_asyncio
+from livekit import api
 
 from benchmarks.live_call import TIMEOUT, Caller, Regions, free_ports, kill_group
 from meridian.contract import REGION_ATTRIBUTE
+from meridian.dispatch.failover import Failover as FailoverPlan
 from meridian.local.server import LocalServer, local_config
 from meridian.smoke.media import AgentPresence
 from tests.livekit_server.support import SERVERS
@@ -21,7 +25,8 @@ from tests.livekit_server.support import SERVERS
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 REGIONS = {"eu-west": "westeurope", "us-east": "eastus", "ap-southeast": "southeastasia"}
-# The server notices a killed agent when its connection times out (about 20 s on v1.13.5).
+# dispatch's probe finds a killed worker within seconds; LiveKit notices the agent only when its
+# connection times out (about 20 s on v1.13.5)
 DETECTION_TIMEOUT = 90
 
 
@@ -33,6 +38,33 @@ class Failover:
     spoke_unprompted: bool
     dispatched: dict
     skipped_after_hang_up: dict
+    declined: dict
+    # whether the caller heard anything while the needless failover agent was in the room
+    spoke_while_declining: bool
+    dispatches_after_declining: list[str]
+    declined_dispatch: str
+
+
+async def _needless_failover(regions: Regions, caller: Caller, first: AgentPresence) -> dict:
+    """Dispatch us-east's agent into a call whose eu-west agent is alive, as a wrong probe would;
+    the log line of the newcomer declining, and the room's dispatches afterwards."""
+    config = regions.config
+    plan = FailoverPlan(caller.room_name, "us-east", 1, ("eu-west",), first.identity)
+    async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
+        sent = await lk.agent_dispatch.create_dispatch(
+            api.CreateAgentDispatchRequest(
+                agent_name="support-agent-us-east", room=plan.room, metadata=plan.metadata()
+            )
+        )
+        worker = regions.workers["us-east"].output
+        assert worker is not None
+        line = await asyncio.wait_for(worker.wait_for('"event": "failover_declined"'), TIMEOUT)
+        left = await lk.agent_dispatch.list_dispatch(plan.room)
+    return {
+        "line": json.loads(line.string),
+        "sent": sent.id,
+        "left": [d.id for d in left],
+    }
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -48,7 +80,10 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         url, token = await dispatches["eu-west"].token()
         await caller.join(url, token)
         first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
+        await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
         caller.spoke.clear()
+        needless = await _needless_failover(regions, caller, first)
+        spoke_while_declining = caller.spoke.is_set()
         # SIGKILL the worker and its job processes: the region's worker dies without a word
         assert workers["eu-west"].process is not None
         kill_group(workers["eu-west"].process)
@@ -70,6 +105,10 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
             caller.spoke.is_set(),
             json.loads(dispatched.string),
             json.loads(skipped.string),
+            needless["line"],
+            spoke_while_declining,
+            needless["left"],
+            needless["sent"],
         )
     finally:
         await caller.close()
@@ -91,10 +130,22 @@ async def test_the_next_nearest_healthy_region_takes_over_the_same_room(failover
     assert failover.dispatched["attempt"] == 1
 
 
-async def test_the_failover_is_for_an_agent_that_vanished_not_one_that_left(
+async def test_the_regions_own_dispatch_fails_the_call_over_when_its_probe_finds_the_worker_gone(
     failover: Failover,
 ) -> None:
-    assert failover.dispatched["disconnect"] != "CLIENT_INITIATED"
+    assert failover.dispatched["disconnect"].startswith("worker probe: worker unreachable")
+
+
+async def test_a_failover_agent_whose_predecessor_still_answers_leaves_without_a_word(
+    failover: Failover,
+) -> None:
+    assert failover.declined["lost_agent"] == failover.first.identity
+    assert not failover.spoke_while_declining
+
+
+async def test_a_declined_failover_withdraws_its_dispatch(failover: Failover) -> None:
+    assert failover.declined["withdraw_failed"] is None
+    assert failover.declined_dispatch not in failover.dispatches_after_declining
 
 
 async def test_the_new_agent_tells_the_caller_it_is_back(failover: Failover) -> None:
