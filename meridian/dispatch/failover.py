@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -34,8 +35,18 @@ log = structlog.get_logger("dispatch.failover")
 MAX_FAILOVERS = 2
 # Reading the webhook body: LiveKit's events are a few KiB.
 MAX_WEBHOOK_BYTES = 64 * 1024
-# A sweep lists the participants of this many rooms at a time.
+# A sweep lists the participants of this many rooms at a time, and fails them over one at a
+# time: a worker with no job running takes only as many jobs at once as it has idle processes
+# (livekit-agents counts each pending one at threshold / idle processes), so a burst into an
+# idle region is refused but the first; one at a time, each is taken in about 0.1 s.
 SWEEP_CONCURRENCY = 16
+FAILOVER_CONCURRENCY = 1
+# LiveKit assigns a dispatch's job within a few hundred ms when a worker takes it, and says
+# nothing when none does: a failover dispatch without a job after ASSIGN_SECONDS was refused.
+ASSIGN_SECONDS = 1.0
+ASSIGN_POLL_SECONDS = 0.1
+# A region that refused a failover this many times is passed over for the next nearest.
+REFUSALS_PER_REGION = 2
 
 
 @dataclass(frozen=True)
@@ -108,8 +119,10 @@ def plan_failover(
     *,
     caller_present: bool,
     earlier: Sequence[EarlierFailover],
+    passed_over: Collection[str] = (),
 ) -> Failover | str:
-    """Where the room's agent comes back from, or why it does not."""
+    """Where the room's agent comes back from, or why it does not; `passed_over` are regions
+    whose workers refused this failover already."""
     if not caller_present:
         return "no caller left in the room"
     if any(e.lost_agent == lost.identity for e in earlier):
@@ -122,10 +135,14 @@ def plan_failover(
         return f"region {lost.region!r} is not in the region table"
     candidates: dict[str, list[str]] = {}
     for entry in settings.regions:
-        if entry.region not in failed and board.is_up(entry.region):
+        if (
+            entry.region not in failed
+            and entry.region not in passed_over
+            and board.is_up(entry.region)
+        ):
             candidates.setdefault(entry.location, []).append(entry.region)
     if not candidates:
-        return "no healthy region left that has not failed this call"
+        return "no healthy region left that has not failed or refused this call"
     location, _rtt = rank_regions(site_location(known[lost.region]), candidates)[0]
     region = sorted(candidates[location])[0]
     return Failover(
@@ -237,8 +254,14 @@ class FailoverService:
             log.error("failover_sweep_failed", region=region, reason=f"LiveKit API failed: {exc}")
             return []
         log.warning("failover_sweep", region=region, reason=reason, agents=len(lost))
-        outcomes = await asyncio.gather(*(self._answer(agent) for agent in lost))
-        return [outcome for outcome, _status in outcomes]
+        limit = asyncio.Semaphore(FAILOVER_CONCURRENCY)
+
+        async def answer(agent: LostAgent) -> dict[str, object]:
+            async with limit:
+                outcome, _status = await self._answer(agent)
+            return outcome
+
+        return list(await asyncio.gather(*(answer(agent) for agent in lost)))
 
     async def _agents_of(self, region: str, reason: str) -> list[LostAgent]:
         """The Meridian agents of `region` in the project's rooms, as LiveKit lists them now."""
@@ -289,24 +312,46 @@ class FailoverService:
             )
             dispatches = await lk.agent_dispatch.list_dispatch(lost.room)
             earlier = earlier_failovers(d.metadata for d in dispatches)
-            plan = plan_failover(
-                lost, self.settings, self.board, caller_present=caller_present, earlier=earlier
-            )
-            if isinstance(plan, str):
-                log.info(
-                    "failover_skipped",
-                    room=lost.room,
-                    region=lost.region,
-                    disconnect=lost.reason,
-                    reason=plan,
+            refusals: Counter[str] = Counter()
+            while True:
+                full = [r for r, n in refusals.items() if n >= REFUSALS_PER_REGION]
+                plan = plan_failover(
+                    lost,
+                    self.settings,
+                    self.board,
+                    caller_present=caller_present,
+                    earlier=earlier,
+                    passed_over=full,
                 )
-                return {"failover": None, "reason": plan}
-            agent_name = self.settings.tagged_agent_name(plan.region)
-            dispatch = await lk.agent_dispatch.create_dispatch(
-                api.CreateAgentDispatchRequest(
-                    agent_name=agent_name, room=plan.room, metadata=plan.metadata()
+                if isinstance(plan, str):
+                    log.info(
+                        "failover_skipped",
+                        room=lost.room,
+                        region=lost.region,
+                        disconnect=lost.reason,
+                        reason=plan,
+                    )
+                    return {"failover": None, "reason": plan}
+                agent_name = self.settings.tagged_agent_name(plan.region)
+                dispatch = await lk.agent_dispatch.create_dispatch(
+                    api.CreateAgentDispatchRequest(
+                        agent_name=agent_name, room=plan.room, metadata=plan.metadata()
+                    )
                 )
-            )
+                job = await _assigned_job(lk, dispatch.id, plan.room)
+                if job is not None:
+                    break
+                # LiveKit found no worker of the region willing to take it (a worker refuses a
+                # burst of jobs beyond its idle processes); withdraw it so it does not count
+                await lk.agent_dispatch.delete_dispatch(dispatch.id, plan.room)
+                refusals[plan.region] += 1
+                log.warning(
+                    "failover_refused",
+                    room=plan.room,
+                    region=plan.region,
+                    refusals=refusals[plan.region],
+                    reason=f"no worker of the region took the job within {ASSIGN_SECONDS:g} s",
+                )
         log.warning(
             "failover_dispatched",
             room=plan.room,
@@ -316,5 +361,20 @@ class FailoverService:
             agent_name=agent_name,
             attempt=plan.attempt,
             dispatch_id=dispatch.id,
+            job_id=job,
         )
         return {"failover": plan.region, "attempt": plan.attempt, "dispatch_id": dispatch.id}
+
+
+async def _assigned_job(lk: api.LiveKitAPI, dispatch_id: str, room: str) -> str | None:
+    """The job LiveKit assigned for the dispatch within ASSIGN_SECONDS, or None."""
+    async with asyncio.timeout(ASSIGN_SECONDS + 1):  # one more second bounds the last request
+        deadline = asyncio.get_running_loop().time() + ASSIGN_SECONDS
+        while True:
+            found = await lk.agent_dispatch.get_dispatch(dispatch_id, room)
+            if found is not None and found.state.jobs:
+                return found.state.jobs[0].id
+            if asyncio.get_running_loop().time() >= deadline:
+                return None
+            # LiveKit's API reports an assignment only when asked
+            await asyncio.sleep(ASSIGN_POLL_SECONDS)

@@ -91,6 +91,18 @@ def test_a_region_that_already_failed_the_call_is_never_chosen_again(
     assert plan == Failover("call", "ap-southeast", 2, ("eu-west", "us-east"), "agent-2")
 
 
+def test_a_region_whose_workers_refused_the_call_is_passed_over(
+    settings: DispatchSettings,
+) -> None:
+    board = board_for(settings)
+    plan = plan_failover(
+        LOST, settings, board, caller_present=True, earlier=[], passed_over=["us-east"]
+    )
+    assert isinstance(plan, Failover) and plan.region == "ap-southeast"
+    # passed over for this call only: the note records the regions that lost it
+    assert plan.failed == ("eu-west",)
+
+
 def test_the_same_loss_reported_twice_brings_one_agent(settings: DispatchSettings) -> None:
     earlier = [EarlierFailover(("eu-west",), "agent-1")]
     plan = plan_failover(LOST, settings, board_for(settings), caller_present=True, earlier=earlier)

@@ -158,3 +158,56 @@ async def test_a_normal_hang_up_brings_no_new_agent(failover: Failover) -> None:
         "the agent ended its session itself",
         "no caller left in the room",
     }
+
+
+@dataclass
+class Refused:
+    taken_by: AgentPresence
+    refusals: list[dict]
+    dispatches: list[str]
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def refused(livekit_binary, tmp_path_factory) -> AsyncIterator[Refused]:
+    """eu-west's worker killed mid-call while us-east, the nearest, has no worker registered with
+    LiveKit (its dispatch entry still routable: eu-west's dispatch has no probe of it)."""
+    regions = Regions(REGIONS, local_config().with_ports(free_ports()), webhooks_to="eu-west")
+    server = LocalServer(regions.config, tmp_path_factory.mktemp("server"), binary=livekit_binary)
+    SERVERS.append(server)
+    eu, workers = regions.dispatches["eu-west"], regions.workers
+    caller = Caller()
+    try:
+        await server.start()
+        await asyncio.gather(workers["eu-west"].start(), workers["ap-southeast"].start())
+        await eu.start()
+        url, token = await eu.token()
+        await caller.join(url, token)
+        first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
+        assert workers["eu-west"].process is not None
+        kill_group(workers["eu-west"].process)
+        taken_by = await asyncio.wait_for(caller.next_agent(first.identity), DETECTION_TIMEOUT)
+        assert eu.output is not None
+        await asyncio.wait_for(eu.output.wait_for('"event": "failover_dispatched"'), TIMEOUT)
+        config = regions.config
+        async with api.LiveKitAPI(config.url, config.api_key, config.api_secret) as lk:
+            left = await lk.agent_dispatch.list_dispatch(caller.room_name)
+        yield Refused(taken_by, eu.output.events("failover_refused"), [d.agent_name for d in left])
+    finally:
+        await caller.close()
+        await regions.stop()
+        await server.stop()
+
+
+async def test_a_region_that_refuses_the_job_is_passed_over_for_the_next_nearest(
+    refused: Refused,
+) -> None:
+    assert refused.taken_by.attributes[REGION_ATTRIBUTE] == "ap-southeast"
+    assert [(r["region"], r["refusals"]) for r in refused.refusals] == [
+        ("us-east", 1),
+        ("us-east", 2),
+    ]
+
+
+async def test_a_refused_failover_dispatch_is_withdrawn(refused: Refused) -> None:
+    assert "support-agent-us-east" not in refused.dispatches
+    assert "support-agent-ap-southeast" in refused.dispatches
