@@ -392,12 +392,15 @@ class Regions:
         }
         webhook = f"{self.dispatches[webhooks_to].url}{WEBHOOK_PATH}"
         self.config = dataclasses.replace(base, webhook_urls=(webhook,))
-        self.workers = {
-            key: Worker(key, self.config, MERIDIAN_LOCATION=location)
-            for key, location in locations.items()
-        }
+        self._locations = dict(locations)
+        self.workers = {key: self.replacement(key) for key in locations}
         for key, dispatch in self.dispatches.items():
             dispatch.env[Env.dispatch("worker_url")] = self.workers[key].health_url
+
+    def replacement(self, region: str) -> Worker:
+        """A new worker for `region`, set up as its first one was (not started): a new revision
+        rolling in."""
+        return Worker(region, self.config, MERIDIAN_LOCATION=self._locations[region])
 
     async def start(self) -> Regions:
         """Start every worker, then every dispatch, and return once each dispatch has every

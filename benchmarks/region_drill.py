@@ -7,8 +7,12 @@ token from eu-west's dispatch and get eu-west's agent. Then eu-west's worker and
 processes are SIGKILLed mid-call, without a word to anyone, and the drill measures, from that
 instant: when each call's new agent joins its room and when the caller hears it speak (its
 "I'm back" line), the calls that never get one (lost), and when eu-west's dispatch stops
-sending new callers to eu-west. A planned rolling restart (SIGTERM) is tests/livekit_server/
-test_drain.py: the draining worker finishes its call and takes no new one.
+sending new callers to eu-west.
+
+Then a planned rolling restart of ap-southeast, as a new revision rolls in: callers talking to
+its worker, a replacement worker registers, the old one gets SIGTERM. Each caller asks a question
+after the SIGTERM (a call is dropped if it gets no answer), new callers arrive during the drain
+(the replacement should take them), and the old worker should exit once its calls hang up.
 """
 
 from __future__ import annotations
@@ -23,15 +27,18 @@ from pathlib import Path
 
 from livekit import api
 
+from benchmarks.clips import DATA_DIR, clips_of
 from benchmarks.live_call import Caller, Dispatch, Regions, free_ports, kill_group
 from benchmarks.report import table
 from meridian.contract import REGION_ATTRIBUTE, Env
 from meridian.local.server import LocalServer, LocalServerConfig, local_config
+from meridian.smoke.media import Clip, load_clip
 from meridian.stats import percentile
 from meridian.tables import fmt_seconds_as_ms as ms
 
 REGIONS = {"eu-west": "westeurope", "us-east": "eastus", "ap-southeast": "southeastasia"}
 LOST = "eu-west"
+RESTARTED = "ap-southeast"
 RESULTS = Path(__file__).with_name("results") / "region_drill.json"
 # a call whose new agent has not spoken by then is lost
 GIVE_UP = 90.0
@@ -54,12 +61,32 @@ class CallOutcome:
 
 
 @dataclass(frozen=True)
+class RestartOutcome:
+    """A planned rolling restart: SIGTERM to a region's worker once its replacement registered."""
+
+    # heard latency (s) of the question each call in progress asked after the SIGTERM; None
+    # for a call that got no answer (dropped)
+    answered: tuple[float | None, ...]
+    new_calls: int
+    # new callers during the drain whose job went to the replacement worker
+    new_calls_on_replacement: int
+    exit_code: int | None
+    # seconds from the last call's hang-up to the old worker's exit; None if it did not exit
+    exit_after_hang_up: float | None
+
+    @property
+    def dropped(self) -> int:
+        return sum(a is None for a in self.answered)
+
+
+@dataclass(frozen=True)
 class Drill:
-    """The drill's outcome: every call's, and when new callers stopped going to the lost
-    region (seconds from the kill; None if they never did within GIVE_UP)."""
+    """The drill's outcome: every call's, when new callers stopped going to the lost region
+    (seconds from the kill; None if they never did within GIVE_UP), and the rolling restart."""
 
     calls: tuple[CallOutcome, ...]
     rerouted: float | None
+    restart: RestartOutcome | None = None
 
 
 def region_of(token: str, server: LocalServerConfig) -> str | None:
@@ -90,6 +117,56 @@ async def _after_kill(caller: Caller, first: str, killed_at: float) -> CallOutco
         return CallOutcome(joined, None, agent.attributes.get(REGION_ATTRIBUTE))
     heard = caller.speaking_at[-1] - killed_at
     return CallOutcome(joined, heard, agent.attributes.get(REGION_ATTRIBUTE))
+
+
+async def _answer(caller: Caller, question: Clip) -> float | None:
+    try:
+        reply = await asyncio.wait_for(caller.ask(question), TIMEOUT)
+    except TimeoutError:
+        return None
+    return reply.latency_ms / 1000
+
+
+async def _join(caller: Caller, dispatch: Dispatch) -> None:
+    await caller.join(*await dispatch.token())
+    await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
+
+
+async def rolling_restart(regions: Regions, calls: int) -> RestartOutcome:
+    """Restart RESTARTED's worker under `calls` live calls, as a new revision rolls in."""
+    old, dispatch = regions.workers[RESTARTED], regions.dispatches[RESTARTED]
+    question = load_clip(DATA_DIR / f"{clips_of('complete', split='report')[0].name}.wav")
+    talking = [Caller() for _ in range(calls)]
+    newcomers = [Caller() for _ in range(calls)]
+    new = regions.replacement(RESTARTED)
+    try:
+        for caller in talking:
+            await _join(caller, dispatch)
+            await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
+        await new.start()
+        old.terminate()
+        assert old.output is not None
+        await asyncio.wait_for(old.output.wait_for('"draining worker"'), TIMEOUT)
+        answered = await asyncio.gather(*(_answer(c, question) for c in talking))
+        for caller in newcomers:
+            await _join(caller, dispatch)
+        on_new = sum(c.room_name in new.accepted_rooms() for c in newcomers)
+        # Newcomers hang up first: the drill's dispatch probes the old worker's own port (in
+        # Azure it probes the app's ingress, which moves to the new revision), so once the old
+        # worker exits it finds the region down and sweeps it; no call of the region is left.
+        for caller in [*newcomers, *talking]:
+            await caller.close()
+        hung_up = time.monotonic()
+        try:
+            code: int | None = await old.wait(TIMEOUT)
+            exit_after: float | None = time.monotonic() - hung_up
+        except TimeoutError:
+            code = exit_after = None
+        return RestartOutcome(tuple(answered), len(newcomers), on_new, code, exit_after)
+    finally:
+        for caller in [*talking, *newcomers]:
+            await caller.close()
+        await new.stop()
 
 
 async def drill(calls: int) -> Drill:
@@ -128,9 +205,12 @@ async def drill(calls: int) -> Drill:
                 )
                 if isinstance(outcomes, BaseException):
                     raise outcomes
+                for caller in callers:
+                    await caller.close()
                 return Drill(
                     tuple(outcomes),
                     None if isinstance(rerouted, BaseException) else rerouted,
+                    await rolling_restart(regions, calls),
                 )
             finally:
                 for caller in callers:
@@ -160,9 +240,35 @@ def render(result: Drill) -> str:
         ["region that took over", ", ".join(regions) or "-"],
         ["new callers routed elsewhere after (ms)", ms(result.rerouted)],
     ]
-    return table(
+    loss = table(
         f"Region-loss drill: {LOST}'s worker SIGKILLed mid-call (3 regions, real LiveKit server "
-        "on loopback, stand-in remote models)",
+        "on loopback, stand-in remote models; dispatch probes every 1 s, down after 3 failures)",
+        ["measure", "value"],
+        rows,
+    )
+    return loss if result.restart is None else loss + render_restart(result.restart)
+
+
+def render_restart(restart: RestartOutcome) -> str:
+    """The rolling restart's table."""
+    heard = [a for a in restart.answered if a is not None]
+    exited = "-" if restart.exit_code is None else f"{ms(restart.exit_after_hang_up)}"
+    rows = [
+        ["calls in progress at the SIGTERM", len(restart.answered)],
+        ["calls dropped (a question after the SIGTERM got no answer; goal 0)", restart.dropped],
+        [
+            "answer to that question, heard: p50 / max (ms)",
+            f"{ms(percentile(heard, 50))} / {ms(max(heard, default=None))}",
+        ],
+        [
+            "new callers during the drain taken by the new worker",
+            f"{restart.new_calls_on_replacement}/{restart.new_calls}",
+        ],
+        ["old worker's exit code", "-" if restart.exit_code is None else restart.exit_code],
+        ["old worker exited after its last call hung up (ms)", exited],
+    ]
+    return table(
+        f"Rolling restart: {RESTARTED}'s worker SIGTERMed once its replacement registered",
         ["measure", "value"],
         rows,
     )

@@ -1,12 +1,13 @@
-"""The region-loss drill reads which region a dispatch token sends the caller to, and counts a
-call lost when no agent is heard again."""
+"""The region-loss drill reads which region a dispatch token sends the caller to, counts a call
+lost when no agent is heard again, and a call dropped in a rolling restart when a question after
+the SIGTERM gets no answer."""
 
 from __future__ import annotations
 
 import json
 
 from benchmarks.live_call import join_token
-from benchmarks.region_drill import CallOutcome, Drill, region_of, write_results
+from benchmarks.region_drill import CallOutcome, Drill, RestartOutcome, region_of, write_results
 from meridian.local.server import local_config
 
 
@@ -27,3 +28,16 @@ def test_the_drill_writes_every_calls_outcome_as_json(tmp_path) -> None:
     written = json.loads((tmp_path / "drill.json").read_text())
     assert written["rerouted"] == 2.8
     assert [c["region"] for c in written["calls"]] == ["us-east", None]
+
+
+def test_a_call_whose_question_after_the_sigterm_got_no_answer_is_dropped() -> None:
+    restart = RestartOutcome((0.6, None, 0.7), 3, 3, 0, 3.2)
+    assert restart.dropped == 1
+
+
+def test_the_drill_writes_the_rolling_restart_too(tmp_path) -> None:
+    restart = RestartOutcome((0.6,), 1, 1, 0, 3.2)
+    write_results(Drill((), None, restart), tmp_path / "drill.json")
+    written = json.loads((tmp_path / "drill.json").read_text())
+    assert written["restart"]["answered"] == [0.6]
+    assert written["restart"]["exit_code"] == 0
