@@ -19,6 +19,7 @@ BENCHMARKS = (
     "turn_taking",
     "gate_generalisation",
     "real_voices",
+    "media_capacity",
     "capacity",
     "token_endpoint",
     "routing_model",

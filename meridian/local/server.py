@@ -125,6 +125,11 @@ class LocalServer:
         self._process: asyncio.subprocess.Process | None = None
         self._log: IO[bytes] | None = None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process ID while it runs (for tools that measure it)."""
+        return self._process.pid if self._process is not None else None
+
     async def start(self, *, timeout: float = 30.0) -> None:
         """Start the server and return once its HTTP port answers "/" with 200."""
         config_path = self.workdir / "livekit.yaml"
