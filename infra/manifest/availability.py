@@ -26,9 +26,10 @@ from meridian.ai_models import (
 )
 from meridian.geo.latency import default_model
 
-# One session holds 6.1-7.7% of a core (docs/benchmarks.md, capacity, 2026-11-24); a worker
-# admits sessions up to load_threshold x cores, so the lower share gives the most it can hold.
-CPU_SHARE_PER_SESSION = 0.061
+# One session with real media (WebRTC in and out through LiveKit) holds 12.5-13.5% of a core
+# (docs/benchmarks.md, media_capacity, 2026-12-03; 6.1% in mock rooms, which skip Opus and
+# resampling); a worker admits sessions up to load_threshold x cores.
+CPU_SHARE_PER_SESSION = 0.13
 # Warn this long before a model's announced retirement.
 RETIREMENT_NOTICE_DAYS = 90
 # An availability table older than this is worth re-checking against Microsoft's pages.

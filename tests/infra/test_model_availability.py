@@ -185,15 +185,15 @@ def test_speech_concurrency_over_the_default_is_a_warning_naming_the_region(
     manifest = parse(models_data)
     (warning,) = [w for w in manifest.warnings if "recognitions" in w]
     assert re.match(r"regions\.yaml:\d+: regions\.eu-west\.replicas\.max \(got 16\)", warning)
-    assert "16 replicas of up to 16 sessions (256 concurrent recognitions" in warning
+    assert "16 replicas of up to 7 sessions (112 concurrent recognitions" in warning
     assert "default of 100 per resource" in warning
-    assert "keep replicas.max at 6 or below" in warning
+    assert "keep replicas.max at 14 or below" in warning
 
 
 def test_sessions_per_replica_follow_the_load_threshold_and_cores(models_data: dict) -> None:
     region = parse(models_data).regions["eu-west"]
-    # 0.5 of 2 cores at 6.1% of a core per session (docs/benchmarks.md)
-    assert sessions_per_replica(region) == 16
+    # 0.5 of 2 cores at 13% of a core per session with real media (docs/benchmarks.md)
+    assert sessions_per_replica(region) == 7
 
 
 def test_a_fallback_outside_the_data_zone_is_refused(models_data: dict) -> None:
