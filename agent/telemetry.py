@@ -38,7 +38,13 @@ _TIMING_SOURCES = {
     "tts_ttfb": ("assistant", "tts_node_ttfb"),
     "e2e_latency": ("assistant", "e2e_latency"),
 }
-assert tuple(_TIMING_SOURCES) == TURN_TIMING_FIELDS, "telemetry must log every contract field"
+# What the caller hears beyond the agent's e2e: capture, Opus, the hop in, the agent's receive
+# jitter buffer and its VAD's view of the end of speech, and on the way out its output queue,
+# the hop, the caller's jitter buffer and decoding. Measured through the real LiveKit server on
+# loopback, fitted on the fit half of the clips (benchmarks/heard_latency.py, 2026-12-03). It
+# leaves out the network: a deployment adds the caller's and the agent's round trips to LiveKit.
+MEDIA_PATH_SECONDS = 0.18
+assert (*_TIMING_SOURCES, "heard_estimate") == TURN_TIMING_FIELDS, "log every contract field"
 # Where the metadata of the instance that served each stage is: livekit-agents stamps it on the
 # user message (STT) and the reply (LLM, TTS), also through a FallbackAdapter.
 _SERVED_SOURCES = {"stt": "user", "llm": "assistant", "tts": "assistant"}
@@ -151,8 +157,9 @@ class TurnTelemetry:
         timings = {
             name: _seconds(reports[source], key) for name, (source, key) in _TIMING_SOURCES.items()
         }
-        cache_hit = bool(reply.extra.get(CACHE_MARK))
         e2e = timings["e2e_latency"]
+        timings["heard_estimate"] = None if e2e is None else round(e2e + MEDIA_PATH_SECONDS, 4)
+        cache_hit = bool(reply.extra.get(CACHE_MARK))
         self._totals.turns += 1
         self._totals.cache_hits += int(cache_hit)
         self._totals.interrupted += int(reply.interrupted)

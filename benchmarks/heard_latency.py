@@ -9,6 +9,11 @@ and decoder. The agent's "speaking" state (the `lk.agent.state` attribute, set w
 reply frame goes to the room) splits the gap: before it, capture, Opus encoding, the hop in and
 the agent's own detection; after it, the agent's output queue, encoding, the hop out, the
 jitter buffer and decoding. On loopback the hops are near zero: a deployment adds its RTT.
+
+The agent's `turn` event also carries `heard_estimate`, its e2e plus a fixed media path
+(agent/telemetry.py MEDIA_PATH_SECONDS). The media path is fitted here as the median gap on the
+fit half of the clips, and the logged estimate is checked against what the caller heard on the
+report half.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from agent.telemetry import MEDIA_PATH_SECONDS
 from benchmarks.clips import DATA_DIR, clips_of
 from benchmarks.live_call import TIMEOUT, Caller, Worker, free_ports, join_token
 from benchmarks.report import table
@@ -33,10 +39,18 @@ class HeardTurn:
     """One turn's timings in seconds, from the true end of the caller's speech."""
 
     clip: str
+    split: str
     heard: float
     speaking: float | None  # when the agent's state turned "speaking", as the caller saw it
     e2e: float | None  # the agent's own figure, from its `turn` event
     cache_hit: bool
+    estimate: float | None = None  # the agent's logged heard_estimate
+    # the mean time the reply spent in the caller's jitter buffer (WebRTC inbound-rtp stats)
+    caller_jitter_buffer: float | None = None
+
+    @property
+    def estimate_error(self) -> float | None:
+        return None if self.estimate is None else self.estimate - self.heard
 
     @property
     def gap(self) -> float | None:
@@ -47,7 +61,7 @@ class HeardTurn:
         return None if self.speaking is None else self.heard - self.speaking
 
 
-async def _turn(server: LocalServer, worker: Worker, name: str) -> HeardTurn:
+async def _turn(server: LocalServer, worker: Worker, name: str, split: str) -> HeardTurn:
     clip_path = DATA_DIR / f"{name}.wav"
     room = f"heard-{name}"
     caller = Caller()
@@ -57,6 +71,7 @@ async def _turn(server: LocalServer, worker: Worker, name: str) -> HeardTurn:
         reply = await asyncio.wait_for(caller.ask(load_clip(clip_path)), TIMEOUT)
         heard_at = time.monotonic()  # ask returns on the first audible reply frame
         await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
+        jitter_buffer = await caller.jitter_buffer_delay()
     finally:
         await caller.close()
     assert worker.output is not None
@@ -67,16 +82,24 @@ async def _turn(server: LocalServer, worker: Worker, name: str) -> HeardTurn:
     speaking = [t - speech_end for t in caller.speaking_at if t >= speech_end]
     return HeardTurn(
         clip=name,
+        split=split,
         heard=reply.latency_ms / 1000,
         speaking=speaking[0] if speaking else None,
         e2e=turn.get("e2e_latency"),
         cache_hit=bool(turn.get("cache_hit")),
+        estimate=turn.get("heard_estimate"),
+        caller_jitter_buffer=jitter_buffer,
     )
 
 
 async def measure(turns: int) -> list[HeardTurn]:
-    """Run `turns` calls, one question each, against one worker on a local server."""
-    texts = {c.name: c.text for c in clips_of("complete", split="report")[:turns]}
+    """Run `turns` calls of each half, one question each, against one worker on a local
+    server."""
+    texts = {
+        (split, c.name): c.text
+        for split in ("fit", "report")
+        for c in clips_of("complete", split=split)[:turns]
+    }
     with tempfile.TemporaryDirectory(prefix="meridian-heard-") as workdir:
         transcript = Path(workdir) / "transcript"
         config = local_config().with_ports(free_ports())
@@ -85,17 +108,24 @@ async def measure(turns: int) -> list[HeardTurn]:
             try:
                 await worker.start()
                 results = []
-                for name, text in texts.items():
+                for (split, name), text in texts.items():
                     # what the stand-in STT hears in this call: the clip's own words
                     transcript.write_text(text)
-                    results.append(await _turn(server, worker, name))
+                    results.append(await _turn(server, worker, name, split))
                 return results
             finally:
                 await worker.stop()
 
 
-def render(turns: list[HeardTurn]) -> str:
-    """p50 and p95 of each figure, for all turns and for the LLM-answered ones."""
+def fitted_media_path(turns: list[HeardTurn]) -> float | None:
+    """The median gap between what the caller heard and the agent's e2e, on the fit half."""
+    return percentile([t.gap for t in turns if t.split == "fit"], 50)
+
+
+def render(all_turns: list[HeardTurn]) -> str:
+    """p50 and p95 of each figure on the report half, for all turns and for the LLM-answered
+    ones; the media path fitted on the fit half, and the logged estimate's error."""
+    turns = [t for t in all_turns if t.split == "report"]
 
     def row(label: str, chosen: list[HeardTurn]) -> list[object]:
         cells: list[object] = [label, len(chosen)]
@@ -105,6 +135,7 @@ def render(turns: list[HeardTurn]) -> str:
             [t.gap for t in chosen],
             [t.speaking for t in chosen],
             [t.downlink for t in chosen],
+            [t.caller_jitter_buffer for t in chosen],
         ):
             cells += [ms(percentile(values, 50)), ms(percentile(values, 95))]
         return cells
@@ -122,6 +153,8 @@ def render(turns: list[HeardTurn]) -> str:
         "speaking p95",
         "speaking→heard p50",
         "speaking→heard p95",
+        "caller's jitter buffer, call mean p50",
+        "jitter buffer p95",
     ]
     groups = {
         "all": turns,
@@ -129,13 +162,26 @@ def render(turns: list[HeardTurn]) -> str:
         "answered from the FAQ cache": [t for t in turns if t.cache_hit],
     }
     rows = [row(label, chosen) for label, chosen in groups.items() if chosen]
+    errors = [t.estimate_error for t in turns if t.estimate_error is not None]
+    absolute = [abs(e) for e in errors]
+    fitted = fitted_media_path(all_turns)
+    estimate_rows = [
+        ["media path fitted on the fit half (median gap)", ms(fitted)],
+        ["media path the agent adds (MEDIA_PATH_SECONDS)", ms(MEDIA_PATH_SECONDS)],
+        ["logged heard_estimate minus heard, p50 (report half)", ms(percentile(errors, 50))],
+        [
+            "logged minus heard, absolute: p50 / p95 (goal within 20)",
+            f"{ms(percentile(absolute, 50))} / {ms(percentile(absolute, 95))}",
+        ],
+    ]
     return table(
-        "Heard latency through the real LiveKit server (loopback, stand-in remote models)",
+        "Heard latency through the real LiveKit server (loopback, stand-in remote models;"
+        " report half)",
         header,
         rows,
-    )
+    ) + table("What the agent logs as heard (ms)", ["measure", "value"], estimate_rows)
 
 
 def main(quick: bool) -> str:
-    """Measure and render: 20 calls (6 with --quick)."""
+    """Measure and render: 20 calls of each half (6 with --quick)."""
     return render(asyncio.run(measure(6 if quick else 20)))

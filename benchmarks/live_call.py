@@ -65,6 +65,17 @@ class Caller(RtcMediaSession):
         """The room the caller joined."""
         return self._room.name
 
+    async def jitter_buffer_delay(self) -> float | None:
+        """The mean time the agent's audio spent in this caller's jitter buffer so far (s), from
+        WebRTC's inbound-rtp stats (jitterBufferDelay / jitterBufferEmittedCount)."""
+        track = await self._agent_track
+        for stats in await track.get_stats():
+            if stats.HasField("inbound_rtp"):
+                inbound = stats.inbound_rtp.inbound
+                if inbound.jitter_buffer_emitted_count:
+                    return inbound.jitter_buffer_delay / inbound.jitter_buffer_emitted_count
+        return None
+
     def _on_attributes(self, changed: dict[str, str], _participant: Any) -> None:
         if changed.get(AGENT_STATE) == "speaking":
             self.speaking_at.append(time.monotonic())

@@ -174,7 +174,8 @@ LIVEKIT_SECRETS: Final = (Env.LIVEKIT_API_KEY, Env.LIVEKIT_API_SECRET)
 # refuse a shorter one.
 MIN_API_SECRET_LENGTH: Final = 32
 
-# The agent's per-reply log event and its timing fields (seconds), in pipeline order.
+# The agent's per-reply log event and its timing fields (seconds), in pipeline order; the last is
+# the agent's estimate of the silence its caller heard (e2e plus the media path through LiveKit).
 TURN_EVENT: Final = "turn"
 SESSION_END_EVENT: Final = "session_end"
 TURN_TIMING_FIELDS: Final = (
@@ -183,6 +184,7 @@ TURN_TIMING_FIELDS: Final = (
     "llm_ttft",
     "tts_ttfb",
     "e2e_latency",
+    "heard_estimate",
 )
 TURN_FLAG_FIELDS: Final = ("cache_hit", "interrupted")
 # How the turn gate ended a turn (null in a `turn` event: not ended by the gate, e.g. text input).

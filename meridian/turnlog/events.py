@@ -45,6 +45,8 @@ class TurnEvent:
     e2e_latency: float | None
     cache_hit: bool | None
     gate_logged: bool = False
+    # the agent's estimate of the silence the caller heard (None before agents logged it)
+    heard_estimate: float | None = None
     gate_verdict: str | None = None
     gate_score: float | None = None
     endpointing_delay: float | None = None
@@ -182,6 +184,7 @@ def turn_from_event(event: dict[str, Any]) -> TurnEvent:
         llm_ttft=_timing(event, "llm_ttft"),
         tts_ttfb=_timing(event, "tts_ttfb"),
         e2e_latency=_timing(event, "e2e_latency"),
+        heard_estimate=_timing(event, "heard_estimate"),
         cache_hit=cache_hit,
         gate_logged=any(name in event for name in TURN_GATE_FIELDS),
         gate_verdict=_gate_verdict(event),

@@ -19,6 +19,7 @@ COMPONENTS: tuple[tuple[str, str], ...] = (
     ("llm_ttft", "LLM TTFT"),
     ("tts_ttfb", "TTS TTFB"),
     ("e2e", "end-to-end"),
+    ("heard", "heard by the caller (estimate)"),
 )
 _COMPONENT_FIELDS: dict[str, Callable[[TurnEvent], float | None]] = {
     "eou": lambda t: t.eou_delay,
@@ -26,6 +27,7 @@ _COMPONENT_FIELDS: dict[str, Callable[[TurnEvent], float | None]] = {
     "llm_ttft": lambda t: t.llm_ttft,
     "tts_ttfb": lambda t: t.tts_ttfb,
     "e2e": lambda t: t.e2e_latency,
+    "heard": lambda t: t.heard_estimate,
 }
 
 # Stacked segments of the median turn, bottom to top, with the group each belongs to.

@@ -10,6 +10,7 @@ import pytest_asyncio
 
 from agent.response_cache import ResponseCache
 from agent.settings import CacheSettings
+from agent.telemetry import MEDIA_PATH_SECONDS
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from meridian.contract import TURN_GATE_FIELDS, TURN_SERVED_FIELDS
 from meridian.logs import configure_logging
@@ -31,6 +32,7 @@ TURN_FIELDS = (
     "llm_ttft",
     "tts_ttfb",
     "e2e_latency",
+    "heard_estimate",
     "cache_hit",
 )
 
@@ -79,6 +81,14 @@ async def test_the_turn_event_carries_every_field(answered_turn) -> None:
     assert turn["cache_hit"] is False
     assert 0 < turn["e2e_latency"] < 5
     assert turn["llm_ttft"] >= 0.1 and turn["tts_ttfb"] >= 0.05
+
+
+async def test_the_turn_event_adds_the_media_path_to_e2e_for_what_the_caller_heard(
+    answered_turn,
+) -> None:
+    _, logs = answered_turn
+    [turn] = logs.events("turn")
+    assert turn["heard_estimate"] == pytest.approx(turn["e2e_latency"] + MEDIA_PATH_SECONDS)
 
 
 async def test_the_turn_event_says_who_served_each_stage_and_where(answered_turn) -> None:

@@ -189,6 +189,21 @@ def test_json_report_holds_per_region_percentiles_and_shares(log_file: Path) -> 
     assert sum(regions["all"]["shares"].values()) == pytest.approx(1.0)
 
 
+def test_the_report_carries_the_heard_estimate_the_agents_logged() -> None:
+    lines = []
+    for line in turn_lines(3):
+        turn = json.loads(line)
+        if turn.get("e2e_latency") is not None:
+            turn["heard_estimate"] = round(turn["e2e_latency"] + 0.18, 4)
+        lines.append(json.dumps(turn))
+    code, out, _ = run(["--json"], stdin_text="\n".join(lines))
+    regions = {r["region"]: r for r in json.loads(out)["regions"]}
+    components = regions["all"]["components_ms"]
+    assert code == 0
+    assert components["heard"]["count"] == components["e2e"]["count"]
+    assert components["heard"]["p50"] == pytest.approx(components["e2e"]["p50"] + 180, abs=1)
+
+
 def test_stdin_is_read_when_no_file_is_given() -> None:
     code, out, _ = run(["--json"], stdin_text="\n".join(turn_lines(3)))
     assert code == 0

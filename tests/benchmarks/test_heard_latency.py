@@ -1,0 +1,27 @@
+"""The heard-latency section fits the media path on one half of the clips and checks the agent's
+logged estimate on the other."""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.heard_latency import HeardTurn, fitted_media_path
+
+
+def _turn(split: str, heard: float, e2e: float, estimate: float | None = None) -> HeardTurn:
+    return HeardTurn("clip", split, heard, None, e2e, False, estimate)
+
+
+def test_the_media_path_is_the_median_gap_on_the_fit_half_only() -> None:
+    turns = [
+        _turn("fit", 0.70, 0.52),
+        _turn("fit", 0.71, 0.53),
+        _turn("fit", 0.90, 0.50),
+        _turn("report", 2.0, 0.5),
+    ]
+    assert fitted_media_path(turns) == pytest.approx(0.18)
+
+
+def test_the_estimate_error_is_what_the_agent_logged_minus_what_the_caller_heard() -> None:
+    assert _turn("report", 0.70, 0.52, estimate=0.71).estimate_error == pytest.approx(0.01)
+    assert _turn("report", 0.70, 0.52).estimate_error is None
