@@ -58,8 +58,9 @@ class MeridianAgent(Agent):
         resume: ResumeWatch | None = None,
         gate: GateTurnDetector | None = None,
         tts_voice: str = "",
+        history: llm.ChatContext | None = None,
     ) -> None:
-        super().__init__(instructions=instructions)
+        super().__init__(instructions=instructions, chat_ctx=history)
         self._cache = cache
         self._tts_voice = tts_voice
         self._resume = resume
@@ -193,8 +194,10 @@ def build_session(
     vad: vad.VAD,
     turn_detector: object,
     cache: ResponseCache | None,
+    history: llm.ChatContext | None = None,
 ) -> tuple[AgentSession, MeridianAgent]:
-    """The AgentSession and Agent for one conversation, from injected models (real or doubles)."""
+    """The AgentSession and Agent for one conversation, from injected models (real or doubles);
+    `history` is the conversation so far of a call this agent takes over."""
     session: AgentSession = AgentSession(
         stt=stt,
         llm=llm,
@@ -215,5 +218,6 @@ def build_session(
         resume=resume,
         gate=gate,
         tts_voice=settings.tts_voice,
+        history=history,
     )
     return session, agent

@@ -17,7 +17,14 @@ from agent.prompt import BACK_AFTER_FAILOVER
 from agent.providers import Models, build_models
 from agent.response_cache import ResponseCache
 from agent.settings import AgentSettings
-from agent.takeover import answer_alive, failover_note, still_answers, withdraw
+from agent.takeover import (
+    ConversationMirror,
+    answer_alive,
+    failover_note,
+    history,
+    still_answers,
+    withdraw,
+)
 from agent.telemetry import TurnTelemetry
 from agent.turn_handling import DEFAULT_TURN_SETTINGS
 from meridian.contract import REGION_ATTRIBUTE, REVISION_ATTRIBUTE
@@ -104,8 +111,10 @@ async def run_session(
         vad=ctx.proc.userdata[PROC_VAD],
         turn_detector=turn.build_turn_detector(stt_language=settings.stt.language),
         cache=ctx.proc.userdata[PROC_RESPONSE_CACHE],
+        history=history(failover.conversation) if failover is not None else None,
     )
     telemetry.attach(session, notes=lambda: agent.turn_note)
+    ConversationMirror(ctx.room).attach(session, agent)
 
     async def _log_session_end(reason: str) -> None:
         telemetry.log_session_end(session, reason)

@@ -1,5 +1,6 @@
-"""Taking over a lost call: the failover note a job is dispatched with, and the check that the
-agent it replaces is really gone before the newcomer says a word.
+"""Taking over a lost call: the failover note a job is dispatched with, the check that the agent
+it replaces is really gone before the newcomer says a word, and the conversation every agent
+keeps in its CONVERSATION_ATTRIBUTE so that a newcomer can carry on from it.
 
 Dispatch may judge a region lost from its probe of the region's worker, before LiveKit reports
 the agent gone; a probe can be wrong (a worker too busy to answer in time), so the newcomer asks
@@ -10,14 +11,19 @@ bound them) holds only the ones that took over.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import dataclass
 
 import aiohttp
+import structlog
 from livekit import api, rtc
+from livekit.agents import Agent, AgentSession, ConversationItemAddedEvent, llm
 
 from agent.settings import WorkerSettings
-from meridian.contract import ALIVE_RPC, FAILOVER_METADATA
+from meridian import conversation
+from meridian.contract import ALIVE_RPC, CONVERSATION_ATTRIBUTE, FAILOVER_METADATA
+from meridian.conversation import CarriedMessage
 
 # A live agent acknowledges an RPC within one round trip through LiveKit: tens of ms in a
 # region, a few hundred between continents. One whose process died never does.
@@ -32,6 +38,8 @@ class FailoverNote:
     failed: tuple[str, ...]
     # the identity of the agent this job replaces ("" from a dispatch that did not say)
     lost: str = ""
+    # the last turns of the call before its agent was lost
+    conversation: tuple[CarriedMessage, ...] = ()
 
 
 def failover_note(metadata: str) -> FailoverNote | None:
@@ -48,6 +56,7 @@ def failover_note(metadata: str) -> FailoverNote | None:
         attempt=attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 1,
         failed=tuple(str(r) for r in failed) if isinstance(failed, list) else (),
         lost=str(note.get("lost") or ""),
+        conversation=conversation.decode(note.get("conversation")),
     )
 
 
@@ -91,3 +100,53 @@ async def withdraw(dispatch_id: str, room: str, worker: WorkerSettings) -> str |
     except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
         return f"LiveKit API failed: {exc}"
     return None
+
+
+def history(messages: tuple[CarriedMessage, ...]) -> llm.ChatContext:
+    """A chat context holding the carried conversation, for the agent that takes over."""
+    chat_ctx = llm.ChatContext.empty()
+    for message in messages:
+        chat_ctx.add_message(role=message.role, content=message.text)
+    return chat_ctx
+
+
+class ConversationMirror:
+    """Keeps this agent's CONVERSATION_ATTRIBUTE at the last turns of its chat context (what it
+    carried over included), one update at a time: a burst of turns sends the latest state once
+    the update in flight is done."""
+
+    def __init__(self, room: rtc.Room) -> None:
+        self._room = room
+        self._agent: Agent | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stale = False
+
+    def attach(self, session: AgentSession, agent: Agent) -> None:
+        """Mirror `agent`'s conversation on each turn `session` adds, from now on."""
+        self._agent = agent
+        session.on("conversation_item_added", self._changed)
+
+    def _changed(self, _: ConversationItemAddedEvent) -> None:
+        self._stale = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._publish())
+
+    async def _publish(self) -> None:
+        while self._stale and self._agent is not None:
+            self._stale = False
+            messages = [
+                CarriedMessage(item.role, item.text_content or "")
+                for item in self._agent.chat_ctx.items
+                if isinstance(item, llm.ChatMessage)
+                and item.role in ("user", "assistant")
+                and item.text_content
+            ]
+            try:
+                await self._room.local_participant.set_attributes(
+                    {CONVERSATION_ATTRIBUTE: conversation.encode(messages)}
+                )
+            except Exception as exc:  # a room closing under it: the call is ending anyway
+                structlog.get_logger("agent.takeover").info(
+                    "conversation_not_mirrored", reason=type(exc).__name__
+                )
+                return

@@ -65,6 +65,18 @@ class Caller(RtcMediaSession):
         """The room the caller joined."""
         return self._room.name
 
+    async def until_attribute(self, identity: str, key: str, containing: str) -> str:
+        """The participant's attribute `key` once it contains `containing`."""
+        changed = asyncio.Event()
+        self._room.on("participant_attributes_changed", lambda *_: changed.set())
+        while True:
+            who = self._room.remote_participants.get(identity)
+            value = who.attributes.get(key, "") if who is not None else ""
+            if containing in value:
+                return value
+            changed.clear()
+            await changed.wait()
+
     async def jitter_buffer_delay(self) -> float | None:
         """The mean time the agent's audio spent in this caller's jitter buffer so far (s), from
         WebRTC's inbound-rtp stats (jitterBufferDelay / jitterBufferEmittedCount)."""

@@ -27,6 +27,13 @@ REVISION_ATTRIBUTE: Final = "meridian.revision"
 # URL plus this path), and the key of the dispatch metadata a failover agent is sent with.
 WEBHOOK_PATH: Final = "/livekit/webhook"
 FAILOVER_METADATA: Final = "meridian.failover"
+# The agent's participant attribute with the conversation so far (its last turns, as JSON), so that
+# a failover agent can carry on from it. Dispatch copies it into the failover dispatch's metadata,
+# since the lost agent may have left the room by then; CARRIED_MESSAGES and CARRIED_CHARS keep it
+# well inside LiveKit's 64 KiB of attributes per participant.
+CONVERSATION_ATTRIBUTE: Final = "meridian.conversation"
+CARRIED_MESSAGES: Final = 8
+CARRIED_CHARS: Final = 500
 # The RPC method every agent answers while its session lives. A failover agent calls it on the
 # agent it replaces before it speaks: an answer means the call still has its agent (dispatch
 # judged the region lost from a probe, and the probe was wrong), so the newcomer leaves quietly.

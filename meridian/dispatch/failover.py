@@ -16,7 +16,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import aiohttp
 import structlog
@@ -25,7 +25,9 @@ from livekit import api
 from livekit.protocol.models import DisconnectReason, ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 
-from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE
+from meridian import conversation
+from meridian.contract import CONVERSATION_ATTRIBUTE, FAILOVER_METADATA, REGION_ATTRIBUTE
+from meridian.conversation import CarriedMessage
 from meridian.dispatch.health import HealthBoard
 from meridian.dispatch.settings import DispatchSettings
 from meridian.geo.latency import rank_regions, site_location
@@ -51,12 +53,14 @@ REFUSALS_PER_REGION = 2
 
 @dataclass(frozen=True)
 class LostAgent:
-    """A Meridian agent that left a room without ending the call itself."""
+    """A Meridian agent that left a room without ending the call itself; `conversation` is its
+    CONVERSATION_ATTRIBUTE, the call's last turns, as LiveKit last had it."""
 
     room: str
     region: str
     identity: str
     reason: str
+    conversation: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,19 @@ class Failover:
     attempt: int
     failed: tuple[str, ...]
     lost_agent: str = ""
+    conversation: tuple[CarriedMessage, ...] = ()
 
     def metadata(self) -> str:
-        """What the new dispatch carries: the agent reads it to say it is back."""
-        note = {"attempt": self.attempt, "failed": list(self.failed), "lost": self.lost_agent}
-        return json.dumps({FAILOVER_METADATA: note})
+        """What the new dispatch carries: the agent reads it to say it is back, and to carry on
+        from the conversation so far."""
+        note: dict[str, object] = {
+            "attempt": self.attempt,
+            "failed": list(self.failed),
+            "lost": self.lost_agent,
+        }
+        if self.conversation:
+            note["conversation"] = [asdict(m) for m in self.conversation]
+        return json.dumps({FAILOVER_METADATA: note}, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -95,7 +107,13 @@ def lost_agent(event: WebhookEvent) -> LostAgent | str:
     reason = DisconnectReason.Name(who.disconnect_reason)
     if who.disconnect_reason == DisconnectReason.CLIENT_INITIATED:
         return "the agent ended its session itself"
-    return LostAgent(room=event.room.name, region=region, identity=who.identity, reason=reason)
+    return LostAgent(
+        room=event.room.name,
+        region=region,
+        identity=who.identity,
+        reason=reason,
+        conversation=who.attributes.get(CONVERSATION_ATTRIBUTE, ""),
+    )
 
 
 def earlier_failovers(dispatch_metadata: Iterable[str]) -> list[EarlierFailover]:
@@ -151,6 +169,7 @@ def plan_failover(
         attempt=len(earlier) + 1,
         failed=failed,
         lost_agent=lost.identity,
+        conversation=conversation.decode(lost.conversation),
     )
 
 
@@ -278,7 +297,13 @@ class FailoverService:
                 async with limit:
                     people = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
                 return [
-                    LostAgent(room=room, region=region, identity=p.identity, reason=reason)
+                    LostAgent(
+                        room=room,
+                        region=region,
+                        identity=p.identity,
+                        reason=reason,
+                        conversation=p.attributes.get(CONVERSATION_ATTRIBUTE, ""),
+                    )
                     for p in people.participants
                     if p.kind == ParticipantInfo.Kind.AGENT
                     and p.attributes.get(REGION_ATTRIBUTE) == region

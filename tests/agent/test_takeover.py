@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from agent.takeover import FailoverNote, failover_note
+from agent.takeover import FailoverNote, failover_note, history
 from meridian.contract import FAILOVER_METADATA
+from meridian.conversation import CarriedMessage
 from meridian.dispatch.failover import Failover
 
 
@@ -24,6 +25,17 @@ def test_a_failover_dispatch_names_the_agent_it_replaces() -> None:
 def test_the_agent_reads_the_note_dispatch_writes() -> None:
     metadata = Failover("call", "us-east", 2, ("eu-west", "ap-southeast"), "agent-AJ_1").metadata()
     assert failover_note(metadata) == FailoverNote(2, ("eu-west", "ap-southeast"), "agent-AJ_1")
+
+
+def test_the_agent_that_takes_over_starts_from_the_conversation_so_far() -> None:
+    said = (CarriedMessage("user", "Where is my parcel?"), CarriedMessage("assistant", "In Lyon."))
+    note = failover_note(Failover("call", "us-east", 1, ("eu-west",), "a", said).metadata())
+    assert note is not None and note.conversation == said
+    chat_ctx = history(note.conversation)
+    assert [(m.role, m.text_content) for m in chat_ctx.items] == [
+        ("user", "Where is my parcel?"),
+        ("assistant", "In Lyon."),
+    ]
 
 
 def test_a_failover_dispatch_without_a_lost_agent_still_takes_over() -> None:

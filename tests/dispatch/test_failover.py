@@ -4,6 +4,7 @@ region, and when nothing happens (the real-server run is tests/livekit_server/te
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 
@@ -12,7 +13,13 @@ from livekit import api
 from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
 
-from meridian.contract import FAILOVER_METADATA, REGION_ATTRIBUTE, WEBHOOK_PATH
+from meridian.contract import (
+    CONVERSATION_ATTRIBUTE,
+    FAILOVER_METADATA,
+    REGION_ATTRIBUTE,
+    WEBHOOK_PATH,
+)
+from meridian.conversation import CarriedMessage, encode
 from meridian.dispatch.failover import (
     MAX_FAILOVERS,
     EarlierFailover,
@@ -118,6 +125,32 @@ def test_failovers_per_room_are_bounded(settings: DispatchSettings) -> None:
 def test_no_failover_once_the_caller_has_gone(settings: DispatchSettings) -> None:
     plan = plan_failover(LOST, settings, board_for(settings), caller_present=False, earlier=[])
     assert plan == "no caller left in the room"
+
+
+def test_the_failover_carries_the_lost_agents_conversation(settings: DispatchSettings) -> None:
+    said = [CarriedMessage("user", "Where is my parcel?"), CarriedMessage("assistant", "In Lyon.")]
+    lost = dataclasses.replace(LOST, conversation=encode(said))
+    plan = plan_failover(lost, settings, board_for(settings), caller_present=True, earlier=[])
+    assert isinstance(plan, Failover)
+    assert json.loads(plan.metadata())[FAILOVER_METADATA]["conversation"] == [
+        {"role": "user", "text": "Where is my parcel?"},
+        {"role": "assistant", "text": "In Lyon."},
+    ]
+
+
+def test_a_conversation_that_is_not_ours_is_left_behind(settings: DispatchSettings) -> None:
+    lost = dataclasses.replace(LOST, conversation='{"role": "system"}')
+    plan = plan_failover(lost, settings, board_for(settings), caller_present=True, earlier=[])
+    assert isinstance(plan, Failover)
+    assert "conversation" not in json.loads(plan.metadata())[FAILOVER_METADATA]
+
+
+def test_the_webhook_reads_the_conversation_the_lost_agent_last_published() -> None:
+    event = _left()
+    event.participant.attributes[CONVERSATION_ATTRIBUTE] = '[{"role":"user","text":"Hi"}]'
+    lost = lost_agent(event)
+    assert isinstance(lost, LostAgent)
+    assert lost.conversation == '[{"role":"user","text":"Hi"}]'
 
 
 def test_the_failover_dispatch_carries_what_failed_and_is_read_back() -> None:

@@ -15,11 +15,15 @@ import pytest
 import pytest_asyncio
 from livekit import api
 
+from agent.prompt import BACK_AFTER_FAILOVER
 from benchmarks.live_call import TIMEOUT, Caller, Regions, free_ports, kill_group
-from meridian.contract import REGION_ATTRIBUTE
+from benchmarks.worker_app import DEFAULT_TRANSCRIPT
+from meridian.contract import CONVERSATION_ATTRIBUTE, REGION_ATTRIBUTE
+from meridian.conversation import CarriedMessage, decode
 from meridian.dispatch.failover import Failover as FailoverPlan
 from meridian.local.server import LocalServer, local_config
-from meridian.smoke.media import AgentPresence
+from meridian.smoke.media import AgentPresence, load_clip
+from tests.agent.support import DATA
 from tests.livekit_server.support import SERVERS
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -43,6 +47,8 @@ class Failover:
     spoke_while_declining: bool
     dispatches_after_declining: list[str]
     declined_dispatch: str
+    # the new agent's conversation, as it publishes it once it has said it is back
+    carried_on: tuple[CarriedMessage, ...]
 
 
 async def _needless_failover(regions: Regions, caller: Caller, first: AgentPresence) -> dict:
@@ -80,6 +86,8 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         url, token = await dispatches["eu-west"].token()
         await caller.join(url, token)
         first = await asyncio.wait_for(caller.wait_for_agent(), TIMEOUT)
+        # one question and its answer before the region is lost: the conversation to carry on
+        await asyncio.wait_for(caller.ask(load_clip(DATA / "weather_paris_16k.wav")), TIMEOUT)
         await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
         caller.spoke.clear()
         needless = await _needless_failover(regions, caller, first)
@@ -93,6 +101,10 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         dispatched = await asyncio.wait_for(eu.wait_for('"event": "failover_dispatched"'), TIMEOUT)
         # the new agent speaks first: its state turns "speaking" without the caller saying a word
         await asyncio.wait_for(caller.spoke.wait(), TIMEOUT)
+        carried_on = await asyncio.wait_for(
+            caller.until_attribute(second.identity, CONVERSATION_ATTRIBUTE, BACK_AFTER_FAILOVER),
+            TIMEOUT,
+        )
         await asyncio.wait_for(caller.until_agent_listens(), TIMEOUT)
         mark = len(eu.lines)
         await caller.close()  # the caller hangs up normally
@@ -109,6 +121,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
             spoke_while_declining,
             needless["left"],
             needless["sent"],
+            decode(carried_on),
         )
     finally:
         await caller.close()
@@ -150,6 +163,13 @@ async def test_a_declined_failover_withdraws_its_dispatch(failover: Failover) ->
 
 async def test_the_new_agent_tells_the_caller_it_is_back(failover: Failover) -> None:
     assert failover.spoke_unprompted
+
+
+async def test_the_new_agent_carries_on_from_the_conversation_so_far(failover: Failover) -> None:
+    user, answer, back = failover.carried_on[-3:]
+    assert (user.role, user.text) == ("user", DEFAULT_TRANSCRIPT)
+    assert answer.role == "assistant" and answer.text
+    assert back == CarriedMessage("assistant", BACK_AFTER_FAILOVER)
 
 
 async def test_a_normal_hang_up_brings_no_new_agent(failover: Failover) -> None:
