@@ -253,7 +253,11 @@ class FailoverService:
         # gone, dispatch with it, LiveKit's participant_left webhook still brings the failover.
         if region != self.settings.region:
             return
-        task = asyncio.get_running_loop().create_task(
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # the board changed outside a running service: nothing to sweep
+            return
+        task = loop.create_task(
             self.sweep(region, f"worker probe: {reason}"), name=f"failover-sweep-{region}"
         )
         self._sweeps.add(task)
