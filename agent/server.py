@@ -123,7 +123,7 @@ async def run_session(
     ctx.add_shutdown_callback(_log_session_end)
     session.on("close", lambda event: _end_job(ctx, event))
     # record=False: LiveKit Cloud recording would copy audio and transcripts out of the region.
-    await session.start(agent=agent, room=ctx.room, record=False)
+    await session.start(agent=agent, room=ctx.room, room_options=turn.room_options(), record=False)
     if failover is not None:
         # this call's agent in another region was lost: tell the caller, then listen
         session.say(BACK_AFTER_FAILOVER)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from livekit.agents import inference
+from livekit.agents import inference, room_io
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from agent.turn_gate import GateSettings, GateTurnDetector, TurnGate
@@ -57,6 +57,16 @@ class TurnSettings:
     # sentences early makes that likely, so Meridian relies on the client's echo cancellation
     # from the first word.
     aec_warmup: float | None = None
+    # The caller's audio reaches the VAD in frames of this length. livekit-agents' default is
+    # 50 ms, so the end of speech is noticed up to 50 ms after it arrives; 20 ms, one Opus packet,
+    # is the finest that costs no more than one frame per packet.
+    input_frame_ms: int = 20
+
+    def room_options(self) -> room_io.RoomOptions:
+        """How the session reads the caller's audio from the room."""
+        return room_io.RoomOptions(
+            audio_input=room_io.AudioInputOptions(frame_size_ms=self.input_frame_ms)
+        )
 
     def build_vad(self) -> inference.VAD:
         """The local VAD (livekit-local-inference) configured for these settings."""
