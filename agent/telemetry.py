@@ -43,7 +43,7 @@ _TIMING_SOURCES = {
 # the hop, the caller's jitter buffer and decoding. Measured through the real LiveKit server on
 # loopback, fitted on the fit half of the clips (benchmarks/heard_latency.py, 2026-12-03). It
 # leaves out the network: a deployment adds the caller's and the agent's round trips to LiveKit.
-MEDIA_PATH_SECONDS = 0.18
+MEDIA_PATH_SECONDS = 0.16
 assert (*_TIMING_SOURCES, "heard_estimate") == TURN_TIMING_FIELDS, "log every contract field"
 # Where the metadata of the instance that served each stage is: livekit-agents stamps it on the
 # user message (STT) and the reply (LLM, TTS), also through a FallbackAdapter.

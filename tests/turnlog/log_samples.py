@@ -96,7 +96,7 @@ def turn_event(region: str, rng: random.Random, index: int) -> dict[str, Any]:
         "tts_ttfb": round(tts, 4),
         "e2e_latency": round(eou + llm + tts + overhead, 4),
         # agent/telemetry.py's MEDIA_PATH_SECONDS on top of e2e
-        "heard_estimate": round(eou + llm + tts + overhead + 0.18, 4),
+        "heard_estimate": round(eou + llm + tts + overhead + 0.16, 4),
         "cache_hit": cache_hit,
         **gate_fields(region, wait / REGION_PROFILES[region][1], index),
         **served_fields(region, llm_factor, cache_hit),

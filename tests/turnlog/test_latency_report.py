@@ -194,14 +194,14 @@ def test_the_report_carries_the_heard_estimate_the_agents_logged() -> None:
     for line in turn_lines(3):
         turn = json.loads(line)
         if turn.get("e2e_latency") is not None:
-            turn["heard_estimate"] = round(turn["e2e_latency"] + 0.18, 4)
+            turn["heard_estimate"] = round(turn["e2e_latency"] + 0.16, 4)
         lines.append(json.dumps(turn))
     code, out, _ = run(["--json"], stdin_text="\n".join(lines))
     regions = {r["region"]: r for r in json.loads(out)["regions"]}
     components = regions["all"]["components_ms"]
     assert code == 0
     assert components["heard"]["count"] == components["e2e"]["count"]
-    assert components["heard"]["p50"] == pytest.approx(components["e2e"]["p50"] + 180, abs=1)
+    assert components["heard"]["p50"] == pytest.approx(components["e2e"]["p50"] + 160, abs=1)
 
 
 def test_stdin_is_read_when_no_file_is_given() -> None:
