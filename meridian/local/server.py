@@ -169,11 +169,18 @@ class LocalServer:
                     pass
                 await asyncio.sleep(0.05)  # polling a port: nothing to await but the next try
 
-    async def stop(self, *, timeout: float = 10.0) -> None:
-        """SIGTERM, then SIGKILL after `timeout` seconds; idempotent."""
+    async def stop(self, *, timeout: float = 10.0, grace: float = 1.0) -> None:
+        """SIGTERM; a second SIGTERM after `grace` seconds, then SIGKILL after `timeout`;
+        idempotent. The server waits for every participant to leave after the first signal,
+        polling every 5 s, and a vanished one stays listed until its connection times out;
+        the second signal is the server's own way to stop without waiting."""
         process, self._process = self._process, None
-        if process is not None:
-            await stop_process(process, timeout)
+        if process is not None and process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), grace)
+            except TimeoutError:
+                await stop_process(process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
