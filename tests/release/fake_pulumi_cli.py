@@ -102,6 +102,9 @@ class FakePulumiCLI(PulumiCommand):
         lines.append({"sequence": 90, "timestamp": 90, "resourcePreEvent": {"metadata": same}})
         summary = {"maybeCorrupt": False, "durationSeconds": 1, "resourceChanges": counts}
         lines.append({"sequence": 99, "timestamp": 99, "summaryEvent": summary})
+        # the CLI ends every event log with a cancel event; the Automation API's reader stops
+        # there, and waits 5 s for it otherwise
+        lines.append({"sequence": 100, "timestamp": 100, "cancelEvent": {}})
         with open(path, "a", encoding="utf-8") as log:
             log.writelines(json.dumps(line) + "\n" for line in lines)
         stack.last_counts = counts  # type: ignore[attr-defined]
