@@ -19,6 +19,8 @@ report half.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import json
 import tempfile
 import time
 from dataclasses import dataclass
@@ -182,6 +184,18 @@ def render(all_turns: list[HeardTurn]) -> str:
     ) + table("What the agent logs as heard (ms)", ["measure", "value"], estimate_rows)
 
 
+RESULTS = Path(__file__).with_name("results") / "heard_latency.json"
+
+
+def write_results(turns: list[HeardTurn], path: Path = RESULTS) -> None:
+    """Every turn's timings (seconds), as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([dataclasses.asdict(t) for t in turns], indent=1) + "\n")
+
+
 def main(quick: bool) -> str:
-    """Measure and render: 20 calls of each half (6 with --quick)."""
-    return render(asyncio.run(measure(6 if quick else 20)))
+    """Measure and render: 20 calls of each half (6 with --quick); every turn also goes to
+    RESULTS."""
+    turns = asyncio.run(measure(6 if quick else 20))
+    write_results(turns)
+    return render(turns)

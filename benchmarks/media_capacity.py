@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import json
 import os
 import random
 import tempfile
@@ -363,7 +365,21 @@ def render(baseline: MediaPhase, ramp: list[MediaPhase]) -> str:
     )
 
 
+RESULTS = Path(__file__).with_name("results") / "media_capacity.json"
+
+
+def write_results(baseline: MediaPhase, ramp: list[MediaPhase], path: Path = RESULTS) -> None:
+    """The baseline and every load level, as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    levels = {
+        "baseline": dataclasses.asdict(baseline),
+        "ramp": [dataclasses.asdict(p) for p in ramp],
+    }
+    path.write_text(json.dumps(levels, indent=1) + "\n")
+
+
 def main(quick: bool) -> str:
-    """Measure and render the real-media capacity section."""
+    """Measure and render the real-media capacity section; the levels also go to RESULTS."""
     baseline, ramp = asyncio.run(measure(quick))
+    write_results(baseline, ramp)
     return render(baseline, ramp)

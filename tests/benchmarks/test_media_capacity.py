@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from benchmarks.media_capacity import GAP_LIMIT, OVERHEAD_LIMIT, MediaPhase, Turn
+from benchmarks.media_capacity import GAP_LIMIT, OVERHEAD_LIMIT, MediaPhase, Turn, write_results
 
 
 def _phase(**changes: object) -> MediaPhase:
@@ -53,3 +55,10 @@ def test_a_level_whose_e2e_p95_passes_the_baseline_by_more_than_the_limit_does_n
 
 def test_a_level_whose_replies_stutter_does_not_hold() -> None:
     assert not _phase(gap_p95=GAP_LIMIT + 0.01).holds(baseline_e2e=0.55)
+
+
+def test_the_baseline_and_every_level_are_written_as_json(tmp_path) -> None:
+    write_results(_phase(sessions=1), [_phase()], tmp_path / "media.json")
+    written = json.loads((tmp_path / "media.json").read_text())
+    assert written["baseline"]["sessions"] == 1
+    assert [level["sessions"] for level in written["ramp"]] == [4]
