@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime
 import hashlib
 import json
 
@@ -202,6 +203,32 @@ async def test_another_region_found_down_is_left_to_that_regions_dispatch(
 async def test_a_webhook_without_livekits_signature_is_refused(serve, settings) -> None:
     client = await serve(settings)
     answer = await client.post(WEBHOOK_PATH, data=b'{"event": "participant_left"}')
+    assert answer.status == 401
+
+
+def _signed(body: str, ttl: datetime.timedelta = datetime.timedelta(minutes=5)) -> str:
+    return (
+        api.AccessToken(API_KEY, API_SECRET)
+        .with_ttl(ttl)
+        .with_sha256(base64.b64encode(hashlib.sha256(body.encode()).digest()).decode())
+        .to_jwt()
+    )
+
+
+async def test_a_webhook_whose_signature_has_expired_is_refused(serve, settings) -> None:
+    client = await serve(settings)
+    body = MessageToJson(_left())
+    expired = _signed(body, ttl=datetime.timedelta(minutes=-5))
+    answer = await client.post(WEBHOOK_PATH, data=body, headers={"Authorization": expired})
+    assert answer.status == 401
+
+
+async def test_a_webhook_signed_for_another_body_is_refused(serve, settings) -> None:
+    client = await serve(settings)
+    token = _signed(MessageToJson(_left(region="us-east")))
+    answer = await client.post(
+        WEBHOOK_PATH, data=MessageToJson(_left()), headers={"Authorization": token}
+    )
     assert answer.status == 401
 
 

@@ -7,18 +7,24 @@ no one."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import pytest
 import pytest_asyncio
+from google.protobuf.json_format import MessageToJson
 from livekit import api
+from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room
+from livekit.protocol.webhook import WebhookEvent
 
 from agent.prompt import BACK_AFTER_FAILOVER
 from benchmarks.live_call import TIMEOUT, Caller, Regions, free_ports, kill_group
 from benchmarks.worker_app import DEFAULT_TRANSCRIPT
-from meridian.contract import CONVERSATION_ATTRIBUTE, REGION_ATTRIBUTE
+from meridian.contract import CONVERSATION_ATTRIBUTE, REGION_ATTRIBUTE, WEBHOOK_PATH
 from meridian.conversation import CarriedMessage, decode
 from meridian.dispatch.failover import Failover as FailoverPlan
 from meridian.local.server import LocalServer, local_config
@@ -49,6 +55,32 @@ class Failover:
     declined_dispatch: str
     # the new agent's conversation, as it publishes it once it has said it is back
     carried_on: tuple[CarriedMessage, ...]
+    # the answers to LiveKit's webhook for the lost agent, posted twice after the failover
+    replayed: list[dict]
+
+
+async def _replayed_loss(regions: Regions, room: str, agent: str) -> list[dict]:
+    """LiveKit's participant_left for `agent`, signed as LiveKit signs it, posted to eu-west's
+    dispatch twice (LiveKit retries, and anyone holding one may replay it); both answers."""
+    config = regions.config
+    who = ParticipantInfo(
+        identity=agent,
+        kind=ParticipantInfo.Kind.AGENT,
+        disconnect_reason=DisconnectReason.CONNECTION_TIMEOUT,
+        attributes={REGION_ATTRIBUTE: "eu-west"},
+    )
+    body = MessageToJson(
+        WebhookEvent(event="participant_left", room=Room(name=room), participant=who)
+    )
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    token = api.AccessToken(config.api_key, config.api_secret).with_sha256(digest).to_jwt()
+    answers = []
+    async with aiohttp.ClientSession() as http:
+        for _ in range(2):
+            url = regions.dispatches["eu-west"].url + WEBHOOK_PATH
+            async with http.post(url, data=body, headers={"Authorization": token}) as answer:
+                answers.append({"status": answer.status, **await answer.json()})
+    return answers
 
 
 async def _needless_failover(regions: Regions, caller: Caller, first: AgentPresence) -> dict:
@@ -99,6 +131,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
         eu = dispatches["eu-west"].output
         assert eu is not None
         dispatched = await asyncio.wait_for(eu.wait_for('"event": "failover_dispatched"'), TIMEOUT)
+        replayed = await _replayed_loss(regions, caller.room_name, first.identity)
         # the new agent speaks first: its state turns "speaking" without the caller saying a word
         await asyncio.wait_for(caller.spoke.wait(), TIMEOUT)
         carried_on = await asyncio.wait_for(
@@ -122,6 +155,7 @@ async def failover(livekit_binary, tmp_path_factory) -> AsyncIterator[Failover]:
             needless["left"],
             needless["sent"],
             decode(carried_on),
+            replayed,
         )
     finally:
         await caller.close()
@@ -170,6 +204,13 @@ async def test_the_new_agent_carries_on_from_the_conversation_so_far(failover: F
     assert (user.role, user.text) == ("user", DEFAULT_TRANSCRIPT)
     assert answer.role == "assistant" and answer.text
     assert back == CarriedMessage("assistant", BACK_AFTER_FAILOVER)
+
+
+async def test_the_webhook_for_a_loss_already_answered_brings_no_second_agent(
+    failover: Failover,
+) -> None:
+    assert [(a["status"], a["failover"]) for a in failover.replayed] == [(200, None), (200, None)]
+    assert all("already been replaced" in a["reason"] for a in failover.replayed)
 
 
 async def test_a_normal_hang_up_brings_no_new_agent(failover: Failover) -> None:
