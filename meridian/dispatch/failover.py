@@ -8,6 +8,10 @@ Meridian agent whose disconnect was not its own (`CLIENT_INITIATED`) while a cal
 the room fails over that room. Each room gets at most MAX_FAILOVERS, never to a region that has
 already failed it, one per lost agent whichever trigger comes first, and every decision is one
 log line.
+
+The same webhook also brings an agent to a caller who never got one: LiveKit drops a job that
+no worker takes (an idle worker may refuse callers arriving together), so AGENT_GRACE_SECONDS
+after `participant_joined` for a caller, a room whose agent dispatch has no job gets it again.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import aiohttp
 import structlog
@@ -49,6 +54,13 @@ ASSIGN_SECONDS = 1.0
 ASSIGN_POLL_SECONDS = 0.1
 # A region that refused a failover this many times is passed over for the next nearest.
 REFUSALS_PER_REGION = 2
+# A caller with no agent this long after joining was not given one: LiveKit drops a job that no
+# worker takes, and an idle worker may refuse callers arriving together beyond its idle processes.
+# Its agent is then dispatched again up to REDISPATCH_TRIES times, the pause between tries
+# doubling from REDISPATCH_PAUSE_SECONDS (a full worker takes seconds to report that it is not).
+AGENT_GRACE_SECONDS = 3.0
+REDISPATCH_TRIES = 4
+REDISPATCH_PAUSE_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -114,6 +126,49 @@ def lost_agent(event: WebhookEvent) -> LostAgent | str:
         reason=reason,
         conversation=who.attributes.get(CONVERSATION_ATTRIBUTE, ""),
     )
+
+
+@dataclass(frozen=True)
+class ArrivedCaller:
+    """A caller who joined a room; dispatch checks, AGENT_GRACE_SECONDS later, that its agent
+    came too."""
+
+    room: str
+    identity: str
+
+
+def arrived_caller(event: WebhookEvent) -> ArrivedCaller | None:
+    """The caller this event reports joining, or None."""
+    who: ParticipantInfo = event.participant
+    if event.event != "participant_joined" or who.kind == ParticipantInfo.Kind.AGENT:
+        return None
+    return ArrivedCaller(room=event.room.name, identity=who.identity)
+
+
+@dataclass(frozen=True)
+class Redispatch:
+    """Dispatch `agent_name` again into `room`: no worker took its first dispatch."""
+
+    room: str
+    agent_name: str
+
+
+def plan_redispatch(
+    caller: ArrivedCaller,
+    dispatches: Sequence[api.AgentDispatch],
+    people: Sequence[ParticipantInfo],
+) -> Redispatch | str:
+    """What brings the waiting caller its agent, or why nothing needs to."""
+    if not any(p.identity == caller.identity for p in people):
+        return "the caller has left"
+    if any(p.kind == ParticipantInfo.Kind.AGENT for p in people):
+        return "the room has its agent"
+    if any(d.state.jobs for d in dispatches):
+        return "a worker took the room's dispatch"
+    names = sorted({d.agent_name for d in dispatches if d.agent_name})
+    if not names:
+        return "the room has no agent dispatch"
+    return Redispatch(room=caller.room, agent_name=names[0])
 
 
 def earlier_failovers(dispatch_metadata: Iterable[str]) -> list[EarlierFailover]:
@@ -187,7 +242,8 @@ class FailoverService:
         # one decision at a time per room: LiveKit may post the same event twice at once, and a
         # sweep may reach a room while its webhook does
         self._rooms: dict[str, asyncio.Lock] = {}
-        self._sweeps: set[asyncio.Task[list[dict[str, object]]]] = set()
+        # the sweeps and agent checks in progress
+        self._tasks: set[asyncio.Task[object]] = set()
         settings = current()
         self._receiver = api.WebhookReceiver(
             api.TokenVerifier(
@@ -212,6 +268,10 @@ class FailoverService:
         except Exception:  # livekit-api raises several types for a bad signature or body
             log.warning("webhook_refused", reason="bad signature or body")
             return web.json_response({"error": "webhook signature not valid"}, status=401)
+        caller = arrived_caller(event)
+        if caller is not None:
+            self._spawn(self._check_agent(caller), f"agent-check-{caller.room}")
+            return web.json_response({"failover": None, "reason": "a caller joined"})
         lost = lost_agent(event)
         if isinstance(lost, str):
             region = event.participant.attributes.get(REGION_ATTRIBUTE)
@@ -257,11 +317,75 @@ class FailoverService:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # the board changed outside a running service: nothing to sweep
             return
-        task = loop.create_task(
-            self.sweep(region, f"worker probe: {reason}"), name=f"failover-sweep-{region}"
-        )
-        self._sweeps.add(task)
-        task.add_done_callback(self._sweeps.discard)
+        self._spawn(self.sweep(region, f"worker probe: {reason}"), f"failover-sweep-{region}", loop)
+
+    def _spawn(
+        self,
+        work: Coroutine[Any, Any, object],
+        name: str,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        task = (loop or asyncio.get_running_loop()).create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _check_agent(self, caller: ArrivedCaller) -> dict[str, object]:
+        """AGENT_GRACE_SECONDS after a caller joined: if no worker took the room's agent
+        dispatch, dispatch that agent again (the outcome; nothing is logged when all is well)."""
+        # the grace is the point: an agent normally joins well within it
+        await asyncio.sleep(AGENT_GRACE_SECONDS)
+        lock = self._rooms.setdefault(caller.room, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._redispatch(caller)
+        except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
+            reason = f"LiveKit API failed: {exc}"
+            log.error("agent_check_failed", room=caller.room, reason=reason)
+            return {"redispatch": None, "reason": reason}
+        finally:
+            if not lock.locked():
+                self._rooms.pop(caller.room, None)
+
+    async def _redispatch(self, caller: ArrivedCaller) -> dict[str, object]:
+        url = self.settings.entry(self.settings.region).livekit_url
+        async with api.LiveKitAPI(
+            url,
+            self.settings.api_key.get_secret_value(),
+            self.settings.api_secret.get_secret_value(),
+        ) as lk:
+            people = await lk.room.list_participants(api.ListParticipantsRequest(room=caller.room))
+            dispatches = await lk.agent_dispatch.list_dispatch(caller.room)
+            plan = plan_redispatch(caller, dispatches, people.participants)
+            if isinstance(plan, str):
+                return {"redispatch": None, "reason": plan}
+            refused = [d for d in dispatches if d.agent_name == plan.agent_name]
+            for dispatch in refused:
+                await lk.agent_dispatch.delete_dispatch(dispatch.id, plan.room)
+            metadata = next((d.metadata for d in refused if d.metadata), "")
+            for attempt in range(1, REDISPATCH_TRIES + 1):
+                if attempt > 1:
+                    await asyncio.sleep(REDISPATCH_PAUSE_SECONDS * 2 ** (attempt - 2))
+                again = await lk.agent_dispatch.create_dispatch(
+                    api.CreateAgentDispatchRequest(
+                        agent_name=plan.agent_name, room=plan.room, metadata=metadata
+                    )
+                )
+                job = await _assigned_job(lk, again.id, plan.room)
+                if job is not None:
+                    log.warning(
+                        "agent_redispatched",
+                        room=plan.room,
+                        agent_name=plan.agent_name,
+                        attempt=attempt,
+                        dispatch_id=again.id,
+                        job_id=job,
+                        reason="no worker took the room's agent dispatch",
+                    )
+                    return {"redispatch": plan.agent_name, "attempt": attempt, "job_id": job}
+                await lk.agent_dispatch.delete_dispatch(again.id, plan.room)
+        reason = f"no worker took {plan.agent_name} in {REDISPATCH_TRIES} more tries"
+        log.error("agent_not_taken", room=plan.room, agent_name=plan.agent_name, reason=reason)
+        return {"redispatch": None, "reason": reason}
 
     async def sweep(self, region: str, reason: str) -> list[dict[str, object]]:
         """Fail over every room where an agent of `region` is, because `reason` says that
@@ -318,14 +442,15 @@ class FailoverService:
         return [agent for agents in found for agent in agents]
 
     async def drain(self) -> None:
-        """Wait for the sweeps in progress to finish."""
-        await asyncio.gather(*list(self._sweeps))
+        """Wait for the sweeps and agent checks in progress to finish."""
+        await asyncio.gather(*list(self._tasks))
 
     async def stop(self) -> None:
-        """Cancel the sweeps in progress (the service is shutting down)."""
-        for task in list(self._sweeps):
+        """Cancel the sweeps and agent checks in progress (the service is shutting down)."""
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._sweeps, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _fail_over(self, lost: LostAgent) -> dict[str, object]:
         url = self.settings.entry(lost.region).livekit_url

@@ -11,6 +11,8 @@ import json
 
 from google.protobuf.json_format import MessageToJson
 from livekit import api
+from livekit.protocol.agent import Job
+from livekit.protocol.agent_dispatch import AgentDispatchState
 from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
 
@@ -23,13 +25,17 @@ from meridian.contract import (
 from meridian.conversation import CarriedMessage, encode
 from meridian.dispatch.failover import (
     MAX_FAILOVERS,
+    ArrivedCaller,
     EarlierFailover,
     Failover,
     FailoverService,
     LostAgent,
+    Redispatch,
+    arrived_caller,
     earlier_failovers,
     lost_agent,
     plan_failover,
+    plan_redispatch,
 )
 from meridian.dispatch.health import ProbeResult
 from meridian.dispatch.settings import DispatchSettings
@@ -204,6 +210,46 @@ async def test_a_webhook_without_livekits_signature_is_refused(serve, settings) 
     client = await serve(settings)
     answer = await client.post(WEBHOOK_PATH, data=b'{"event": "participant_left"}')
     assert answer.status == 401
+
+
+def _dispatch(agent_name: str, *, taken: bool) -> api.AgentDispatch:
+    jobs = [Job(id="AJ_1")] if taken else []
+    return api.AgentDispatch(id="AD_1", agent_name=agent_name, state=AgentDispatchState(jobs=jobs))
+
+
+WAITING = ArrivedCaller(room="call", identity="caller-1")
+CALLER = ParticipantInfo(identity="caller-1", kind=ParticipantInfo.Kind.STANDARD)
+AGENT = ParticipantInfo(identity="agent-1", kind=ParticipantInfo.Kind.AGENT)
+
+
+def test_a_caller_joining_is_checked_for_its_agent() -> None:
+    event = WebhookEvent(event="participant_joined", room=Room(name="call"), participant=CALLER)
+    assert arrived_caller(event) == WAITING
+
+
+def test_an_agent_joining_needs_no_check() -> None:
+    event = WebhookEvent(event="participant_joined", room=Room(name="call"), participant=AGENT)
+    assert arrived_caller(event) is None
+
+
+def test_a_caller_alone_whose_dispatch_no_worker_took_gets_it_again() -> None:
+    plan = plan_redispatch(WAITING, [_dispatch("support-agent-eu-west", taken=False)], [CALLER])
+    assert plan == Redispatch(room="call", agent_name="support-agent-eu-west")
+
+
+def test_a_dispatch_a_worker_took_is_not_repeated() -> None:
+    dispatches = [_dispatch("support-agent-eu-west", taken=True)]
+    assert plan_redispatch(WAITING, dispatches, [CALLER]) == "a worker took the room's dispatch"
+
+
+def test_a_room_with_its_agent_needs_nothing() -> None:
+    dispatches = [_dispatch("support-agent-eu-west", taken=False)]
+    assert plan_redispatch(WAITING, dispatches, [CALLER, AGENT]) == "the room has its agent"
+
+
+def test_a_caller_who_has_left_needs_nothing() -> None:
+    dispatches = [_dispatch("support-agent-eu-west", taken=False)]
+    assert plan_redispatch(WAITING, dispatches, []) == "the caller has left"
 
 
 def _signed(body: str, ttl: datetime.timedelta = datetime.timedelta(minutes=5)) -> str:
