@@ -17,9 +17,10 @@ after `participant_joined` for a caller, a room whose agent dispatch has no job 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections import Counter
-from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -256,6 +257,25 @@ class FailoverService:
     def settings(self) -> DispatchSettings:
         return self._current()
 
+    def _livekit(self, region: str) -> api.LiveKitAPI:
+        """LiveKit's server API for `region`, with the project's key pair."""
+        return api.LiveKitAPI(
+            self.settings.entry(region).livekit_url,
+            self.settings.api_key.get_secret_value(),
+            self.settings.api_secret.get_secret_value(),
+        )
+
+    @contextlib.asynccontextmanager
+    async def _room_lock(self, room: str) -> AsyncIterator[None]:
+        """One decision at a time for `room`; the lock is dropped once nobody waits on it."""
+        lock = self._rooms.setdefault(room, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked():
+                self._rooms.pop(room, None)
+
     async def webhook(self, request: web.Request) -> web.Response:
         """LiveKit's webhook: 200 for every verified event (LiveKit retries anything else)."""
         body = await request.content.read(MAX_WEBHOOK_BYTES + 1)
@@ -285,9 +305,8 @@ class FailoverService:
     async def _answer(self, lost: LostAgent) -> tuple[dict[str, object], int]:
         """Decide and dispatch for one lost agent: the outcome, and 503 when LiveKit's API failed
         (LiveKit retries the webhook, and the next try may reach a healthy API)."""
-        lock = self._rooms.setdefault(lost.room, asyncio.Lock())
         try:
-            async with lock:
+            async with self._room_lock(lost.room):
                 return await self._fail_over(lost), 200
         except api.TwirpError as exc:
             if exc.code != "not_found":
@@ -297,9 +316,6 @@ class FailoverService:
             return {"failover": None, "reason": reason}, 200
         except (aiohttp.ClientError, TimeoutError) as exc:
             return self._api_failed(lost, exc), 503
-        finally:
-            if not lock.locked():
-                self._rooms.pop(lost.room, None)
 
     @staticmethod
     def _api_failed(lost: LostAgent, exc: Exception) -> dict[str, object]:
@@ -334,25 +350,16 @@ class FailoverService:
         dispatch, dispatch that agent again (the outcome; nothing is logged when all is well)."""
         # the grace is the point: an agent normally joins well within it
         await asyncio.sleep(AGENT_GRACE_SECONDS)
-        lock = self._rooms.setdefault(caller.room, asyncio.Lock())
         try:
-            async with lock:
+            async with self._room_lock(caller.room):
                 return await self._redispatch(caller)
         except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
             reason = f"LiveKit API failed: {exc}"
             log.error("agent_check_failed", room=caller.room, reason=reason)
             return {"redispatch": None, "reason": reason}
-        finally:
-            if not lock.locked():
-                self._rooms.pop(caller.room, None)
 
     async def _redispatch(self, caller: ArrivedCaller) -> dict[str, object]:
-        url = self.settings.entry(self.settings.region).livekit_url
-        async with api.LiveKitAPI(
-            url,
-            self.settings.api_key.get_secret_value(),
-            self.settings.api_secret.get_secret_value(),
-        ) as lk:
+        async with self._livekit(self.settings.region) as lk:
             people = await lk.room.list_participants(api.ListParticipantsRequest(room=caller.room))
             dispatches = await lk.agent_dispatch.list_dispatch(caller.room)
             plan = plan_redispatch(caller, dispatches, people.participants)
@@ -365,12 +372,7 @@ class FailoverService:
             for attempt in range(1, REDISPATCH_TRIES + 1):
                 if attempt > 1:
                     await asyncio.sleep(REDISPATCH_PAUSE_SECONDS * 2 ** (attempt - 2))
-                again = await lk.agent_dispatch.create_dispatch(
-                    api.CreateAgentDispatchRequest(
-                        agent_name=plan.agent_name, room=plan.room, metadata=metadata
-                    )
-                )
-                job = await _assigned_job(lk, again.id, plan.room)
+                again, job = await _dispatch_taken(lk, plan.agent_name, plan.room, metadata)
                 if job is not None:
                     log.warning(
                         "agent_redispatched",
@@ -382,7 +384,6 @@ class FailoverService:
                         reason="no worker took the room's agent dispatch",
                     )
                     return {"redispatch": plan.agent_name, "attempt": attempt, "job_id": job}
-                await lk.agent_dispatch.delete_dispatch(again.id, plan.room)
         reason = f"no worker took {plan.agent_name} in {REDISPATCH_TRIES} more tries"
         log.error("agent_not_taken", room=plan.room, agent_name=plan.agent_name, reason=reason)
         return {"redispatch": None, "reason": reason}
@@ -412,12 +413,7 @@ class FailoverService:
 
     async def _agents_of(self, region: str, reason: str) -> list[LostAgent]:
         """The Meridian agents of `region` in the project's rooms, as LiveKit lists them now."""
-        url = self.settings.entry(region).livekit_url
-        async with api.LiveKitAPI(
-            url,
-            self.settings.api_key.get_secret_value(),
-            self.settings.api_secret.get_secret_value(),
-        ) as lk:
+        async with self._livekit(region) as lk:
             rooms = await lk.room.list_rooms(api.ListRoomsRequest())
             limit = asyncio.Semaphore(SWEEP_CONCURRENCY)
 
@@ -453,12 +449,7 @@ class FailoverService:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _fail_over(self, lost: LostAgent) -> dict[str, object]:
-        url = self.settings.entry(lost.region).livekit_url
-        async with api.LiveKitAPI(
-            url,
-            self.settings.api_key.get_secret_value(),
-            self.settings.api_secret.get_secret_value(),
-        ) as lk:
+        async with self._livekit(lost.region) as lk:
             people = await lk.room.list_participants(api.ListParticipantsRequest(room=lost.room))
             caller_present = any(
                 p.kind != ParticipantInfo.Kind.AGENT and p.identity != lost.identity
@@ -487,17 +478,9 @@ class FailoverService:
                     )
                     return {"failover": None, "reason": plan}
                 agent_name = self.settings.tagged_agent_name(plan.region)
-                dispatch = await lk.agent_dispatch.create_dispatch(
-                    api.CreateAgentDispatchRequest(
-                        agent_name=agent_name, room=plan.room, metadata=plan.metadata()
-                    )
-                )
-                job = await _assigned_job(lk, dispatch.id, plan.room)
+                dispatch, job = await _dispatch_taken(lk, agent_name, plan.room, plan.metadata())
                 if job is not None:
                     break
-                # LiveKit found no worker of the region willing to take it (a worker refuses a
-                # burst of jobs beyond its idle processes); withdraw it so it does not count
-                await lk.agent_dispatch.delete_dispatch(dispatch.id, plan.room)
                 refusals[plan.region] += 1
                 log.warning(
                     "failover_refused",
@@ -518,6 +501,22 @@ class FailoverService:
             job_id=job,
         )
         return {"failover": plan.region, "attempt": plan.attempt, "dispatch_id": dispatch.id}
+
+
+async def _dispatch_taken(
+    lk: api.LiveKitAPI, agent_name: str, room: str, metadata: str
+) -> tuple[api.AgentDispatch, str | None]:
+    """Dispatch `agent_name` into `room`, and the job a worker took for it; a dispatch no worker
+    took within ASSIGN_SECONDS is withdrawn (job None), so that it does not count as a failover.
+    LiveKit finds no worker willing to take a job when, e.g., an idle worker refuses a burst
+    beyond its idle processes."""
+    dispatch = await lk.agent_dispatch.create_dispatch(
+        api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=metadata)
+    )
+    job = await _assigned_job(lk, dispatch.id, room)
+    if job is None:
+        await lk.agent_dispatch.delete_dispatch(dispatch.id, room)
+    return dispatch, job
 
 
 async def _assigned_job(lk: api.LiveKitAPI, dispatch_id: str, room: str) -> str | None:
