@@ -15,8 +15,9 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from livekit import api, rtc
@@ -47,6 +48,9 @@ def free_ports() -> Ports:
     return Ports(http=free_port(), rtc_tcp=free_port(), udp_first=udp, udp_last=udp)
 
 
+T = TypeVar("T")
+
+
 class Caller(RtcMediaSession):
     """The smoke test's real participant, which also notes when the agent says it started
     speaking, and can wait for it to finish a reply (a caller who hangs up at the first word
@@ -65,17 +69,34 @@ class Caller(RtcMediaSession):
         """The room the caller joined."""
         return self._room.name
 
+    async def _until(self, found: Callable[[], T | None], *events: str) -> T:
+        """What `found()` returns once it is not None, asked again on each of the room's
+        `events`."""
+        changed = asyncio.Event()
+
+        def wake(*_: Any) -> None:
+            changed.set()
+
+        for event in events:
+            self._room.on(event, wake)
+        try:
+            while (value := found()) is None:
+                changed.clear()
+                await changed.wait()
+            return value
+        finally:
+            for event in events:
+                self._room.off(event, wake)
+
     async def until_attribute(self, identity: str, key: str, containing: str) -> str:
         """The participant's attribute `key` once it contains `containing`."""
-        changed = asyncio.Event()
-        self._room.on("participant_attributes_changed", lambda *_: changed.set())
-        while True:
+
+        def value() -> str | None:
             who = self._room.remote_participants.get(identity)
-            value = who.attributes.get(key, "") if who is not None else ""
-            if containing in value:
-                return value
-            changed.clear()
-            await changed.wait()
+            found = who.attributes.get(key, "") if who is not None else ""
+            return found if containing in found else None
+
+        return await self._until(value, "participant_attributes_changed")
 
     async def jitter_buffer_delay(self) -> float | None:
         """The mean time the agent's audio spent in this caller's jitter buffer so far (s), from
@@ -96,10 +117,8 @@ class Caller(RtcMediaSession):
     async def next_agent(self, other_than: str) -> AgentPresence:
         """The first agent in the room, with its region attribute, that is not `other_than`
         (after a failover, the one that took over)."""
-        changed = asyncio.Event()
-        for event in ("participant_connected", "participant_attributes_changed"):
-            self._room.on(event, lambda *_: changed.set())
-        while True:
+
+        def newcomer() -> AgentPresence | None:
             for p in self._room.remote_participants.values():
                 if (
                     p.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
@@ -107,19 +126,20 @@ class Caller(RtcMediaSession):
                     and REGION_ATTRIBUTE in p.attributes
                 ):
                     return AgentPresence(identity=p.identity, attributes=dict(p.attributes))
-            changed.clear()
-            await changed.wait()
+            return None
+
+        return await self._until(
+            newcomer, "participant_connected", "participant_attributes_changed"
+        )
 
     async def until_agent_listens(self) -> None:
         """Return once the agent's `lk.agent.state` attribute is back to "listening"."""
-        changed = asyncio.Event()
-        self._room.on("participant_attributes_changed", lambda *_: changed.set())
-        while True:
+
+        def listening() -> bool | None:
             agent = self._agent()
-            if agent is not None and agent.attributes.get(AGENT_STATE) == "listening":
-                return
-            changed.clear()
-            await changed.wait()
+            return True if agent and agent.attributes.get(AGENT_STATE) == "listening" else None
+
+        await self._until(listening, "participant_attributes_changed")
 
 
 def join_token(server: LocalServerConfig, room: str, agent_name: str) -> str:
