@@ -7,8 +7,10 @@ stop inside a number, date or address being dictated ("My phone number is 0 7 7 
 template is a whole question. Slots in
 braces are filled from SLOTS with a seeded choice, so the same corpus comes out on every machine.
 
-Fit and report are split by family: in each clause type, families alternate between the halves,
-so no report utterance shares a template with a fitted one (`split_of`).
+Fit and report are split by family: FAMILIES are fitted, and FRESH_FAMILIES, written after the
+gate's features were last revised and before anything scored them, are reported, so no report
+utterance shares a template with a fitted one and none was seen while the gate was designed
+(`split_of`). Every clause type is in both halves, through different patterns.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "colour": ("black", "white", "silver", "blue", "red"),
     "plan": ("premium plan", "basic plan", "family plan", "business plan"),
     "verb": ("cancel", "change", "renew", "pause", "upgrade", "transfer"),
+    # the fresh families' own fillers: other services, places and papers than the first 66
+    "service": ("broadband", "electricity", "mobile contract", "insurance", "gym membership"),
+    "place": ("branch", "clinic", "hotel", "airport", "pharmacy", "office"),
+    "paper": ("statement", "prescription", "boarding pass", "policy document", "receipt"),
+    "name": ("Anna", "David", "Priya", "Tom", "Fatima", "Lucas"),
+    "amount": ("20", "35", "120", "250", "75", "49"),
 }
 
 
@@ -71,9 +79,7 @@ def _f(name: str, clause: str, *templates: str) -> Family:
     return Family(name, clause, "finished", templates)
 
 
-# Four unfinished families per clause type; in each type the first and third are fitted, the
-# second and fourth reported (split_of), so every clause type is seen in both halves through
-# different patterns.
+# The families the gate was designed and fitted on: every one is in the fit half (split_of).
 FAMILIES: tuple[Family, ...] = (
     # --- unfinished: the pause comes where the sentence cannot end ---------------------------
     _u(
@@ -541,6 +547,352 @@ FAMILIES: tuple[Family, ...] = (
     ),
 )
 
+# Fresh families, written on 2026-12-04 after the gate's features were last revised and before
+# any gate scored them: the report half. FAMILIES above had been looked at while the features
+# were designed, so they are all fitted (split_of). New sentence patterns for every clause type,
+# and other services, places and papers than FAMILIES use.
+FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "fresh-while-clause",
+        "subordinate",
+        "My {thing} shut down while | I was updating it.",
+        "The payment failed even though | I had money in the account.",
+        "I'm calling now since | the {place} is closed.",
+        "I want to switch my {service} provider unless | you can lower the price.",
+    ),
+    _u(
+        "fresh-fronted-clause",
+        "subordinate",
+        "Although I cancelled the {service} last month | I was still charged.",
+        "Unless you can fix it today | I want my money back.",
+        "As soon as I got the {paper} | I noticed a mistake.",
+        "Whenever I try to print the {paper} | the page is blank.",
+    ),
+    _u(
+        "fresh-purpose-clause",
+        "subordinate",
+        "I need it fixed before | I fly to {city}.",
+        "I'm calling in case | the {paper} got lost in the post.",
+        "I left the {place} early so | I wouldn't miss the train.",
+    ),
+    _u(
+        "fresh-relative-subject",
+        "relative",
+        "The {thing} that | you recommended keeps crashing.",
+        "The nurse who | called me yesterday said to ring back.",
+        "The {paper} which | arrived this morning has the wrong name.",
+    ),
+    _u(
+        "fresh-relative-object",
+        "relative",
+        "I have a question about the bill that | came this morning.",
+        "Is there anyone at the {place} who | speaks Spanish?",
+        "I can't find the page where | I update my card details.",
+        "There's a fee in the contract that | nobody told me about.",
+    ),
+    _u(
+        "fresh-relative-reduced",
+        "relative",
+        "Do you remember the day when | I called about the {service}?",
+        "I'm the customer whose | {paper} was sent to the wrong address.",
+        "It's the same {thing} that | I returned last week.",
+    ),
+    _u(
+        "fresh-complement-noticed",
+        "complement",
+        "I noticed that | my {service} bill went up.",
+        "I'm worried that | the {paper} won't arrive in time.",
+        "It says on your website that | delivery is free.",
+        "{name} told me that | the {place} opens at nine.",
+    ),
+    _u(
+        "fresh-complement-infinitive",
+        "complement",
+        "I'm trying to | update my billing address.",
+        "I would like to | speak to a manager.",
+        "I was hoping to | get an earlier appointment.",
+        "I need you to | check my last payment.",
+        "Is it possible to | {verb} the {service}?",
+    ),
+    _u(
+        "fresh-complement-question",
+        "complement",
+        "I wanted to ask if | you could waive the fee.",
+        "Do you know whether | the {place} in {city} is open on {day}?",
+        "Could you let me know what | the cancellation fee is?",
+        "I don't understand why | my {service} was cut off.",
+    ),
+    _u(
+        "fresh-coordination-but",
+        "coordination",
+        "I tried calling the {place} but | nobody picked up.",
+        "The {thing} charges fine but | it won't switch on.",
+        "I logged in and | my balance was wrong.",
+        "I sent the {paper} twice and | you still haven't got it.",
+    ),
+    _u(
+        "fresh-coordination-correlative",
+        "coordination",
+        "I'd like either a refund or | a new {thing}.",
+        "Both the {thing} and | the charger are faulty.",
+        "Neither the app nor | the website lets me pay.",
+        "I want to keep the {service} and | add a second line.",
+    ),
+    _u(
+        "fresh-preposition-noun",
+        "preposition",
+        "I'm looking for the phone number of | your complaints team.",
+        "There's a problem with the delivery of | my {paper}.",
+        "I want to speak to someone in | your fraud department.",
+        "I'd like a copy of | my last {paper}.",
+    ),
+    _u(
+        "fresh-preposition-adjective",
+        "preposition",
+        "I've been waiting for | over an hour.",
+        "I'm not happy with | the service I got at the {place}.",
+        "I'm really worried about | my account.",
+        "I'm interested in | the {plan} for my {service}.",
+    ),
+    _u(
+        "fresh-time-phrase",
+        "time",
+        "It started around the time | I changed my password.",
+        "The first time | I used it it overheated.",
+        "The day after | I paid the price dropped.",
+        "Any time | I try to log in it fails.",
+    ),
+    _u(
+        "fresh-time-measure",
+        "time",
+        "It took almost | three weeks to arrive.",
+        "I've been a customer for about | ten years.",
+        "The {paper} arrived more than | a week late.",
+        "I was charged twice during | the month of {month}.",
+    ),
+    _u(
+        "fresh-number-id",
+        "number",
+        "My customer ID is {digits} | 0 5.",
+        "The serial number on the back is {digits} | 2 2 8.",
+        "My membership number starts with {digits} | 7.",
+    ),
+    _u(
+        "fresh-number-words",
+        "number",
+        "I was charged three hundred and | twenty dollars.",
+        "It costs {amount} pounds and | 99 pence.",
+        "The last four digits are {digits} | 1 1.",
+        "My policy number is A B {digits} | 6.",
+    ),
+    _u(
+        "fresh-date-dictated",
+        "date",
+        "My flight is on the | {ordinal} of {month}.",
+        "The contract started in | {month} last year.",
+        "The renewal date is {month} | {ordinal}.",
+        "I'd like to book for the week of the | {ordinal}.",
+    ),
+    _u(
+        "fresh-date-range",
+        "date",
+        "I'll be away from the {ordinal} to the | {ordinal} of {month}.",
+        "Can you check my statements between {month} and | {month}?",
+        "The {paper} is dated {day} the {ordinal} of | {month}.",
+    ),
+    _u(
+        "fresh-address-email",
+        "address",
+        "My email address is anna dot | lee at gmail dot com.",
+        "You can email me at {name} at | example dot com.",
+        "The billing address is {house} | {street}, {city}.",
+    ),
+    _u(
+        "fresh-address-flat",
+        "address",
+        "Send the {paper} to apartment | {house} please.",
+        "The delivery address is flat {house}, | {street}.",
+        "I'm at the {place} on the corner of {street} and | {street}.",
+    ),
+    _u(
+        "fresh-list-people",
+        "list",
+        "I'd like to add my wife, my son, | and my daughter to the plan.",
+        "The box had a {thing}, a manual, | and a charger.",
+        "I need help with my bill, my password, | and my contract.",
+    ),
+    _u(
+        "fresh-list-steps",
+        "list",
+        "I've turned it off, turned it back on, | and it still doesn't work.",
+        "I called the {place}, sent an email, | and nobody answered.",
+        "I checked the app, the website, | and my emails.",
+    ),
+    _u(
+        "fresh-opener-greeting",
+        "opener",
+        "Hi yes so | I'm calling about my bill.",
+        "Actually | I wanted to ask about my {service}.",
+        "Hello um | I have a question.",
+        "Oh and | one more thing.",
+        "Just quickly | can you check my balance?",
+    ),
+    _u(
+        "fresh-opener-frame",
+        "opener",
+        "The thing is | my {thing} won't charge.",
+        "Basically | the {paper} never came.",
+        "To be honest | I'm not happy with the {service}.",
+        "What happened was | the engineer never showed up.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "fresh-answers",
+        "answer",
+        "Correct.",
+        "That's right.",
+        "Not really.",
+        "Of course.",
+        "Exactly.",
+        "Maybe later.",
+        "Go ahead.",
+        "By email please.",
+        "Sounds good.",
+        "Nope.",
+    ),
+    _f(
+        "fresh-wh-questions",
+        "question",
+        "What are your opening hours?",
+        "How do I reset my password?",
+        "Where can I find my {service} account number?",
+        "Why is my bill so high this month?",
+        "When does the {place} in {city} close?",
+    ),
+    _f(
+        "fresh-yes-no",
+        "question",
+        "Is my {paper} on the way?",
+        "Have you received my payment?",
+        "Are there any fees for cancelling?",
+        "Will I get a confirmation email?",
+        "Can I pay for the {service} by card?",
+    ),
+    _f(
+        "fresh-requests",
+        "request",
+        "I'd like to speak to a manager.",
+        "Please transfer me to billing.",
+        "I want to close my account.",
+        "Send me a new {thing}, please.",
+        "I need a copy of my {paper}.",
+    ),
+    _f(
+        "fresh-problems",
+        "request",
+        "The {thing} stopped charging.",
+        "My card was declined at the {place}.",
+        "Nobody called me back.",
+        "The website is down again.",
+        "My {service} has been cut off.",
+    ),
+    _f(
+        "fresh-stranded",
+        "stranded",
+        "Which {place} should I go to?",
+        "What is the {plan} good for?",
+        "Who do I send the {paper} to?",
+        "What are we waiting for?",
+        "Which account did the money come from?",
+    ),
+    _f(
+        "fresh-particles",
+        "stranded",
+        "The {thing} keeps switching off.",
+        "Can you sort it out?",
+        "When does the offer run out?",
+        "Could you write it down for me?",
+        "I'd like to sign up.",
+    ),
+    _f(
+        "fresh-complements",
+        "complement",
+        "I don't think so.",
+        "I hope so.",
+        "I'm not sure what you mean.",
+        "I noticed that the price went up.",
+        "I was wondering if you could help me.",
+        "I'm trying to pay my {service} bill.",
+        "I need you to call me back.",
+    ),
+    _f(
+        "fresh-relatives",
+        "relative",
+        "Is that the {thing} you recommended?",
+        "I want the plan that has more data.",
+        "Can I talk to the person who called me?",
+        "It's the {paper} that came yesterday.",
+    ),
+    _f(
+        "fresh-subordinates",
+        "subordinate",
+        "Can I get a refund if it breaks?",
+        "Let me know when it arrives.",
+        "I'll wait until it's fixed.",
+        "I can't log in because I forgot my password.",
+    ),
+    _f(
+        "fresh-coordinations",
+        "coordination",
+        "I paid but it still says overdue.",
+        "Can I keep the {thing} or do I send it back?",
+        "Call me or send an email.",
+        "The {place} was closed and nobody answered.",
+    ),
+    _f(
+        "fresh-times",
+        "time",
+        "It has been like this since {month}.",
+        "I called three times yesterday.",
+        "It broke the day after it arrived.",
+        "The {paper} came a week late.",
+        "I've been waiting for over an hour.",
+    ),
+    _f(
+        "fresh-numbers",
+        "number",
+        "My customer ID is 4 4 0 9 1 2.",
+        "The total was {amount} dollars.",
+        "It costs {amount} pounds a month.",
+        "I was charged three hundred and twenty dollars.",
+    ),
+    _f(
+        "fresh-dates",
+        "date",
+        "My flight is on {month} {ordinal}.",
+        "The contract ends on the {ordinal} of {month}.",
+        "Can we do next {day} instead?",
+        "It was delivered on {day}.",
+    ),
+    _f(
+        "fresh-addresses",
+        "address",
+        "My email is anna dot lee at gmail dot com.",
+        "The billing address is {house} {street}, {city}.",
+        "I live in {city} now.",
+        "Send it to the {place} on {street}.",
+    ),
+    _f(
+        "fresh-lists",
+        "list",
+        "I need help with my bill, my password and my contract.",
+        "The box had a {thing}, a manual and a charger.",
+        "I want to add my wife and my son.",
+        "It's noisy, it's slow and it keeps crashing.",
+    ),
+)
+
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -564,14 +916,9 @@ class Utterance:
 
 
 def split_of(family: Family) -> Split:
-    """Unfinished families alternate fit, report within their clause type; finished ones (a
-    clause type may have only one) alternate in FAMILIES order."""
-    same = [
-        f
-        for f in FAMILIES
-        if f.label == family.label and (f.label == "finished" or f.clause == family.clause)
-    ]
-    return "fit" if same.index(family) % 2 == 0 else "report"
+    """The fresh families are reported, FAMILIES fitted: no report utterance shares a template
+    with a fitted one, and none was seen while the gate's features were designed."""
+    return "report" if family in FRESH_FAMILIES else "fit"
 
 
 def _fillings(template: str, rng: random.Random, n: int) -> list[str]:
@@ -595,11 +942,11 @@ def _clean(text: str) -> str:
 
 @cache
 def utterances() -> tuple[Utterance, ...]:
-    """The whole corpus, in FAMILIES order, the same on every run."""
+    """The whole corpus, in FAMILIES then FRESH_FAMILIES order, the same on every run."""
     rng = random.Random(SEED)
     out: list[Utterance] = []
     seen: set[str] = set()
-    for family in FAMILIES:
+    for family in (*FAMILIES, *FRESH_FAMILIES):
         split = split_of(family)
         for template in family.templates:
             for text in _fillings(template, rng, PER_TEMPLATE[family.label]):

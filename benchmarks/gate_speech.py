@@ -2,7 +2,9 @@
 
 Only the last KEPT_SECONDS of each utterance's speech is stored, as 8-bit mu-law (G.711, what a
 phone line carries): the VAD's lag at a pause depends on how the speech ends, and the whole
-corpus at 16-bit would be 29 MB. `heard_at_pause` lays the speech over the noise floor with a
+corpus at 16-bit would be 29 MB. Each batch of families is spoken into its own pair of files
+(speech.json with speech.npz, speech-1.json with speech-1.npz, ...), so speaking a new batch
+leaves the earlier speech as it was. `heard_at_pause` lays the speech over the noise floor with a
 silence after it, as a caller who stops there, and `vad_lag` is how far the agent's VAD's
 estimate of the end of speech trails the true end: the turn gate's wait starts there.
 """
@@ -14,6 +16,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from livekit.agents import vad as lk_vad
@@ -23,8 +27,6 @@ from benchmarks.gate_corpus import Utterance, utterances
 from benchmarks.vad_feed import vad_events
 
 CORPUS_DIR = DATA_DIR / "gate_corpus"
-AUDIO = CORPUS_DIR / "speech.npz"
-MANIFEST = CORPUS_DIR / "speech.json"
 # lead-in before the speech and silence after it: enough for the VAD to settle and to end
 _LEAD_IN, _TAIL = SAMPLE_RATE // 2, int(1.5 * SAMPLE_RATE)
 KEPT_SECONDS = 0.8
@@ -56,23 +58,43 @@ class Spoken:
     samples: np.ndarray
 
 
+def speech_files() -> list[Path]:
+    """The manifests of the spoken batches, oldest first (speech.json, speech-1.json, ...)."""
+    return sorted(CORPUS_DIR.glob("speech*.json"), key=lambda p: (len(p.stem), p.stem))
+
+
+def spoken_entries() -> dict[str, tuple[Path, dict[str, str]]]:
+    """Each spoken utterance's manifest entry by name, with its manifest's path."""
+    hint = "run `python -m benchmarks.speak_gate_corpus` to regenerate"
+    out: dict[str, tuple[Path, dict[str, str]]] = {}
+    for path in speech_files():
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise ClipDataError(f"{path}: unreadable ({exc}); {hint}") from None
+        out.update({e["name"]: (path, e) for e in manifest["utterances"]})
+    return out
+
+
 @cache
 def spoken() -> tuple[Spoken, ...]:
     """Every utterance of the corpus with its speech; ClipDataError when the audio is stale."""
-    hint = "run `python -m benchmarks.speak_gate_corpus` to regenerate"
-    try:
-        manifest = json.loads(MANIFEST.read_text())
-        audio = np.load(AUDIO)
-    except (OSError, ValueError) as exc:
-        raise ClipDataError(f"{CORPUS_DIR}: unreadable ({exc}); {hint}") from None
-    by_name = {e["name"]: e for e in manifest["utterances"]}
+    hint = "run `python -m benchmarks.speak_gate_corpus` to speak what is missing"
+    entries = spoken_entries()
+    audio: dict[Path, Any] = {}
     out = []
     for u in utterances():
-        entry = by_name.get(u.name)
-        if entry is None:
-            raise ClipDataError(f"{MANIFEST}: no speech for {u.name!r}; {hint}")
-        samples = mu_law_decode(audio[entry["key"]])
-        out.append(Spoken(u, entry["engine"], entry["voice"], samples))
+        found = entries.get(u.name)
+        if found is None:
+            raise ClipDataError(f"{CORPUS_DIR}: no speech for {u.name!r}; {hint}")
+        path, entry = found
+        try:
+            if path not in audio:
+                audio[path] = np.load(path.with_suffix(".npz"))
+            codes = audio[path][entry["key"]]
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClipDataError(f"{path.with_suffix('.npz')}: unreadable ({exc}); {hint}") from None
+        out.append(Spoken(u, entry["engine"], entry["voice"], mu_law_decode(codes)))
     return tuple(out)
 
 

@@ -7,7 +7,8 @@ several voices: flite's slt, rms, awb and kal16, and espeak-ng's en-us, en-gb-x-
 en-gb-scotland and en-us+f3. An unfinished prefix is spoken with a comma after it, for a
 continuing intonation. The end of the speech, trimmed of silence, goes to
 benchmarks/data/gate_corpus (benchmarks/gate_speech.py says how); `make bench` needs neither
-engine.
+engine. Only utterances no file holds yet are spoken, into a new pair of files, so adding a
+batch of families leaves the speech of the others as it was.
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ import numpy as np
 
 from benchmarks.clips import SAMPLE_RATE, read_wav
 from benchmarks.gate_corpus import Utterance, utterances
-from benchmarks.gate_speech import AUDIO, CORPUS_DIR, KEPT_SECONDS, MANIFEST, mu_law_encode
+from benchmarks.gate_speech import (
+    CORPUS_DIR,
+    KEPT_SECONDS,
+    mu_law_encode,
+    speech_files,
+    spoken_entries,
+)
 
 VOICES: tuple[tuple[str, str], ...] = (
     ("flite", "slt"),
@@ -59,7 +66,7 @@ def _spoken_text(u: Utterance) -> str:
 
 
 def main() -> int:
-    """Speak every utterance and write the audio and its manifest."""
+    """Speak every utterance that has no speech yet, into a new manifest and audio file."""
     missing = [t for t in ("flite", "espeak-ng", "sox") if shutil.which(t) is None]
     if missing:
         print(
@@ -67,26 +74,34 @@ def main() -> int:
         )
         return 2
     CORPUS_DIR.mkdir(parents=True, exist_ok=True)
+    done = spoken_entries()
     turn: dict[str, int] = defaultdict(int)
     arrays: dict[str, np.ndarray] = {}
     entries = []
     seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
-        for i, u in enumerate(utterances()):
+        for u in utterances():
+            # voices take turns within a family, counting the family's utterances already spoken
             engine, voice = VOICES[turn[u.family] % len(VOICES)]
             turn[u.family] += 1
+            if u.name in done:
+                continue
             samples = _speak(engine, voice, _spoken_text(u), Path(tmp))
-            key = f"u{i:04d}"
+            key = f"u{len(entries):04d}"
             arrays[key] = mu_law_encode(samples[-round(KEPT_SECONDS * SAMPLE_RATE) :])
             seconds += len(samples) / SAMPLE_RATE
             entries.append({"name": u.name, "key": key, "engine": engine, "voice": voice})
-    np.savez_compressed(AUDIO, **arrays)
-    MANIFEST.write_text(
+    if not entries:
+        print(f"every utterance already has its speech in {CORPUS_DIR}")
+        return 0
+    manifest = CORPUS_DIR / f"speech-{len(speech_files())}.json"
+    np.savez_compressed(manifest.with_suffix(".npz"), **arrays)
+    manifest.write_text(
         json.dumps({"sample_rate": SAMPLE_RATE, "utterances": entries}, indent=1) + "\n"
     )
     print(
-        f"spoke {len(entries)} utterances ({seconds:.0f} s of speech); kept the last "
-        f"{KEPT_SECONDS:g} s of each in {CORPUS_DIR}"
+        f"spoke {len(entries)} new utterances ({seconds:.0f} s of speech); kept the last "
+        f"{KEPT_SECONDS:g} s of each in {manifest} and {manifest.with_suffix('.npz').name}"
     )
     return 0
 
