@@ -7,10 +7,12 @@ stop inside a number, date or address being dictated ("My phone number is 0 7 7 
 template is a whole question. Slots in
 braces are filled from SLOTS with a seeded choice, so the same corpus comes out on every machine.
 
-Fit and report are split by family: FAMILIES are fitted, and FRESH_FAMILIES, written after the
-gate's features were last revised and before anything scored them, are reported, so no report
-utterance shares a template with a fitted one and none was seen while the gate was designed
-(`split_of`). Every clause type is in both halves, through different patterns.
+Fit and report are split by family: FAMILIES and FIRST_FRESH_FAMILIES are fitted, and
+FRESH_FAMILIES, written after the gate's features were last revised and before anything scored
+them, are reported, so no report utterance shares a template with a fitted one and none was seen
+while the gate was designed (`split_of`). Every clause type is in both halves, through different
+patterns. A report batch is measured once; a later revision of the features fits it and brings
+a fresh batch.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "paper": ("statement", "prescription", "boarding pass", "policy document", "receipt"),
     "name": ("Anna", "David", "Priya", "Tom", "Fatima", "Lucas"),
     "amount": ("20", "35", "120", "250", "75", "49"),
+    # ...and the second fresh batch's
+    "account": ("savings account", "joint account", "credit card", "loyalty card", "student loan"),
+    "trip": ("flight", "train ticket", "hotel room", "rental car", "ferry crossing"),
+    "fixer": ("plumber", "engineer", "dentist", "doctor", "driver"),
 }
 
 
@@ -79,7 +85,7 @@ def _f(name: str, clause: str, *templates: str) -> Family:
     return Family(name, clause, "finished", templates)
 
 
-# The families the gate was designed and fitted on: every one is in the fit half (split_of).
+# The families the gate was first designed on: every one is in the fit half (split_of).
 FAMILIES: tuple[Family, ...] = (
     # --- unfinished: the pause comes where the sentence cannot end ---------------------------
     _u(
@@ -547,11 +553,10 @@ FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# Fresh families, written on 2026-12-04 after the gate's features were last revised and before
-# any gate scored them: the report half. FAMILIES above had been looked at while the features
-# were designed, so they are all fitted (split_of). New sentence patterns for every clause type,
-# and other services, places and papers than FAMILIES use.
-FRESH_FAMILIES: tuple[Family, ...] = (
+# The first fresh families, written on 2026-12-04 after the features were revised on FAMILIES and
+# before any gate scored them, with other services, places and papers in their slots. They were
+# the report half for one measurement (docs/benchmarks.md), and have been fitted since.
+FIRST_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
         "fresh-while-clause",
@@ -893,6 +898,314 @@ FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
+# Fresh families, second batch, written on 2026-12-04 after the features were revised on
+# FAMILIES and FIRST_FRESH_FAMILIES and before any gate scored them: the report half.
+FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "second-comparative",
+        "subordinate",
+        "It's much more expensive than | it was last year.",
+        "The new {account} costs more than | the old one.",
+        "It's taking longer than | you promised.",
+        "I'd rather pay now than | wait for the bill.",
+    ),
+    _u(
+        "second-fronted-clause",
+        "subordinate",
+        "Since the {fixer} never came | I want a refund.",
+        "Now that I've moved to {city} | do I need a new {account}?",
+        "Even if the {trip} is late | will I make the connection?",
+        "While you're checking that | could you update my email?",
+    ),
+    _u(
+        "second-reduced-relative",
+        "relative",
+        "The {fixer} I spoke to | said it was covered.",
+        "The {trip} you booked for me | was cancelled.",
+        "The {paper} you sent | had the wrong date.",
+    ),
+    _u(
+        "second-relative-that",
+        "relative",
+        "Can you cancel the {trip} that | I booked for {day}?",
+        "I'm the one whose | {account} was frozen.",
+        "Is there a {fixer} near me who | can come today?",
+        "I got a letter from the {place} which | said I owe money.",
+    ),
+    _u(
+        "second-complement-seems",
+        "complement",
+        "It seems like | the {account} has been blocked.",
+        "It looks as if | someone used my card.",
+        "It turns out that | I was charged twice.",
+        "The {fixer} said | it would take a week.",
+    ),
+    _u(
+        "second-complement-object",
+        "complement",
+        "I want you to | cancel my {trip}.",
+        "Can you help me to | change my {account}?",
+        "I asked them to | send a new card.",
+        "I'd like to find out how | to close my {account}.",
+        "Nobody told me when | the {fixer} would come.",
+    ),
+    _u(
+        "second-coordination-also",
+        "coordination",
+        "I need to change the {trip} as well as | the hotel.",
+        "I want to cancel the {account} and also | get my deposit back.",
+        "Can I pay part now and | the rest next month?",
+    ),
+    _u(
+        "second-coordination-sequence",
+        "coordination",
+        "Not only was I charged twice but | the {trip} was cancelled too.",
+        "I called on {day} and again on | {day}.",
+        "The {fixer} came late and then | left without fixing it.",
+    ),
+    _u(
+        "second-preposition-phrasal",
+        "preposition",
+        "I need to get rid of | the extra charge.",
+        "I'm still waiting on | my refund.",
+        "Can you tell me more about | the {account}?",
+        "I've run out of | data.",
+    ),
+    _u(
+        "second-preposition-compound",
+        "preposition",
+        "It's about the refund for | my {trip}.",
+        "I'm calling on behalf of | my mother.",
+        "I'd like to complain about | the {fixer}.",
+        "There's been a mix up with | my {account}.",
+    ),
+    _u(
+        "second-time-clock",
+        "time",
+        "The {fixer} is coming at | 3 o'clock.",
+        "Can you call me back after | 5?",
+        "My {trip} leaves at half past | 7.",
+    ),
+    _u(
+        "second-time-until",
+        "time",
+        "I won't be home until | {day} evening.",
+        "It's been broken for the last | two weeks.",
+        "I was on hold from 9 until | nearly 10.",
+    ),
+    _u(
+        "second-number-money",
+        "number",
+        "I was charged {amount} pounds and | 50 pence.",
+        "The refund should be about | {amount} dollars.",
+        "My balance shows minus | {amount}.",
+    ),
+    _u(
+        "second-number-codes",
+        "number",
+        "The reference is double | 7 4.",
+        "My booking code is X Y | {digits}.",
+        "The flight number is B A | {digits}.",
+    ),
+    _u(
+        "second-date-relative",
+        "date",
+        "Can we make it the | {ordinal} instead?",
+        "It expired at the end of | {month}.",
+        "I've been waiting since the | {ordinal} of {month}.",
+    ),
+    _u(
+        "second-date-year",
+        "date",
+        "The policy started in {month} of | 2024.",
+        "I opened the {account} back in | 2019.",
+        "The warranty runs until 20 | 28.",
+    ),
+    _u(
+        "second-address-postal",
+        "address",
+        "The address is {house} {street}, apartment | 3 B.",
+        "It's on the {ordinal} floor of | the tower.",
+        "The parcel went to number {house} instead of | number 12.",
+    ),
+    _u(
+        "second-address-moving",
+        "address",
+        "I'm moving from {city} to | {city}.",
+        "Please update my address to {house} | {street}.",
+        "The {fixer} should come to | {house} {street}.",
+    ),
+    _u(
+        "second-list-or",
+        "list",
+        "I can do {day}, {day}, | or {day}.",
+        "Do you take cash, card, | or bank transfer?",
+        "It could be the battery, the cable, | or the charger.",
+    ),
+    _u(
+        "second-list-and",
+        "list",
+        "I've tried restarting, resetting, | and reinstalling.",
+        "My name, my email, | and my phone number are all wrong.",
+        "Please send the {paper}, the receipt, | and the invoice.",
+    ),
+    _u(
+        "second-opener-discourse",
+        "opener",
+        "Okay look | I've been waiting for an hour.",
+        "Anyway | about my {trip}.",
+        "You see | the {fixer} never came.",
+        "Listen | I need this fixed today.",
+    ),
+    _u(
+        "second-opener-introduction",
+        "opener",
+        "Hi my name is {name} and | I'm calling about my {account}.",
+        "Good morning I'm calling because | my {trip} was cancelled.",
+        "Hi there so | I have a problem.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "second-answers",
+        "answer",
+        "Absolutely.",
+        "Not at the moment.",
+        "That's fine.",
+        "No problem.",
+        "Yes that's correct.",
+        "Either is fine.",
+        "Later today.",
+        "The second one.",
+        "Just the one.",
+        "Definitely not.",
+    ),
+    _f(
+        "second-wh-questions",
+        "question",
+        "How much is a {trip} to {city}?",
+        "What's the balance on my {account}?",
+        "Which {fixer} is coming?",
+        "How long will the repair take?",
+        "Why was my {trip} cancelled?",
+    ),
+    _f(
+        "second-yes-no",
+        "question",
+        "Do I need to bring anything?",
+        "Can I change the date of my {trip}?",
+        "Is the {fixer} on the way?",
+        "Has my refund been processed?",
+        "Would it be cheaper to pay monthly?",
+    ),
+    _f(
+        "second-requests",
+        "request",
+        "I'd like to book a {trip} to {city}.",
+        "Can you freeze my {account}?",
+        "Please cancel my {trip}.",
+        "I want to make a complaint.",
+        "Book the {fixer} for {day} morning.",
+    ),
+    _f(
+        "second-problems",
+        "request",
+        "My {account} has been frozen.",
+        "The {fixer} never showed up.",
+        "I've been overcharged.",
+        "The heating isn't working.",
+        "Someone used my card without permission.",
+    ),
+    _f(
+        "second-stranded",
+        "stranded",
+        "Which terminal does it leave from?",
+        "Who am I talking to?",
+        "What did I pay for?",
+        "Which {fixer} did you speak with?",
+        "Where should I send it to?",
+    ),
+    _f(
+        "second-particles",
+        "stranded",
+        "The {fixer} hung up.",
+        "Can you check it out?",
+        "I want to opt out.",
+        "My phone keeps freezing up.",
+        "Please call me back.",
+    ),
+    _f(
+        "second-complements",
+        "complement",
+        "I think it was last week.",
+        "I'm not sure.",
+        "I believe so.",
+        "I don't know what happened to it.",
+        "It seems like a mistake.",
+    ),
+    _f(
+        "second-relatives",
+        "relative",
+        "The {fixer} you sent was great.",
+        "That's the {trip} I booked.",
+        "I need the form that you mentioned.",
+        "Is this the number I should call?",
+    ),
+    _f(
+        "second-subordinates",
+        "subordinate",
+        "Call me if anything changes.",
+        "I'll pay once it's delivered.",
+        "I was charged although I cancelled.",
+        "Can I change it before it ships?",
+    ),
+    _f(
+        "second-coordinations",
+        "coordination",
+        "I'd like to change my {trip} and my hotel.",
+        "It's either today or tomorrow.",
+        "I called twice but nobody answered.",
+        "Can you cancel it and refund me?",
+    ),
+    _f(
+        "second-times",
+        "time",
+        "The {fixer} is coming at 3 o'clock.",
+        "I'll be home after 5.",
+        "It's been broken for two weeks.",
+        "Call me in the afternoon.",
+    ),
+    _f(
+        "second-numbers",
+        "number",
+        "The refund should be about {amount} dollars.",
+        "My balance is {amount} pounds.",
+        "The flight number is B A 2 4 7.",
+    ),
+    _f(
+        "second-dates",
+        "date",
+        "I'm flying out on the {ordinal}.",
+        "It expired at the end of {month}.",
+        "The policy started in {month} of 2024.",
+        "Can we make it the {ordinal} instead?",
+    ),
+    _f(
+        "second-addresses",
+        "address",
+        "I'm moving from {city} to {city}.",
+        "Please update my address to {house} {street}.",
+        "It's on the third floor.",
+    ),
+    _f(
+        "second-lists",
+        "list",
+        "I can do {day}, {day} or {day}.",
+        "Do you take cash, card or bank transfer?",
+        "I've tried restarting, resetting and reinstalling.",
+    ),
+)
+
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -916,7 +1229,7 @@ class Utterance:
 
 
 def split_of(family: Family) -> Split:
-    """The fresh families are reported, FAMILIES fitted: no report utterance shares a template
+    """The fresh families are reported, the others fitted: no report utterance shares a template
     with a fitted one, and none was seen while the gate's features were designed."""
     return "report" if family in FRESH_FAMILIES else "fit"
 
@@ -942,11 +1255,12 @@ def _clean(text: str) -> str:
 
 @cache
 def utterances() -> tuple[Utterance, ...]:
-    """The whole corpus, in FAMILIES then FRESH_FAMILIES order, the same on every run."""
+    """The whole corpus, in FAMILIES, FIRST_FRESH_FAMILIES then FRESH_FAMILIES order (so each
+    batch's speech keeps its keys), the same on every run."""
     rng = random.Random(SEED)
     out: list[Utterance] = []
     seen: set[str] = set()
-    for family in (*FAMILIES, *FRESH_FAMILIES):
+    for family in (*FAMILIES, *FIRST_FRESH_FAMILIES, *FRESH_FAMILIES):
         split = split_of(family)
         for template in family.templates:
             for text in _fillings(template, rng, PER_TEMPLATE[family.label]):
