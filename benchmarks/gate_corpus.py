@@ -4,15 +4,14 @@ Every template belongs to a family (one sentence pattern) of one clause type. An
 template marks the caller's pause with "|": the words before it cannot end the caller's sentence
 ("The manager says that | I can get a refund."): they are not a sentence by themselves, or they
 stop inside a number, date or address being dictated ("My phone number is 0 7 7 |"). A finished
-template is a whole question. Slots in
-braces are filled from SLOTS with a seeded choice, so the same corpus comes out on every machine.
+template is a whole question. Slots in braces are filled from SLOTS with a seeded choice, so the
+same corpus comes out on every machine.
 
-Fit and report are split by family: FAMILIES and FIRST_FRESH_FAMILIES are fitted, and
-FRESH_FAMILIES, written after the gate's features were last revised and before anything scored
-them, are reported, so no report utterance shares a template with a fitted one and none was seen
-while the gate was designed (`split_of`). Every clause type is in both halves, through different
-patterns. A report batch is measured once; a later revision of the features fits it and brings
-a fresh batch.
+Fit and report are split by family: FITTED_FAMILIES are fitted, and FRESH_FAMILIES, written
+after the gate's features were last revised and before anything scored them, are reported, so no
+report utterance shares a template with a fitted one and none was seen while the gate was
+designed (`split_of`). Every clause type is in both halves, through different patterns. A report
+batch is measured once; the next revision of the features fits it and brings a fresh batch.
 """
 
 from __future__ import annotations
@@ -64,6 +63,10 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "account": ("savings account", "joint account", "credit card", "loyalty card", "student loan"),
     "trip": ("flight", "train ticket", "hotel room", "rental car", "ferry crossing"),
     "fixer": ("plumber", "engineer", "dentist", "doctor", "driver"),
+    # ...and the third's
+    "pet": ("dog", "cat", "rabbit", "parrot"),
+    "course": ("evening class", "swimming course", "language course", "training programme"),
+    "device": ("television", "smart speaker", "games console", "dishwasher"),
 }
 
 
@@ -898,9 +901,9 @@ FIRST_FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# Fresh families, second batch, written on 2026-12-04 after the features were revised on
-# FAMILIES and FIRST_FRESH_FAMILIES and before any gate scored them: the report half.
-FRESH_FAMILIES: tuple[Family, ...] = (
+# The second fresh batch, written on 2026-12-04 after the features were revised on FAMILIES and
+# FIRST_FRESH_FAMILIES and before any gate scored them; reported once, fitted since.
+SECOND_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
         "second-comparative",
@@ -1206,6 +1209,181 @@ FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
+# Fresh families, third batch, written on 2026-12-04 after the features were revised on every
+# batch before it and before any gate scored them: the report half.
+FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "third-result-clause",
+        "subordinate",
+        "The {device} screen is so dim that | I can't read it.",
+        "It was such a long wait at the {place} that | I gave up.",
+        "I'll keep calling the {place} until | someone answers.",
+        "My {pet} is unwell, which is why | I need an earlier slot.",
+    ),
+    _u(
+        "third-fronted-condition",
+        "subordinate",
+        "Given that I paid in full | why is there a balance?",
+        "Provided the {item} arrives by {day} | I'm happy.",
+        "Whether or not you can help | I need an answer today.",
+        "Assuming the {fixer} can come | what time would it be?",
+    ),
+    _u(
+        "third-relative-subject-np",
+        "relative",
+        "The {course} I signed up for | starts next week.",
+        "The password that I set on {day} | doesn't work.",
+        "There's a clause in the contract under which | I can cancel.",
+    ),
+    _u(
+        "third-free-relative",
+        "relative",
+        "What I don't understand is | why I was charged.",
+        "All I want from the {place} is | a refund.",
+        "The only thing that | matters is the date.",
+    ),
+    _u(
+        "third-complement-adjective",
+        "complement",
+        "I'm not sure whether the {course} | is still on.",
+        "I'm surprised that the {place} | never called.",
+        "It's unclear if | the {course} is still running.",
+        "The letter from the {place} says | I owe {amount} pounds.",
+        "The {device} keeps telling me | my password is wrong.",
+    ),
+    _u(
+        "third-coordination-so",
+        "coordination",
+        "The {course} was cancelled so | I want my fee back.",
+        "I moved out in {month} yet | I'm still being billed.",
+        "It's not the {device} but | the cable.",
+        "I'd like to pay by card or maybe | by bank transfer.",
+    ),
+    _u(
+        "third-preposition-complex",
+        "preposition",
+        "I'm calling from {city} regarding | my {course} application.",
+        "Is there a discount on the {course} for | students?",
+        "I'd like to apply for | a parking permit.",
+        "I'm having problems with the login for | my account.",
+    ),
+    _u(
+        "third-time-clause",
+        "time",
+        "It happens mostly in the evening when | everyone is online.",
+        "The {device} was fine up until | last {day}.",
+        "By the end of | the week it should be fixed.",
+        "The {device} crashes about twice | a day.",
+        "I've called the {place} at least | five times.",
+    ),
+    _u(
+        "third-number-reference",
+        "number",
+        "My licence number is {digits} | 9 0 2.",
+        "The seat number is 2 | 3 C.",
+        "The fee is one hundred and | fifty dollars.",
+        "It's going to cost me over | {amount} pounds.",
+        "I've been charged a total of | {amount} dollars.",
+    ),
+    _u(
+        "third-date-spoken",
+        "date",
+        "The appointment is on {day} the twenty | first.",
+        "My visa expires on the | 30th of {month}.",
+        "We're arriving on the {ordinal} and leaving on the | {ordinal}.",
+        "The {course} runs from {month} to | {month}.",
+    ),
+    _u(
+        "third-address-directions",
+        "address",
+        "It's the {colour} house next to | the post office.",
+        "I'm in the building opposite | the station.",
+        "Ring the bell for flat | {house}.",
+        "Leave it with my neighbour at number | {house}.",
+    ),
+    _u(
+        "third-list-long",
+        "list",
+        "I need to update my name, my address, my phone number, | and my email.",
+        "It's the {device}, the remote, | and the stand.",
+        "We've got two cats, a dog, | and a rabbit.",
+    ),
+    _u(
+        "third-opener-hedge",
+        "opener",
+        "Honestly | it's been a nightmare.",
+        "Quick question | do you open on {day}?",
+        "Okay so basically | my {course} was cancelled.",
+        "First of all | I was charged twice.",
+        "See the thing is | my {pet} is allergic.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "third-answers",
+        "answer",
+        "Not yet.",
+        "Either way.",
+        "All of them.",
+        "The earlier one please.",
+        "Yes that's fine.",
+        "Never mind.",
+        "Fair enough.",
+        "Same as before.",
+    ),
+    _f(
+        "third-questions",
+        "question",
+        "What time do you close on {day}?",
+        "How can I update my email address?",
+        "Where's the nearest {place}?",
+        "Is there parking at the {place}?",
+        "Can I bring my {pet}?",
+        "Do you offer student discounts?",
+    ),
+    _f(
+        "third-requests",
+        "request",
+        "I'd like to enrol in the {course}.",
+        "Can you send me the form again?",
+        "Please update my phone number.",
+        "I need to reschedule my appointment.",
+        "The {device} won't connect to the wifi.",
+        "I was double charged.",
+    ),
+    _f(
+        "third-stranded",
+        "stranded",
+        "Which form do I need to fill in?",
+        "What's the fee for?",
+        "Which email did you send it to?",
+        "My {pet} keeps throwing up.",
+        "The app keeps logging me out.",
+        "Can you put me through?",
+    ),
+    _f(
+        "third-clauses",
+        "complement",
+        "I'm surprised that nobody called.",
+        "The letter says I owe money.",
+        "What I want is a refund.",
+        "The password I set yesterday doesn't work.",
+        "It's fine as long as it arrives by {day}.",
+        "The {course} was cancelled so I want my fee back.",
+    ),
+    _f(
+        "third-details",
+        "date",
+        "It crashes about twice a day.",
+        "I've called at least five times.",
+        "The fee is one hundred and fifty dollars.",
+        "My visa expires on the 30th of {month}.",
+        "It's the house next to the post office.",
+        "We've got two cats, a dog and a rabbit.",
+        "Ring the bell for flat {house}.",
+    ),
+)
+
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -1226,6 +1404,10 @@ class Utterance:
     def name(self) -> str:
         """A stable identifier: family and the words heard."""
         return f"{self.family}:{self.heard}"
+
+
+# every family fitted: the first 66 and the fresh batches already reported
+FITTED_FAMILIES = (*FAMILIES, *FIRST_FRESH_FAMILIES, *SECOND_FRESH_FAMILIES)
 
 
 def split_of(family: Family) -> Split:
@@ -1255,12 +1437,12 @@ def _clean(text: str) -> str:
 
 @cache
 def utterances() -> tuple[Utterance, ...]:
-    """The whole corpus, in FAMILIES, FIRST_FRESH_FAMILIES then FRESH_FAMILIES order (so each
-    batch's speech keeps its keys), the same on every run."""
+    """The whole corpus, batch by batch (so each batch's speech keeps its keys), the same on
+    every run."""
     rng = random.Random(SEED)
     out: list[Utterance] = []
     seen: set[str] = set()
-    for family in (*FAMILIES, *FIRST_FRESH_FAMILIES, *FRESH_FAMILIES):
+    for family in (*FITTED_FAMILIES, *FRESH_FAMILIES):
         split = split_of(family)
         for template in family.templates:
             for text in _fillings(template, rng, PER_TEMPLATE[family.label]):
