@@ -353,10 +353,21 @@ class FailoverService:
         try:
             async with self._room_lock(caller.room):
                 return await self._redispatch(caller)
-        except (api.TwirpError, aiohttp.ClientError, TimeoutError) as exc:
-            reason = f"LiveKit API failed: {exc}"
-            log.error("agent_check_failed", room=caller.room, reason=reason)
+        except api.TwirpError as exc:
+            if exc.code != "not_found":
+                return self._check_failed(caller, exc)
+            # the call ended within the grace, and its room with it: nothing to check
+            reason = "the room has closed"
+            log.info("agent_check_skipped", room=caller.room, reason=reason)
             return {"redispatch": None, "reason": reason}
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            return self._check_failed(caller, exc)
+
+    @staticmethod
+    def _check_failed(caller: ArrivedCaller, exc: Exception) -> dict[str, object]:
+        reason = f"LiveKit API failed: {exc}"
+        log.error("agent_check_failed", room=caller.room, reason=reason)
+        return {"redispatch": None, "reason": reason}
 
     async def _redispatch(self, caller: ArrivedCaller) -> dict[str, object]:
         async with self._livekit(self.settings.region) as lk:

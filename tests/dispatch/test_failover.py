@@ -15,6 +15,7 @@ from livekit.protocol.agent import Job
 from livekit.protocol.agent_dispatch import AgentDispatchState
 from livekit.protocol.models import DisconnectReason, ParticipantInfo, Room
 from livekit.protocol.webhook import WebhookEvent
+from structlog.testing import capture_logs
 
 from meridian.contract import (
     CONVERSATION_ATTRIBUTE,
@@ -23,6 +24,7 @@ from meridian.contract import (
     WEBHOOK_PATH,
 )
 from meridian.conversation import CarriedMessage, encode
+from meridian.dispatch import failover
 from meridian.dispatch.failover import (
     MAX_FAILOVERS,
     ArrivedCaller,
@@ -291,3 +293,30 @@ async def test_a_signed_webhook_about_a_caller_is_answered_and_starts_nothing(
     answer = await client.post(WEBHOOK_PATH, data=body, headers={"Authorization": token})
     assert answer.status == 200
     assert (await answer.json())["failover"] is None
+
+
+async def _checked_when_livekit_says(error: api.TwirpError, settings, monkeypatch):
+    service = FailoverService(lambda: settings, board_for(settings))
+
+    async def redispatch(_caller: ArrivedCaller) -> dict[str, object]:
+        raise error
+
+    monkeypatch.setattr(failover, "AGENT_GRACE_SECONDS", 0.0)
+    monkeypatch.setattr(service, "_redispatch", redispatch)
+    with capture_logs() as logs:
+        outcome = await service._check_agent(WAITING)
+    return outcome, logs
+
+
+async def test_a_room_that_closed_before_its_check_is_left_alone(settings, monkeypatch) -> None:
+    gone = api.TwirpError("not_found", "requested room does not exist", status=404)
+    outcome, logs = await _checked_when_livekit_says(gone, settings, monkeypatch)
+    assert outcome == {"redispatch": None, "reason": "the room has closed"}
+    assert [(e["event"], e["log_level"]) for e in logs] == [("agent_check_skipped", "info")]
+
+
+async def test_a_failing_livekit_api_during_the_check_is_an_error(settings, monkeypatch) -> None:
+    broken = api.TwirpError("internal", "boom", status=500)
+    outcome, logs = await _checked_when_livekit_says(broken, settings, monkeypatch)
+    assert outcome["redispatch"] is None and "LiveKit API failed" in str(outcome["reason"])
+    assert [(e["event"], e["log_level"]) for e in logs] == [("agent_check_failed", "error")]
