@@ -7,8 +7,10 @@ a logistic model (fitted by python -m benchmarks.gate_fit; docs/benchmarks.md) o
   classes of the last two words (a complementizer, relative pronoun, preposition or determiner
   opens a phrase that is not there yet), whether a clause opener at the start still lacks its
   main clause ("If I pay by card"), whether there is a finite verb at all ("Every time"), an
-  open series ("a charger, a case"), digits being read out, and whether the sentence is an
-  inverted question, whose wh-phrase may strand a final preposition ("Which plan am I on?");
+  open series ("a charger, a case"), digits being read out, an ordinal closing a date, a final
+  filler ("I need, um"), a determiner and a noun of a moment that work as a conjunction ("the
+  moment", "every time"), and whether the sentence is an inverted question, whose wh-phrase may
+  strand a final preposition ("Which plan am I on?");
 - a generic English trigram model's probability of the sentence ending after the last two words.
 
 The tagger is TextBlob's PatternTagger (Brill's lexicon and contextual rules, trained on the
@@ -84,6 +86,16 @@ HESITATIONS = frozenset(["um", "uh", "er", "erm", "hmm", "mm", "well", "like"])
 ANSWERS = frozenset(["yes", "no", "yeah", "yep", "nope", "okay", "ok"])
 # Penn Treebank's particles (RP): the closed class of adverbs that complete a phrasal verb
 PARTICLES = frozenset(["up", "out", "off", "on", "in", "down", "back", "over", "away", "around"])
+# Fillers: a caller who ends on one is still thinking ("I need, um")
+FILLERS = frozenset(["um", "uh", "er", "erm", "hmm"])
+# Nouns of a moment, which with a determiner work as a conjunction that needs its clause ("the
+# moment I open it", "every time I call", "by the time I got home")
+MOMENTS = frozenset(["time", "moment", "minute", "second", "instant"])
+# an ordinal as an STT writes it: "1st", "22nd", "18th"; the treebank tags ordinals JJ
+_ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
+# wh-words that can be the object of a stranded preposition ("What is it for?", "Where did it
+# come from?"); "how", "why" and "when" cannot ("How do I get to ...")
+_STRANDING_WH = frozenset(["WP", "WDT", "WP$"])
 
 
 def tokens_of(text: str) -> list[str]:
@@ -122,6 +134,13 @@ class Features:
     # inversion ("Which plan am I on?", "Who should I talk to?"); a yes/no question cannot
     # ("Can you send the invoice to ...")
     wh_question: bool
+    # ends on an ordinal: the day of a date, said whole ("due on April 18th", "on the 3rd")
+    ordinal: bool
+    # ends on a filler ("I need, um"): the caller is still thinking
+    filler: bool
+    # ends on a determiner and a noun of a moment ("the moment", "every time"): a conjunction
+    # whose clause is still to come, unless a sentence ends on it ("all the time")
+    moment: bool
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
@@ -139,6 +158,9 @@ class Features:
             # a verb then a final preposition: a particle ("keeps cutting out") or a verb's
             # preposition still waiting for its object ("look into")
             float(self.previous in ("verb", "finite_verb") and self.last == "preposition"),
+            float(self.ordinal),
+            float(self.filler),
+            float(self.moment),
         )
 
 
@@ -154,6 +176,9 @@ FEATURE_NAMES = (
     *(f"question_last_{g}" for g in GROUPS),
     "stranded_preposition",
     "verb_preposition",
+    "ordinal",
+    "filler",
+    "moment",
 )
 
 
@@ -172,64 +197,67 @@ class CompletenessWeights:
 
 # Fitted on the "fit" half of the corpus and the clips (python -m benchmarks.gate_fit).
 DEFAULT_WEIGHTS = CompletenessWeights(
-    bias=4.029,
+    bias=4.314,
     coefficients=(
-        3.169,
-        0.088,
-        -2.007,
-        -0.718,
-        -0.608,
+        3.912,
+        -0.493,
+        -2.194,
+        -0.449,
+        -1.65,
         0.0,
-        -0.321,
-        -0.791,
-        0.332,
-        1.262,
-        0.357,
-        -0.297,
-        0.327,
-        0.95,
-        0.188,
-        0.948,
-        0.29,
-        0.248,
-        -0.672,
-        -0.665,
-        -0.437,
+        -1.58,
+        -0.95,
+        0.887,
+        1.585,
+        0.995,
+        -0.165,
+        1.464,
+        2.124,
+        -1.232,
+        2.169,
+        -0.376,
+        0.307,
+        0.619,
+        -1.734,
+        0.061,
+        0.011,
+        -0.24,
+        -0.247,
+        -0.903,
+        0.261,
+        -0.359,
+        0.118,
+        -1.05,
         0.0,
-        0.015,
-        -0.323,
-        -0.576,
-        -0.998,
-        0.359,
-        -0.114,
-        0.015,
+        0.581,
+        0.235,
+        -0.293,
+        -1.226,
+        -4.525,
+        -4.216,
+        -0.25,
+        2.161,
+        -0.637,
+        0.712,
+        0.293,
+        -0.648,
         0.0,
-        1.054,
-        -0.145,
-        0.173,
-        -1.267,
-        -2.72,
-        -3.594,
-        0.248,
-        1.502,
-        -0.541,
-        0.896,
-        -0.589,
+        -1.228,
+        0.329,
+        -0.224,
+        0.352,
+        0.209,
+        0.822,
         0.0,
-        0.0,
-        0.0,
-        0.269,
-        -0.098,
-        0.108,
-        0.025,
-        0.226,
-        0.0,
-        0.003,
-        0.067,
-        0.494,
-        0.642,
-        1.436,
-        -0.577,
+        0.024,
+        0.55,
+        0.545,
+        1.062,
+        4.2,
+        -0.3,
+        1.593,
+        -0.842,
+        -1.661,
     ),
 )
 
@@ -262,6 +290,19 @@ def _acknowledgement(words: list[str], tags: list[str]) -> bool:
     if len(words) != 1 or words[0].lower() in HESITATIONS:
         return False
     return words[0].lower() in ANSWERS or _group(tags[0]) in _STANDALONE
+
+
+def _retagged(word: str, tag: str) -> str:
+    """The treebank's tag where the lexicon's one tag per word is wrong for what an STT writes:
+    digits are numbers (it tags a lone "2" or "4" as "IN"), ordinals adjectives, and "please"
+    an interjection (it tags it as a verb)."""
+    if word.isdigit():
+        return "CD"
+    if _ORDINAL.fullmatch(word):
+        return "JJ"
+    if word.lower() == "please":
+        return "UH"
+    return tag
 
 
 def _group(tag: str) -> str:
@@ -299,11 +340,27 @@ def with_particles(tokens: list[str], tags: list[str]) -> list[str]:
     return out
 
 
-def with_subject_verbs(tags: list[str]) -> list[str]:
-    """The tags, with the word after a clause-initial pronoun read as its verb: the lexicon tags
-    "need" and "reset" as nouns, "crashes" as a plural and "pay" as a bare verb even in "I need",
-    "It crashes", "If I pay"."""
+def with_infinitive_verbs(tokens: list[str], tags: list[str]) -> list[str]:
+    """The tags, with the word after infinitival "to" read as a verb when a particle or an
+    object follows it: the lexicon tags "log" and "book" as nouns, so "to log out" would end on
+    a preposition."""
     out = list(tags)
+    for i in range(1, len(out) - 1):
+        follows = tokens[i + 1].lower() in PARTICLES or out[i + 1] in ("DT", "PRP", "PRP$")
+        if out[i - 1] == "TO" and out[i] in ("NN", "JJ") and follows:
+            out[i] = "VB"
+    return out
+
+
+def with_subject_verbs(tags: list[str]) -> list[str]:
+    """The tags, with the word after a clause-initial pronoun read as its verb, and the word
+    after an opening interjection as an imperative: the lexicon tags "need" and "reset" as nouns,
+    "crashes" as a plural and "pay" as a bare verb even in "I need", "It crashes", "If I pay",
+    and "transfer" as a noun in "Please transfer me"."""
+    out = list(tags)
+    # "Please" opens a request, so the word after it is its verb ("Please transfer me")
+    if len(out) > 1 and out[0] == "UH" and out[1] in ("NN", "NNS", "VBP", "JJ"):
+        out[1] = "VB"
     for i in range(1, len(out)):
         subject = out[i - 1] == "PRP" and (i == 1 or out[i - 2] in ("IN", "CC", "WRB", ","))
         if subject and out[i] in ("NN", "JJ", "IN", "VB"):
@@ -320,8 +377,12 @@ def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
     # an imperative's bare verb is its clause's verb ("Please renew my order", "Send it")
     bare = [i for i, t in enumerate(tags[:2]) if t == "VB" and (i == 0 or tags[0] in _LEAD_INS)]
     finite = sorted({*finite, *bare[:1]})
-    opener = tags[0] in _OPENERS and not inverted_question(tags)
-    main_clause_missing = opener and len(finite) <= 1
+    # a focusing adverb may come first: "Even if", "Only when", "Right after"
+    first = 1 if len(tags) > 1 and tags[0] == "RB" and tags[1] in _OPENERS else 0
+    opener = tags[first] in _OPENERS and not inverted_question(tags[first:])
+    # an opener heading a clause of its own; with no verb at all it is a fragment, which
+    # no_finite_verb covers ("Of course", "By email please")
+    main_clause_missing = opener and len(finite) == 1
     commas = [i for i, w in enumerate(tokens) if w == ","]
     # ... unless what follows the last comma opens a clause of its own ("It arrived damaged,
     # what should I do", "I need help, I think"): that is a second sentence, not a series
@@ -329,7 +390,9 @@ def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
     new_clause = bool(last_part) and (
         last_part[0] in _WH or last_part[0] == "PRP" or "MD" in last_part
     )
-    open_series = bool(commas) and not new_clause and "CC" not in tags[commas[0] :]
+    # ... or it is one word that closes the sentence, not an item: "Send me a new one, please"
+    closing = len(last_part) == 1 and last_part[0] in ("UH", "RB")
+    open_series = bool(commas) and not (new_clause or closing) and "CC" not in tags[commas[0] :]
     digits = 0
     for word in reversed(tokens):
         # digits as the STT writes them, not every CD: "a new one" is not a number read out
@@ -390,11 +453,8 @@ class TextCompleteness:
         if not words or not tokens:
             return None
         # digits are numbers whatever the lexicon says (it tags a lone "2" or "4" as "IN")
-        tagged = [
-            "CD" if w.isdigit() else t
-            for w, t in zip(tokens, self._tagger.tags(tokens), strict=True)
-        ]
-        tags = with_particles(tokens, with_subject_verbs(tagged))
+        tagged = [_retagged(w, t) for w, t in zip(tokens, self._tagger.tags(tokens), strict=True)]
+        tags = with_particles(tokens, with_infinitive_verbs(tokens, with_subject_verbs(tagged)))
         # the comma is the tagger's own token, not a word of the sentence
         word_tags = [t for w, t in zip(tokens, tags, strict=True) if w != ","]
         no_finite, missing, series, digits = syntax(tokens, tags)
@@ -408,7 +468,13 @@ class TextCompleteness:
             digits=digits,
             question=inverted_question(tags),
             acknowledgement=_acknowledgement([w for w in tokens if w != ","], word_tags),
-            wh_question=tags[0] in _WH and inverted_question(tags),
+            wh_question=(tags[0] in _STRANDING_WH or tokens[0].lower() == "where")
+            and inverted_question(tags),
+            ordinal=bool(_ORDINAL.fullmatch(words[-1])),
+            filler=words[-1] in FILLERS,
+            moment=words[-1] in MOMENTS
+            and len(word_tags) > 1
+            and _group(word_tags[-2]) in ("determiner", "adjective"),
         )
 
     def score(self, features: Features) -> float:

@@ -32,7 +32,7 @@ class GateSettings:
     # score >= finished_at: the words read as a finished sentence. Set by benchmarks/gate_fit.py:
     # the highest threshold that 60% of the fit half's finished questions reach when each is
     # scored by a model fitted without its template family.
-    finished_at: float = 0.82
+    finished_at: float = 0.9
     # with the VAD's 0.25 s and the STT final, answers about 0.53 s after the end of speech
     finished_delay: float = 0.35
     # covers a caller who stops to think for up to about 1.5 s mid-sentence

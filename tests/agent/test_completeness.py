@@ -101,3 +101,62 @@ def test_a_hesitation_or_opener_alone_is_not_an_acknowledgement(
 def test_a_second_clause_after_a_comma_is_not_an_open_series(model: TextCompleteness) -> None:
     f = model.features("My package arrived damaged, what should I do")
     assert f is not None and not f.open_series
+
+
+def test_a_how_or_why_question_does_not_strand_a_preposition(model: TextCompleteness) -> None:
+    stranded = FEATURE_NAMES.index("stranded_preposition")
+    assert model.features("Where did it ship from").vector()[stranded] == 1.0  # type: ignore[union-attr]
+    assert model.features("How do I get to").vector()[stranded] == 0.0  # type: ignore[union-attr]
+
+
+def test_a_date_said_whole_ends_on_its_ordinal(model: TextCompleteness) -> None:
+    whole, open_ = model.features("It was due on April 18th"), model.features("It was due on the")
+    assert whole is not None and whole.ordinal and whole.last == "adjective"
+    assert open_ is not None and not open_.ordinal
+
+
+def test_a_final_filler_means_the_caller_is_still_thinking(model: TextCompleteness) -> None:
+    assert model.features("I need, um").filler  # type: ignore[union-attr]
+    assert not model.features("It works well").filler  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["The app crashes the moment", "Every time", "by the time"])
+def test_a_moment_after_a_determiner_is_a_conjunction_waiting_for_its_clause(
+    model: TextCompleteness, text: str
+) -> None:
+    assert model.features(text).moment  # type: ignore[union-attr]
+
+
+def test_a_moment_alone_is_not_that_conjunction(model: TextCompleteness) -> None:
+    assert not model.features("It is time").moment  # type: ignore[union-attr]
+
+
+def test_please_opens_a_request_whose_next_word_is_its_verb(model: TextCompleteness) -> None:
+    f = model.features("Please transfer me to billing")
+    assert f is not None and not f.no_finite_verb
+
+
+def test_the_word_after_infinitival_to_before_a_particle_is_a_verb(
+    model: TextCompleteness,
+) -> None:
+    f = model.features("I want to log out")
+    assert f is not None and f.last == "particle"
+
+
+def test_please_after_a_comma_closes_the_request_instead_of_opening_a_series(
+    model: TextCompleteness,
+) -> None:
+    assert not model.features("Send me a new one, please").open_series  # type: ignore[union-attr]
+    assert model.features("I can do Monday, Tuesday").open_series  # type: ignore[union-attr]
+
+
+def test_an_opener_may_follow_a_focusing_adverb(model: TextCompleteness) -> None:
+    f = model.features("Even if the flight is late")
+    assert f is not None and f.main_clause_missing
+
+
+def test_a_fragment_without_a_verb_is_not_a_clause_missing_its_main_clause(
+    model: TextCompleteness,
+) -> None:
+    f = model.features("Of course")
+    assert f is not None and f.no_finite_verb and not f.main_clause_missing

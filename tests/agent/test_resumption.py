@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 import pytest_asyncio
 
+from agent.turn_gate import TurnGate
 from benchmarks.clips import Clip, clips_of
 from benchmarks.conversation import Conversation, Turn, Variant
 from benchmarks.floor import ModelLatencies
@@ -23,7 +24,13 @@ SHIPPED = Variant("shipped", realtime_speaker=True, tts_seconds_per_char=0.02)
 def _long_pause_sentence_clip():
     """A finished-sentence prefix the gate answers, with a pause long enough for the reply to
     start before the caller goes on."""
-    return max(clips_of("paused", prefix="sentence"), key=lambda c: c.pause_ms or 0)
+    gate = TurnGate()
+    answered = [
+        c
+        for c in clips_of("paused", prefix="sentence")
+        if gate.decide(c.segments[0].text, "en").verdict == "finished"
+    ]
+    return max(answered, key=lambda c: c.pause_ms or 0)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")

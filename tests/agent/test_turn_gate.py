@@ -49,7 +49,7 @@ def test_words_that_cannot_end_a_sentence_wait_the_longest(gate: TurnGate, words
         "Do you ship to Canada?",
         "How do I reset my password?",
         "Can I speak to a person?",
-        "My card expired so I need to add a new one.",
+        "It broke so I want a refund.",
         "Who am I speaking with?",
         "Please cancel my order.",
     ],

@@ -23,7 +23,8 @@ def test_the_fit_reads_only_the_fit_half() -> None:
 def test_the_fit_half_holds_corpus_families_and_clips() -> None:
     sources = {ex.source for ex in of_split("fit")}
     assert any(s.startswith("paused_") for s in sources)
-    assert "because-clause" in sources and "fresh-while-clause" not in sources
+    assert {"because-clause", "fresh-while-clause", "second-comparative"} <= sources
+    assert "third-result-clause" not in sources
 
 
 def test_every_pause_of_a_paused_clip_is_an_example() -> None:
