@@ -9,6 +9,9 @@ instant: when each call's new agent joins its room and when the caller hears it 
 "I'm back" line), the calls that never get one (lost), and when eu-west's dispatch stops
 sending new callers to eu-west.
 
+Dispatch probes as the repository's regions.yaml says (`dispatch.probes`), so the drill measures
+the failover a deployment with that manifest gets.
+
 Then a planned rolling restart of ap-southeast, as a new revision rolls in: callers talking to
 its worker, a replacement worker registers, the old one gets SIGTERM. Each caller asks a question
 after the SIGTERM (a call is dropped if it gets no answer), new callers arrive during the drain
@@ -30,6 +33,7 @@ from livekit import api
 from benchmarks.clips import DATA_DIR, clips_of
 from benchmarks.live_call import Caller, Dispatch, Regions, free_ports, kill_group
 from benchmarks.report import table
+from infra.manifest import load_manifest
 from meridian.contract import REGION_ATTRIBUTE, Env
 from meridian.local.server import LocalServer, LocalServerConfig, local_config
 from meridian.smoke.media import Clip, load_clip
@@ -45,6 +49,31 @@ GIVE_UP = 90.0
 TIMEOUT = 60.0
 # the drill asks the lost region's dispatch for a token four times a second, from one address
 _UNLIMITED = {Env.dispatch("rate_per_minute"): "100000", Env.dispatch("rate_burst"): "1000"}
+
+
+@dataclass(frozen=True)
+class Probing:
+    """How often each dispatch probes the workers, and after how many failures one is down."""
+
+    interval_seconds: float
+    timeout_seconds: float
+    down_after_failures: int
+
+    def env(self) -> dict[str, str]:
+        """The dispatch setting that applies it."""
+        return {Env.dispatch("probes"): json.dumps(dataclasses.asdict(self))}
+
+    def describe(self) -> str:
+        return (
+            f"dispatch probes every {self.interval_seconds:g} s, down after "
+            f"{self.down_after_failures} failures"
+        )
+
+
+def shipped_probing() -> Probing:
+    """The probe policy of the repository's regions.yaml."""
+    probes = load_manifest().dispatch.policy.probes
+    return Probing(probes.interval_seconds, probes.timeout_seconds, probes.down_after_failures)
 
 
 @dataclass(frozen=True)
@@ -84,6 +113,7 @@ class Drill:
     """The drill's outcome: every call's, when new callers stopped going to the lost region
     (seconds from the kill; None if they never did within GIVE_UP), and the rolling restart."""
 
+    probing: Probing
     calls: tuple[CallOutcome, ...]
     rerouted: float | None
     restart: RestartOutcome | None = None
@@ -169,11 +199,16 @@ async def rolling_restart(regions: Regions, calls: int) -> RestartOutcome:
         await new.stop()
 
 
-async def drill(calls: int) -> Drill:
-    """Run the drill with `calls` live calls in the region that is lost."""
+async def drill(calls: int, probing: Probing) -> Drill:
+    """Run the drill with `calls` live calls in the region that is lost, dispatch probing as
+    `probing` says; then the rolling restart."""
     with tempfile.TemporaryDirectory(prefix="meridian-drill-") as workdir:
         regions = Regions(
-            REGIONS, local_config().with_ports(free_ports()), webhooks_to=LOST, **_UNLIMITED
+            REGIONS,
+            local_config().with_ports(free_ports()),
+            webhooks_to=LOST,
+            **_UNLIMITED,
+            **probing.env(),
         )
         config = regions.config
         callers = [Caller() for _ in range(calls)]
@@ -208,6 +243,7 @@ async def drill(calls: int) -> Drill:
                 for caller in callers:
                     await caller.close()
                 return Drill(
+                    probing,
                     tuple(outcomes),
                     None if isinstance(rerouted, BaseException) else rerouted,
                     await rolling_restart(regions, calls),
@@ -242,7 +278,7 @@ def render(result: Drill) -> str:
     ]
     loss = table(
         f"Region-loss drill: {LOST}'s worker SIGKILLed mid-call (3 regions, real LiveKit server "
-        "on loopback, stand-in remote models; dispatch probes every 1 s, down after 3 failures)",
+        f"on loopback, stand-in remote models; {result.probing.describe()})",
         ["measure", "value"],
         rows,
     )
@@ -275,13 +311,14 @@ def render_restart(restart: RestartOutcome) -> str:
 
 
 def write_results(result: Drill, path: Path = RESULTS) -> None:
-    """Every call's outcome and the reroute time, as JSON."""
+    """The probe policy, every call's outcome, the reroute time and the restart, as JSON."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(dataclasses.asdict(result), indent=1) + "\n")
 
 
 def main(quick: bool) -> str:
-    """Two calls when quick, four otherwise; the outcome also goes to RESULTS."""
-    result = asyncio.run(drill(2 if quick else 4))
+    """Two calls when quick, four otherwise, probing as regions.yaml says; the outcome also goes
+    to RESULTS."""
+    result = asyncio.run(drill(2 if quick else 4, shipped_probing()))
     write_results(result)
     return render(result)
