@@ -43,7 +43,9 @@ class _Frozen(BaseModel):
 class ProbePolicy(_Frozen):
     """How dispatch checks regions: a region is down after K failures, up after M successes."""
 
-    interval_seconds: Annotated[float, Field(ge=1, le=300)] = 5.0
+    # every second: a region's own dispatch fails its calls over once its worker is down, so
+    # this sets how long a caller waits for another region's agent (docs/dispatch.md)
+    interval_seconds: Annotated[float, Field(ge=1, le=300)] = 1.0
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 2.0
     down_after_failures: Annotated[int, Field(ge=1, le=100)] = 3
     up_after_successes: Annotated[int, Field(ge=1, le=100)] = 2
