@@ -20,6 +20,9 @@ DISPATCH_COMMAND: Final = ("python", "-m", "meridian.dispatch")
 
 # The participant attribute the agent sets on joining, and the request hint dispatch accepts.
 REGION_ATTRIBUTE: Final = "meridian.region"
+# LiveKit's server sets this attribute on every agent participant: the agent name it was
+# dispatched as.
+AGENT_NAME_ATTRIBUTE: Final = "lk.agent.name"
 # The attribute that carries the agent's Container Apps revision (Env.CONTAINER_APP_REVISION), so
 # the smoke gate can tell the new revision's workers from the old one's (`latestRevision`).
 REVISION_ATTRIBUTE: Final = "meridian.revision"

@@ -32,7 +32,12 @@ from livekit.protocol.models import DisconnectReason, ParticipantInfo
 from livekit.protocol.webhook import WebhookEvent
 
 from meridian import conversation
-from meridian.contract import CONVERSATION_ATTRIBUTE, FAILOVER_METADATA, REGION_ATTRIBUTE
+from meridian.contract import (
+    AGENT_NAME_ATTRIBUTE,
+    CONVERSATION_ATTRIBUTE,
+    FAILOVER_METADATA,
+    REGION_ATTRIBUTE,
+)
 from meridian.conversation import CarriedMessage
 from meridian.dispatch.health import HealthBoard
 from meridian.dispatch.settings import DispatchSettings
@@ -49,8 +54,10 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 # idle region is refused but the first; one at a time, each is taken in about 0.1 s.
 SWEEP_CONCURRENCY = 16
 FAILOVER_CONCURRENCY = 1
-# LiveKit assigns a dispatch's job within a few hundred ms when a worker takes it, and says
-# nothing when none does: a failover dispatch without a job after ASSIGN_SECONDS was refused.
+# A worker that takes a dispatch's job joins the room within a few hundred ms, and LiveKit says
+# nothing when none does: a failover dispatch with neither a job nor its agent in the room after
+# ASSIGN_SECONDS was refused. (The open-source server lists the first job it sends a newly
+# registered worker seconds late, 4.8 s in one run, though the agent joined in 0.3 s.)
 ASSIGN_SECONDS = 1.0
 ASSIGN_POLL_SECONDS = 0.1
 # A region that refused a failover this many times is passed over for the next nearest.
@@ -383,18 +390,18 @@ class FailoverService:
             for attempt in range(1, REDISPATCH_TRIES + 1):
                 if attempt > 1:
                     await asyncio.sleep(REDISPATCH_PAUSE_SECONDS * 2 ** (attempt - 2))
-                again, job = await _dispatch_taken(lk, plan.agent_name, plan.room, metadata)
-                if job is not None:
+                again, taken = await _dispatch_taken(lk, plan.agent_name, plan.room, metadata)
+                if taken is not None:
                     log.warning(
                         "agent_redispatched",
                         room=plan.room,
                         agent_name=plan.agent_name,
                         attempt=attempt,
                         dispatch_id=again.id,
-                        job_id=job,
+                        taken_by=taken,
                         reason="no worker took the room's agent dispatch",
                     )
-                    return {"redispatch": plan.agent_name, "attempt": attempt, "job_id": job}
+                    return {"redispatch": plan.agent_name, "attempt": attempt, "taken_by": taken}
         reason = f"no worker took {plan.agent_name} in {REDISPATCH_TRIES} more tries"
         log.error("agent_not_taken", room=plan.room, agent_name=plan.agent_name, reason=reason)
         return {"redispatch": None, "reason": reason}
@@ -489,8 +496,8 @@ class FailoverService:
                     )
                     return {"failover": None, "reason": plan}
                 agent_name = self.settings.tagged_agent_name(plan.region)
-                dispatch, job = await _dispatch_taken(lk, agent_name, plan.room, plan.metadata())
-                if job is not None:
+                dispatch, taken = await _dispatch_taken(lk, agent_name, plan.room, plan.metadata())
+                if taken is not None:
                     break
                 refusals[plan.region] += 1
                 log.warning(
@@ -509,7 +516,7 @@ class FailoverService:
             agent_name=agent_name,
             attempt=plan.attempt,
             dispatch_id=dispatch.id,
-            job_id=job,
+            taken_by=taken,
         )
         return {"failover": plan.region, "attempt": plan.attempt, "dispatch_id": dispatch.id}
 
@@ -517,27 +524,42 @@ class FailoverService:
 async def _dispatch_taken(
     lk: api.LiveKitAPI, agent_name: str, room: str, metadata: str
 ) -> tuple[api.AgentDispatch, str | None]:
-    """Dispatch `agent_name` into `room`, and the job a worker took for it; a dispatch no worker
-    took within ASSIGN_SECONDS is withdrawn (job None), so that it does not count as a failover.
+    """Dispatch `agent_name` into `room`, and what shows a worker took it (its job, or its agent
+    in the room); a dispatch no worker took within ASSIGN_SECONDS is withdrawn (None), so that it
+    does not count as a failover.
     LiveKit finds no worker willing to take a job when, e.g., an idle worker refuses a burst
     beyond its idle processes."""
     dispatch = await lk.agent_dispatch.create_dispatch(
         api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=metadata)
     )
-    job = await _assigned_job(lk, dispatch.id, room)
-    if job is None:
+    taken = await _taken(lk, dispatch.id, agent_name, room)
+    if taken is None:
         await lk.agent_dispatch.delete_dispatch(dispatch.id, room)
-    return dispatch, job
+    return dispatch, taken
 
 
-async def _assigned_job(lk: api.LiveKitAPI, dispatch_id: str, room: str) -> str | None:
-    """The job LiveKit assigned for the dispatch within ASSIGN_SECONDS, or None."""
-    async with asyncio.timeout(ASSIGN_SECONDS + 1):  # one more second bounds the last request
+async def _taken(lk: api.LiveKitAPI, dispatch_id: str, agent_name: str, room: str) -> str | None:
+    """Within ASSIGN_SECONDS, the job LiveKit lists for the dispatch, or else the identity of the
+    agent of `agent_name` that joined the room (a worker took it, though LiveKit has not listed
+    the job yet); None when neither came."""
+    async with asyncio.timeout(ASSIGN_SECONDS + 1):  # one more second bounds the last requests
         deadline = asyncio.get_running_loop().time() + ASSIGN_SECONDS
         while True:
             found = await lk.agent_dispatch.get_dispatch(dispatch_id, room)
             if found is not None and found.state.jobs:
                 return found.state.jobs[0].id
+            people = await lk.room.list_participants(api.ListParticipantsRequest(room=room))
+            joined = next(
+                (
+                    p.identity
+                    for p in people.participants
+                    if p.kind == ParticipantInfo.Kind.AGENT
+                    and p.attributes.get(AGENT_NAME_ATTRIBUTE) == agent_name
+                ),
+                None,
+            )
+            if joined is not None:
+                return joined
             if asyncio.get_running_loop().time() >= deadline:
                 return None
             # LiveKit's API reports an assignment only when asked
