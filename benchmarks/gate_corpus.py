@@ -67,6 +67,10 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "pet": ("dog", "cat", "rabbit", "parrot"),
     "course": ("evening class", "swimming course", "language course", "training programme"),
     "device": ("television", "smart speaker", "games console", "dishwasher"),
+    # ...and the fourth's
+    "claim": ("claim", "complaint", "application", "appeal"),
+    "bag": ("suitcase", "backpack", "pushchair", "golf bag"),
+    "med": ("inhaler", "antibiotics", "insulin", "eye drops"),
 }
 
 
@@ -1209,9 +1213,9 @@ SECOND_FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# Fresh families, third batch, written on 2026-12-04 after the features were revised on every
-# batch before it and before any gate scored them: the report half.
-FRESH_FAMILIES: tuple[Family, ...] = (
+# The third fresh batch, written on 2026-12-04 after the features were revised on every batch
+# before it and before any gate scored them; reported once, fitted since.
+THIRD_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
         "third-result-clause",
@@ -1384,6 +1388,171 @@ FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
+# Fresh families, fourth batch, written on 2026-12-04 after the features were revised on every
+# batch before it and before any gate scored them: the report half.
+FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "fourth-fronted-reason",
+        "subordinate",
+        "Since my {bag} never arrived | I had to buy clothes.",
+        "Because the {med} ran out early | I need a repeat prescription.",
+        "Now that the {claim} has been approved | when will I be paid?",
+        "As long as the {bag} arrives today | that's fine.",
+    ),
+    _u(
+        "fourth-purpose-clause",
+        "subordinate",
+        "I need the refund for the {bag} so that | I can buy a new one.",
+        "Could you call me before | the driver arrives?",
+        "I'll hold the line while | you check the {claim}.",
+    ),
+    _u(
+        "fourth-relative-subject",
+        "relative",
+        "The {claim} which I sent in {month} | still hasn't been answered.",
+        "The pharmacist who filled my {med} prescription | gave me the wrong dose.",
+        "Anyone whose {bag} was lost | should fill in the form.",
+    ),
+    _u(
+        "fourth-relative-object",
+        "relative",
+        "I'd like to check the {claim} that | I submitted online.",
+        "Is this the form which | I need to sign?",
+        "I'm looking for the desk where | they return lost {bag}s.",
+    ),
+    _u(
+        "fourth-complement-said",
+        "complement",
+        "The doctor said that | I should take two a day.",
+        "I was told on the phone that | my {bag} had been found.",
+        "It says here that | the {claim} was rejected.",
+    ),
+    _u(
+        "fourth-complement-question",
+        "complement",
+        "Could you find out when | my {bag} will be delivered?",
+        "I need to know whether | the {med} is in stock.",
+        "Can you explain how | the excess is calculated?",
+    ),
+    _u(
+        "fourth-coordination",
+        "coordination",
+        "I filled in the {claim} form and | sent it last week.",
+        "The {med} is expensive but | I really need it.",
+        "Either you refund the {bag} or | I'll make a complaint.",
+    ),
+    _u(
+        "fourth-preposition",
+        "preposition",
+        "I'm calling regarding the status of | my {claim}.",
+        "There's a problem with the payment for | my {med}.",
+        "I need help filling in | the {claim} form.",
+    ),
+    _u(
+        "fourth-time",
+        "time",
+        "My {bag} has been missing for almost | a week.",
+        "I've been waiting at the desk since | nine this morning.",
+        "The {claim} usually takes between | three and five days.",
+    ),
+    _u(
+        "fourth-number",
+        "number",
+        "My {claim} reference is C L M | 4 4 2 1.",
+        "The flight was B A 2 | 9 8.",
+        "My NHS number is 4 8 5 | 7 7 3 2 1 0 9.",
+        "The excess on the {claim} is two hundred and | fifty pounds.",
+    ),
+    _u(
+        "fourth-date",
+        "date",
+        "The {claim} was submitted on the | {ordinal} of {month}.",
+        "My {med} runs out on | {day}.",
+        "I flew back on {month} the | {ordinal}.",
+    ),
+    _u(
+        "fourth-address",
+        "address",
+        "Please deliver the {bag} to | {house} {street}.",
+        "My postcode is B 1 | 2 A B.",
+        "It's the pharmacy on the corner of | {street} and Main Road.",
+    ),
+    _u(
+        "fourth-list",
+        "list",
+        "I lost my {bag}, my passport, | and my phone charger.",
+        "I need the {med}, the plasters, | and some paracetamol.",
+        "They asked for my name, my date of birth, | and my address.",
+    ),
+    _u(
+        "fourth-opener",
+        "opener",
+        "Yeah so basically | my {bag} didn't arrive.",
+        "Well the problem is | my {bag} is still missing.",
+        "Um so | I have a question about my {claim}.",
+        "Okay and | what about the excess?",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "fourth-answers",
+        "answer",
+        "That's great.",
+        "No worries.",
+        "Yes definitely.",
+        "Not at all.",
+        "Good idea.",
+        "Thanks a lot.",
+        "Okay then.",
+        "Sounds perfect.",
+    ),
+    _f(
+        "fourth-questions",
+        "question",
+        "When will my {bag} be delivered?",
+        "Is the {med} in stock?",
+        "How long does a {claim} take?",
+        "Can I collect it today?",
+        "Who is dealing with my {claim}?",
+    ),
+    _f(
+        "fourth-requests",
+        "request",
+        "I'd like to make a {claim}.",
+        "My {bag} was damaged.",
+        "I need a repeat prescription.",
+        "Please cancel my appointment.",
+        "The {med} made me feel sick.",
+    ),
+    _f(
+        "fourth-stranded",
+        "stranded",
+        "Which form should I fill in?",
+        "What is this payment for?",
+        "Who should I speak to about my {claim}?",
+        "Can you check it out for me?",
+        "I want to sign up.",
+    ),
+    _f(
+        "fourth-clauses",
+        "complement",
+        "The doctor said I should rest.",
+        "I was told my {bag} had been found.",
+        "I need the {med} before I travel.",
+        "The {claim} I sent was rejected.",
+        "I know what happened.",
+    ),
+    _f(
+        "fourth-details",
+        "date",
+        "My {bag} has been missing for a week.",
+        "The excess is two hundred and fifty pounds.",
+        "My {med} runs out on {day}.",
+        "I lost my {bag}, my passport and my charger.",
+        "Please deliver it to {house} {street}.",
+    ),
+)
+
 _SLOT = re.compile(r"\{(\w+)\}")
 
 
@@ -1407,7 +1576,12 @@ class Utterance:
 
 
 # every family fitted: the first 66 and the fresh batches already reported
-FITTED_FAMILIES = (*FAMILIES, *FIRST_FRESH_FAMILIES, *SECOND_FRESH_FAMILIES)
+FITTED_FAMILIES = (
+    *FAMILIES,
+    *FIRST_FRESH_FAMILIES,
+    *SECOND_FRESH_FAMILIES,
+    *THIRD_FRESH_FAMILIES,
+)
 
 
 def split_of(family: Family) -> Split:
