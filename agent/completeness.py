@@ -93,6 +93,26 @@ FILLERS = frozenset(["um", "uh", "er", "erm", "hmm"])
 MOMENTS = frozenset(["time", "moment", "minute", "second", "instant"])
 # an ordinal as an STT writes it: "1st", "22nd", "18th"; the treebank tags ordinals JJ
 _ORDINAL = re.compile(r"\d+(?:st|nd|rd|th)", re.IGNORECASE)
+# Participles that open a condition as a conjunction does ("Provided the order arrives",
+# "Given that I paid"); the lexicon tags them as verbs
+PARTICIPLE_OPENERS = frozenset(
+    ["provided", "providing", "given", "assuming", "supposing", "considering", "seeing"]
+)
+# Auxiliaries and modals, which open a question: a capitalised first one is not a proper noun
+# ("Am I talking to a robot")
+AUXILIARIES = frozenset(
+    [
+        *("am", "is", "are", "was", "were", "do", "does", "did", "have", "has", "had"),
+        *("can", "could", "will", "would", "shall", "should", "may", "might", "must"),
+    ]
+)
+# Words that open a clause inside a sentence: complementizers and subordinating conjunctions
+# (prepositions share their tag, IN, so they are named); relative and wh-words by their tags
+SUBORDINATORS = frozenset(
+    ["that", "because", "if", "whether", "although", "though", "unless", "whereas", "once"]
+)
+# what begins a clause's subject, after the word that opens the clause
+_SUBJECT_STARTS = frozenset(["DT", "PRP", "PRP$", "NNP", "NNPS", "EX", "NN", "NNS"])
 # wh-words that can be the object of a stranded preposition ("What is it for?", "Where did it
 # come from?"); "how", "why" and "when" cannot ("How do I get to ...")
 _STRANDING_WH = frozenset(["WP", "WDT", "WP$"])
@@ -141,6 +161,9 @@ class Features:
     # ends on a determiner and a noun of a moment ("the moment", "every time"): a conjunction
     # whose clause is still to come, unless a sentence ends on it ("all the time")
     moment: bool
+    # every finite verb belongs to a clause opened inside the sentence, so a clause still lacks
+    # its verb ("I'm surprised that the office", "The password that I set on Tuesday")
+    clause_short: bool
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
@@ -161,6 +184,7 @@ class Features:
             float(self.ordinal),
             float(self.filler),
             float(self.moment),
+            float(self.clause_short),
         )
 
 
@@ -179,6 +203,7 @@ FEATURE_NAMES = (
     "ordinal",
     "filler",
     "moment",
+    "clause_short",
 )
 
 
@@ -197,67 +222,68 @@ class CompletenessWeights:
 
 # Fitted on the "fit" half of the corpus and the clips (python -m benchmarks.gate_fit).
 DEFAULT_WEIGHTS = CompletenessWeights(
-    bias=4.314,
+    bias=4.31,
     coefficients=(
-        3.912,
-        -0.493,
-        -2.194,
-        -0.449,
-        -1.65,
+        4.195,
+        -0.379,
+        -2.259,
+        -0.488,
+        -1.73,
         0.0,
-        -1.58,
-        -0.95,
-        0.887,
-        1.585,
-        0.995,
-        -0.165,
-        1.464,
-        2.124,
-        -1.232,
-        2.169,
-        -0.376,
-        0.307,
-        0.619,
-        -1.734,
-        0.061,
-        0.011,
-        -0.24,
-        -0.247,
-        -0.903,
-        0.261,
-        -0.359,
-        0.118,
-        -1.05,
+        -0.49,
+        -0.323,
+        1.006,
+        1.529,
+        0.557,
+        -0.567,
+        1.097,
+        2.057,
+        -1.103,
+        1.958,
+        -0.649,
+        0.319,
+        -0.284,
+        -1.633,
+        0.533,
+        -0.119,
+        0.009,
+        -0.534,
+        -0.462,
+        -0.142,
+        0.441,
+        0.144,
+        -1.117,
         0.0,
-        0.581,
-        0.235,
-        -0.293,
-        -1.226,
-        -4.525,
-        -4.216,
-        -0.25,
-        2.161,
-        -0.637,
-        0.712,
-        0.293,
-        -0.648,
+        1.1,
+        0.435,
+        0.068,
+        -0.226,
+        -4.061,
+        -4.038,
+        -0.288,
+        2.51,
+        -0.526,
+        0.495,
+        0.159,
+        -0.635,
         0.0,
-        -1.228,
+        -0.434,
+        0.161,
+        -0.531,
         0.329,
-        -0.224,
-        0.352,
-        0.209,
-        0.822,
+        0.197,
+        0.862,
         0.0,
-        0.024,
-        0.55,
-        0.545,
-        1.062,
-        4.2,
-        -0.3,
-        1.593,
-        -0.842,
-        -1.661,
+        0.028,
+        0.879,
+        0.568,
+        0.957,
+        4.261,
+        -0.197,
+        2.279,
+        -0.98,
+        -2.08,
+        -3.202,
     ),
 )
 
@@ -292,16 +318,19 @@ def _acknowledgement(words: list[str], tags: list[str]) -> bool:
     return words[0].lower() in ANSWERS or _group(tags[0]) in _STANDALONE
 
 
-def _retagged(word: str, tag: str) -> str:
+def _retagged(word: str, tag: str, first: bool) -> str:
     """The treebank's tag where the lexicon's one tag per word is wrong for what an STT writes:
-    digits are numbers (it tags a lone "2" or "4" as "IN"), ordinals adjectives, and "please"
-    an interjection (it tags it as a verb)."""
+    digits are numbers (it tags a lone "2" or "4" as "IN"), ordinals adjectives, "please" an
+    interjection (it tags it as a verb), and a participle that opens the sentence as a
+    conjunction ("Provided", "Given") a subordinator."""
     if word.isdigit():
         return "CD"
     if _ORDINAL.fullmatch(word):
         return "JJ"
     if word.lower() == "please":
         return "UH"
+    if first and word.lower() in PARTICIPLE_OPENERS:
+        return "IN"
     return tag
 
 
@@ -362,12 +391,39 @@ def with_subject_verbs(tags: list[str]) -> list[str]:
     if len(out) > 1 and out[0] == "UH" and out[1] in ("NN", "NNS", "VBP", "JJ"):
         out[1] = "VB"
     for i in range(1, len(out)):
-        subject = out[i - 1] == "PRP" and (i == 1 or out[i - 2] in ("IN", "CC", "WRB", ","))
+        subject = out[i - 1] == "PRP" and (i == 1 or out[i - 2] in ("IN", "CC", "WRB", "WDT", ","))
         if subject and out[i] in ("NN", "JJ", "IN", "VB"):
             out[i] = "VBP"
         elif subject and out[i] == "NNS":
             out[i] = "VBZ"
+        elif subject and out[i] == "VBN":
+            # a participle straight after its subject is the past tense ("I paid", "I set")
+            out[i] = "VBD"
     return out
+
+
+def with_contractions(tokens: list[str], tags: list[str]) -> list[str]:
+    """The tags, with "'s" after a pronoun or wh-word read as "is" (VBZ), not a possessive:
+    "What's the fee for", "Where's the nearest branch", "It's broken"."""
+    return [
+        "VBZ" if w == "'s" and i > 0 and tags[i - 1] in ("WP", "WRB", "WDT", "PRP", "EX") else t
+        for i, (w, t) in enumerate(zip(tokens, tags, strict=True))
+    ]
+
+
+def clause_short(tokens: list[str], tags: list[str]) -> bool:
+    """Whether every finite verb is taken by a clause opened inside the sentence (by a
+    subordinator or complementizer before its subject, or a relative or wh-word), so one clause
+    still lacks its verb; the first word of an inverted question opens none."""
+    start = 1 if inverted_question(tags) else 0
+    openers = 0
+    for i in range(start, len(tags)):
+        word, tag = tokens[i].lower(), tags[i]
+        before_subject = i + 1 < len(tags) and tags[i + 1] in _SUBJECT_STARTS
+        if (tag == "IN" and word in SUBORDINATORS and before_subject) or tag in _WH:
+            openers += 1
+    finite = sum(t in _FINITE for t in tags) + (1 if tags[0] == "VB" else 0)
+    return openers > 0 and finite <= openers
 
 
 def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
@@ -452,9 +508,16 @@ class TextCompleteness:
         tokens = tokens_of(text)
         if not words or not tokens:
             return None
-        # digits are numbers whatever the lexicon says (it tags a lone "2" or "4" as "IN")
-        tagged = [_retagged(w, t) for w, t in zip(tokens, self._tagger.tags(tokens), strict=True)]
-        tags = with_particles(tokens, with_infinitive_verbs(tokens, with_subject_verbs(tagged)))
+        # the lexicon reads a capitalised unknown word as a name, and "Am" is not one
+        heard = [tokens[0].lower(), *tokens[1:]] if tokens[0].lower() in AUXILIARIES else tokens
+        tagged = [
+            _retagged(w, t, i == 0)
+            for i, (w, t) in enumerate(zip(tokens, self._tagger.tags(heard), strict=True))
+        ]
+        tags = with_particles(
+            tokens,
+            with_infinitive_verbs(tokens, with_subject_verbs(with_contractions(tokens, tagged))),
+        )
         # the comma is the tagger's own token, not a word of the sentence
         word_tags = [t for w, t in zip(tokens, tags, strict=True) if w != ","]
         no_finite, missing, series, digits = syntax(tokens, tags)
@@ -475,6 +538,7 @@ class TextCompleteness:
             moment=words[-1] in MOMENTS
             and len(word_tags) > 1
             and _group(word_tags[-2]) in ("determiner", "adjective"),
+            clause_short=clause_short(tokens, tags),
         )
 
     def score(self, features: Features) -> float:

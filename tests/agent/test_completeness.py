@@ -160,3 +160,54 @@ def test_a_fragment_without_a_verb_is_not_a_clause_missing_its_main_clause(
 ) -> None:
     f = model.features("Of course")
     assert f is not None and f.no_finite_verb and not f.main_clause_missing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm surprised that the office",  # a complement clause still without its verb
+        "The password that I set on Tuesday",  # a subject whose relative clause took the verb
+        "Do you know where",
+    ],
+)
+def test_a_clause_opened_inside_the_sentence_that_took_the_only_verb_is_short(
+    model: TextCompleteness, text: str
+) -> None:
+    assert model.features(text).clause_short  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I bought a laptop that stopped working",
+        "I think that my order was sent twice",
+        "Can you tell me what happened",
+        "I like that one",  # "that" before no subject is not a complementizer
+    ],
+)
+def test_a_sentence_with_a_verb_for_each_clause_is_not_short(
+    model: TextCompleteness, text: str
+) -> None:
+    assert not model.features(text).clause_short  # type: ignore[union-attr]
+
+
+def test_an_s_after_a_wh_word_is_is_not_a_possessive(model: TextCompleteness) -> None:
+    f = model.features("What's the fee for")
+    assert f is not None and f.question and f.wh_question
+
+
+def test_a_participle_that_opens_a_condition_is_a_subordinator(model: TextCompleteness) -> None:
+    f = model.features("Provided the order arrives by Tuesday")
+    assert f is not None and f.main_clause_missing
+
+
+def test_a_capitalised_auxiliary_first_is_not_a_name(model: TextCompleteness) -> None:
+    f = model.features("Am I talking to a robot")
+    assert f is not None and f.question
+
+
+def test_a_participle_straight_after_its_subject_is_the_past_tense(
+    model: TextCompleteness,
+) -> None:
+    f = model.features("Given that I paid in full")
+    assert f is not None and f.main_clause_missing and not f.no_finite_verb
