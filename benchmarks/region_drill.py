@@ -64,6 +64,7 @@ class Probing:
         return {Env.dispatch("probes"): json.dumps(dataclasses.asdict(self))}
 
     def describe(self) -> str:
+        """The policy in words, for the table's title."""
         return (
             f"dispatch probes every {self.interval_seconds:g} s, down after "
             f"{self.down_after_failures} failures"

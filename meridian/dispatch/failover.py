@@ -51,7 +51,7 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 # A sweep lists the participants of this many rooms at a time, and fails them over one at a
 # time: a worker with no job running takes only as many jobs at once as it has idle processes
 # (livekit-agents counts each pending one at threshold / idle processes), so a burst into an
-# idle region is refused but the first; one at a time, each is taken in about 0.1 s.
+# idle region is refused but the first; one at a time, each is taken in 0.1 to 0.3 s.
 SWEEP_CONCURRENCY = 16
 FAILOVER_CONCURRENCY = 1
 # A worker that takes a dispatch's job joins the room within a few hundred ms, and LiveKit says
