@@ -411,28 +411,32 @@ def with_contractions(tokens: list[str], tags: list[str]) -> list[str]:
     ]
 
 
-def clause_short(tokens: list[str], tags: list[str]) -> bool:
+def finite_verbs(tags: list[str]) -> list[int]:
+    """Where the finite verbs and modals are, with an imperative's bare verb, which is its
+    clause's verb ("Please renew my order", "Send it")."""
+    finite = [i for i, t in enumerate(tags) if t in _FINITE]
+    bare = [i for i, t in enumerate(tags[:2]) if t == "VB" and (i == 0 or tags[0] in _LEAD_INS)]
+    return sorted({*finite, *bare[:1]})
+
+
+def clause_short(tokens: list[str], tags: list[str], question: bool) -> bool:
     """Whether every finite verb is taken by a clause opened inside the sentence (by a
     subordinator or complementizer before its subject, or a relative or wh-word), so one clause
-    still lacks its verb; the first word of an inverted question opens none."""
-    start = 1 if inverted_question(tags) else 0
+    still lacks its verb; the first word of an inverted `question` opens none."""
+    start = 1 if question else 0
     openers = 0
     for i in range(start, len(tags)):
         word, tag = tokens[i].lower(), tags[i]
         before_subject = i + 1 < len(tags) and tags[i + 1] in _SUBJECT_STARTS
         if (tag == "IN" and word in SUBORDINATORS and before_subject) or tag in _WH:
             openers += 1
-    finite = sum(t in _FINITE for t in tags) + (1 if tags[0] == "VB" else 0)
-    return openers > 0 and finite <= openers
+    return openers > 0 and len(finite_verbs(tags)) <= openers
 
 
 def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
     """(no finite verb, main clause missing, open series, trailing digits) of a tagged
     sentence."""
-    finite = [i for i, t in enumerate(tags) if t in _FINITE]
-    # an imperative's bare verb is its clause's verb ("Please renew my order", "Send it")
-    bare = [i for i, t in enumerate(tags[:2]) if t == "VB" and (i == 0 or tags[0] in _LEAD_INS)]
-    finite = sorted({*finite, *bare[:1]})
+    finite = finite_verbs(tags)
     # a focusing adverb may come first: "Even if", "Only when", "Right after"
     first = 1 if len(tags) > 1 and tags[0] == "RB" and tags[1] in _OPENERS else 0
     opener = tags[first] in _OPENERS and not inverted_question(tags[first:])
@@ -521,6 +525,7 @@ class TextCompleteness:
         # the comma is the tagger's own token, not a word of the sentence
         word_tags = [t for w, t in zip(tokens, tags, strict=True) if w != ","]
         no_finite, missing, series, digits = syntax(tokens, tags)
+        question = inverted_question(tags)
         return Features(
             lm_log10_end=self._lm.log10_end(words),
             last=_group(word_tags[-1]),
@@ -529,16 +534,15 @@ class TextCompleteness:
             main_clause_missing=missing,
             open_series=series,
             digits=digits,
-            question=inverted_question(tags),
+            question=question,
             acknowledgement=_acknowledgement([w for w in tokens if w != ","], word_tags),
-            wh_question=(tags[0] in _STRANDING_WH or tokens[0].lower() == "where")
-            and inverted_question(tags),
+            wh_question=question and (tags[0] in _STRANDING_WH or tokens[0].lower() == "where"),
             ordinal=bool(_ORDINAL.fullmatch(words[-1])),
             filler=words[-1] in FILLERS,
             moment=words[-1] in MOMENTS
             and len(word_tags) > 1
             and _group(word_tags[-2]) in ("determiner", "adjective"),
-            clause_short=clause_short(tokens, tags),
+            clause_short=clause_short(tokens, tags, question),
         )
 
     def score(self, features: Features) -> float:
