@@ -71,6 +71,9 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "claim": ("claim", "complaint", "application", "appeal"),
     "bag": ("suitcase", "backpack", "pushchair", "golf bag"),
     "med": ("inhaler", "antibiotics", "insulin", "eye drops"),
+    # ...and the fifth's
+    "repair": ("boiler", "washing machine", "fridge", "shower", "heater"),
+    "ticket": ("concert ticket", "match ticket", "season pass", "theatre booking"),
 }
 
 
@@ -1389,8 +1392,9 @@ THIRD_FRESH_FAMILIES: tuple[Family, ...] = (
 )
 
 # Fresh families, fourth batch, written on 2026-12-04 after the features were revised on every
-# batch before it and before any gate scored them: the report half.
-FRESH_FAMILIES: tuple[Family, ...] = (
+# batch before it and before any gate scored them; reported once, and not fitted since: the
+# shipped gate has not been revised after it, so it stays in the report half.
+FOURTH_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
         "fourth-fronted-reason",
@@ -1552,6 +1556,184 @@ FRESH_FAMILIES: tuple[Family, ...] = (
         "Please deliver it to {house} {street}.",
     ),
 )
+
+# Fresh families, fifth batch, written on 2026-12-07 before any gate scored them, with the
+# features and weights as they were when the fourth batch was reported: the report half with it.
+FIFTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "fifth-fronted-condition",
+        "subordinate",
+        "Unless the {repair} is fixed by Friday | I'll have to move out.",
+        "Whenever I turn the {repair} on | it trips the fuse.",
+        "Even though I paid for the {ticket} | it never arrived.",
+        "In case the {ticket} doesn't arrive | who should I call?",
+        "After I reset the {repair} | it stopped working altogether.",
+        "Ever since the engineer came | the pipe has been leaking.",
+        "Before you transfer me | can I ask one more thing?",
+    ),
+    _u(
+        "fifth-result-purpose",
+        "subordinate",
+        "I'm calling in order to | book a repair for the {repair}.",
+        "It was so cold last night that | the pipes froze.",
+        "I moved the appointment for the {repair} so | I could be at home.",
+    ),
+    _u(
+        "fifth-relative-subject",
+        "relative",
+        "The engineer whose van was parked outside | never knocked.",
+        "The {ticket} I bought for my daughter | hasn't arrived.",
+        "The flat above mine, which | has been empty for months, is leaking.",
+        "The tickets for the show on {day} | were never sent.",
+    ),
+    _u(
+        "fifth-relative-object",
+        "relative",
+        "Everything that | the landlord promised has been ignored.",
+        "I want to cancel the {ticket} that | I bought last month.",
+        "Is there someone who | can come out today?",
+    ),
+    _u(
+        "fifth-complement",
+        "complement",
+        "My landlord insists that | the {repair} is my responsibility.",
+        "I doubt whether | the engineer will turn up.",
+        "I was wondering if | you could send someone about the {repair}.",
+        "I'm not sure whether | the {ticket} covers parking.",
+    ),
+    _u(
+        "fifth-coordination",
+        "coordination",
+        "The {repair} is leaking and | the floor is soaking wet.",
+        "I can come in the morning or | after five.",
+        "Not only was the {ticket} late but | it had the wrong date.",
+    ),
+    _u(
+        "fifth-preposition",
+        "preposition",
+        "I'm calling on behalf of | my mother.",
+        "Is there a discount on the {ticket} for | students?",
+        "I'd like to speak to someone about | the {repair}.",
+        "There was a charge on my account for | a {ticket} I never bought.",
+    ),
+    _u(
+        "fifth-time",
+        "time",
+        "The {repair} has been broken since | last {day}.",
+        "I've been on hold for over | twenty minutes.",
+        "The engineer is coming sometime between | eight and twelve.",
+        "I need the {repair} fixed by the end of | the week.",
+    ),
+    _u(
+        "fifth-number",
+        "number",
+        "My account number is 7 7 | 4 1 9 0.",
+        "The meter reading is 0 4 | 5 5 2.",
+        "The code on the {ticket} is X Y | 7 7 1.",
+        "The repair quote was three hundred and | twenty pounds.",
+        "My booking reference starts with | K 9.",
+    ),
+    _u(
+        "fifth-date",
+        "date",
+        "The show is on {day} the | {ordinal}.",
+        "I moved into the flat on the | {ordinal} of {month}.",
+        "The {repair} repair was booked for {month} the | {ordinal}.",
+    ),
+    _u(
+        "fifth-address",
+        "address",
+        "The flat is number {house} on | {street}.",
+        "My postcode is S W | 1 A 4.",
+        "It's the building opposite | the station.",
+    ),
+    _u(
+        "fifth-list",
+        "list",
+        "The {repair}, the toilet, | and the lights all need checking.",
+        "I need two tickets for me, my wife, | and our son.",
+        "Can you check the {repair}, the radiators, | and the smoke alarm?",
+    ),
+    _u(
+        "fifth-opener",
+        "opener",
+        "Right so | the engineer never came.",
+        "Okay so the thing is | my {repair} is still broken.",
+        "So yeah basically | the {ticket} never arrived.",
+        "And also | can you check the {repair}?",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "fifth-answers",
+        "answer",
+        "Fair enough.",
+        "Perfect, thank you.",
+        "Not yet.",
+        "Of course.",
+        "That works.",
+        "Yes please.",
+        "Sure thing.",
+        "Brilliant.",
+    ),
+    _f(
+        "fifth-questions",
+        "question",
+        "Why was my {ticket} cancelled?",
+        "Can someone come tomorrow?",
+        "Is there a charge for that?",
+        "What time will the engineer arrive?",
+        "Do you have anything earlier?",
+    ),
+    _f(
+        "fifth-requests",
+        "request",
+        "I'd like to report a leak.",
+        "My {repair} has stopped working.",
+        "Please send me a confirmation email.",
+        "I want to speak to a supervisor.",
+        "The {repair} is making a strange noise.",
+    ),
+    _f(
+        "fifth-stranded",
+        "stranded",
+        "What is the call-out fee for?",
+        "Which date did you book me in for?",
+        "Who am I speaking with?",
+        "Can you put me through?",
+        "That's what I was worried about.",
+    ),
+    _f(
+        "fifth-clauses",
+        "complement",
+        "The engineer said it was fixed.",
+        "I think the {repair} is broken.",
+        "I don't know why it stopped.",
+        "My landlord says it's my fault.",
+        "I hope you can help.",
+    ),
+    _f(
+        "fifth-details",
+        "number",
+        "The engineer came on the {ordinal}.",
+        "The repair cost three hundred pounds.",
+        "I live at {house} {street}.",
+        "My reference is 4 4 9 1.",
+        "Can you check the {repair}, the radiators and the smoke alarm?",
+    ),
+    _f(
+        "fifth-statements",
+        "request",
+        "The {ticket} was for {day}.",
+        "I've already tried turning it off and on.",
+        "It happened again this morning.",
+        "Nobody has called me back.",
+        "I paid by card.",
+    ),
+)
+
+# the report half: every fresh batch the shipped gate has not been fitted on
+FRESH_FAMILIES: tuple[Family, ...] = (*FOURTH_FRESH_FAMILIES, *FIFTH_FRESH_FAMILIES)
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
