@@ -65,6 +65,7 @@ TAG_GROUPS: dict[str, tuple[str, ...]] = {
 _GROUP_OF = {tag: group for group, tags in TAG_GROUPS.items() for tag in tags}
 GROUPS = tuple(TAG_GROUPS)
 _FINITE = frozenset(["MD", "VBD", "VBP", "VBZ"])
+_VERBS = ("VB", "VBD", "VBP", "VBZ")
 # a clause opener: a subordinating conjunction or a wh-adverb
 _OPENERS = frozenset(["IN", "WRB"])
 # after an opener, these mean an inverted question ("When will it arrive"), not a clause
@@ -109,8 +110,18 @@ AUXILIARIES = frozenset(
 # Words that open a clause inside a sentence: complementizers and subordinating conjunctions
 # (prepositions share their tag, IN, so they are named); relative and wh-words by their tags
 SUBORDINATORS = frozenset(
-    ["that", "because", "if", "whether", "although", "though", "unless", "whereas", "once"]
+    [
+        *("that", "because", "if", "whether", "although", "though", "unless", "whereas"),
+        *("once", "whilst"),
+    ]
 )
+# subordinators the lexicon tags otherwise
+ADVERB_CONJUNCTIONS = frozenset(["once", "whilst"])
+# words of a verbless opening noun phrase from which it reads as a subject, not an answer
+SUBJECT_WORDS = 5
+# Demonstratives, which take no possessive: their "'s" is "is" ("That's fine", "Here's the
+# problem")
+DEMONSTRATIVES = frozenset(["that", "this", "here"])
 # what begins a clause's subject, after the word that opens the clause
 _SUBJECT_STARTS = frozenset(["DT", "PRP", "PRP$", "NNP", "NNPS", "EX", "NN", "NNS"])
 # wh-words that can be the object of a stranded preposition ("What is it for?", "Where did it
@@ -164,6 +175,10 @@ class Features:
     # every finite verb belongs to a clause opened inside the sentence, so a clause still lacks
     # its verb ("I'm surprised that the office", "The password that I set on Tuesday")
     clause_short: bool
+    # no finite verb after a noun phrase of four words or more that opens the sentence: a
+    # subject waiting for its verb ("The tickets for the show on Monday"), where a short one
+    # can be a whole answer ("The earlier one")
+    subject_without_verb: bool = False
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
@@ -185,6 +200,7 @@ class Features:
             float(self.filler),
             float(self.moment),
             float(self.clause_short),
+            float(self.subject_without_verb),
         )
 
 
@@ -204,6 +220,7 @@ FEATURE_NAMES = (
     "filler",
     "moment",
     "clause_short",
+    "subject_without_verb",
 )
 
 
@@ -222,68 +239,69 @@ class CompletenessWeights:
 
 # Fitted on the "fit" half of the corpus and the clips (python -m benchmarks.gate_fit).
 DEFAULT_WEIGHTS = CompletenessWeights(
-    bias=4.31,
+    bias=4.469,
     coefficients=(
-        4.195,
-        -0.379,
-        -2.259,
-        -0.488,
-        -1.73,
+        4.225,
+        -0.367,
+        -2.261,
+        -0.506,
+        -2.099,
         0.0,
-        -0.49,
         -0.323,
-        1.006,
-        1.529,
-        0.557,
-        -0.567,
-        1.097,
-        2.057,
-        -1.103,
-        1.958,
-        -0.649,
-        0.319,
-        -0.284,
-        -1.633,
-        0.533,
-        -0.119,
-        0.009,
-        -0.534,
-        -0.462,
-        -0.142,
-        0.441,
-        0.144,
-        -1.117,
+        -0.59,
+        1.136,
+        0.956,
+        0.687,
+        -0.581,
+        1.068,
+        2.123,
+        -0.746,
+        2.6,
+        -0.568,
+        -0.251,
+        -0.227,
+        -1.293,
+        0.513,
+        0.071,
+        0.428,
+        -0.347,
+        -0.446,
+        -0.291,
+        0.416,
+        -0.073,
+        -0.923,
         0.0,
-        1.1,
-        0.435,
-        0.068,
-        -0.226,
-        -4.061,
-        -4.038,
-        -0.288,
-        2.51,
-        -0.526,
-        0.495,
-        0.159,
-        -0.635,
+        1.11,
+        0.171,
+        -0.208,
+        -0.373,
+        -4.926,
+        -4.374,
+        -0.272,
+        2.325,
+        -0.471,
+        0.447,
+        0.23,
+        -0.469,
         0.0,
-        -0.434,
-        0.161,
-        -0.531,
-        0.329,
+        -0.287,
+        0.201,
+        -0.473,
+        -0.742,
         0.197,
-        0.862,
+        0.952,
         0.0,
-        0.028,
-        0.879,
-        0.568,
-        0.957,
-        4.261,
-        -0.197,
-        2.279,
-        -0.98,
-        -2.08,
-        -3.202,
+        0.084,
+        0.959,
+        0.731,
+        0.967,
+        4.52,
+        0.25,
+        2.437,
+        -1.236,
+        -1.782,
+        -3.818,
+        -0.982,
     ),
 )
 
@@ -334,6 +352,18 @@ def _retagged(word: str, tag: str, first: bool) -> str:
     return tag
 
 
+def with_conjunctions(tokens: list[str], tags: list[str]) -> list[str]:
+    """The tags, with "once" and "whilst" before a subject read as the subordinators they are
+    there (IN): the lexicon tags them as an adverb and a name ("Once the car has been
+    serviced")."""
+    return [
+        "IN"
+        if w.lower() in ADVERB_CONJUNCTIONS and i + 1 < len(tags) and tags[i + 1] in _SUBJECT_STARTS
+        else t
+        for i, (w, t) in enumerate(zip(tokens, tags, strict=True))
+    ]
+
+
 def _group(tag: str) -> str:
     return _GROUP_OF.get(tag, "other")
 
@@ -361,11 +391,21 @@ def with_particles(tokens: list[str], tags: list[str]) -> list[str]:
     out = list(tags)
     if len(tokens) < 2 or tokens[-1].lower() not in PARTICLES or out[-1] not in ("IN", "RB"):
         return out
-    before = out[-2] if out[-2] != "PRP" or len(out) < 3 else out[-3]
+    # the verb comes before its object: a pronoun ("turn it on") or a short noun phrase ("pick
+    # the car up")
+    before = out[-2]
+    if before == "PRP" and len(out) > 2:
+        before = out[-3]
+    elif before in ("NN", "NNS") and len(out) > 3 and out[-3] in ("DT", "PRP$"):
+        before = out[-4]
     # a lexical verb: the present-tense forms are left out, as they hold the auxiliaries of an
     # inverted question whose preposition is stranded ("Which plan am I on?")
+    # ... or a particle coordinated with the verb's particle ("turning it off and on")
+    coordinated = len(tokens) > 3 and tokens[-2].lower() in ("and", "or")
     if before in ("VB", "VBD", "VBG", "VBN"):
         out[-1] = "RP"
+    elif coordinated and with_particles(tokens[:-2], out[:-2])[-1] == "RP":
+        out[-3], out[-1] = "RP", "RP"
     return out
 
 
@@ -390,7 +430,16 @@ def with_subject_verbs(tags: list[str]) -> list[str]:
     # "Please" opens a request, so the word after it is its verb ("Please transfer me")
     if len(out) > 1 and out[0] == "UH" and out[1] in ("NN", "NNS", "VBP", "JJ"):
         out[1] = "VB"
+    # a first word with an object after it is an imperative's verb ("Book the plumber", "Email
+    # me the receipt")
+    if len(out) > 1 and out[0] in ("NN", "NNP") and out[1] in ("DT", "PRP", "PRP$"):
+        out[0] = "VB"
     for i in range(1, len(out)):
+        # after a modal (and an adverb: "should really rest") comes a bare verb ("should rest")
+        after_modal = out[i - 1] == "MD" or (i > 1 and out[i - 2] == "MD" and out[i - 1] == "RB")
+        if after_modal and out[i] in ("NN", "VBP"):
+            out[i] = "VB"
+            continue
         subject = out[i - 1] == "PRP" and (i == 1 or out[i - 2] in ("IN", "CC", "WRB", "WDT", ","))
         if subject and out[i] in ("NN", "JJ", "IN", "VB"):
             out[i] = "VBP"
@@ -403,10 +452,18 @@ def with_subject_verbs(tags: list[str]) -> list[str]:
 
 
 def with_contractions(tokens: list[str], tags: list[str]) -> list[str]:
-    """The tags, with "'s" after a pronoun or wh-word read as "is" (VBZ), not a possessive:
-    "What's the fee for", "Where's the nearest branch", "It's broken"."""
+    """The tags, with "'s" after a pronoun, a wh-word or a demonstrative read as "is" (VBZ), not
+    a possessive: "What's the fee for", "Where's the nearest branch", "It's broken", "That's
+    fine"."""
     return [
-        "VBZ" if w == "'s" and i > 0 and tags[i - 1] in ("WP", "WRB", "WDT", "PRP", "EX") else t
+        "VBZ"
+        if w == "'s"
+        and i > 0
+        and (
+            tags[i - 1] in ("WP", "WRB", "WDT", "PRP", "EX")
+            or tokens[i - 1].lower() in DEMONSTRATIVES
+        )
+        else t
         for i, (w, t) in enumerate(zip(tokens, tags, strict=True))
     ]
 
@@ -428,7 +485,15 @@ def clause_short(tokens: list[str], tags: list[str], question: bool) -> bool:
     for i in range(start, len(tags)):
         word, tag = tokens[i].lower(), tags[i]
         before_subject = i + 1 < len(tags) and tags[i + 1] in _SUBJECT_STARTS
-        if (tag == "IN" and word in SUBORDINATORS and before_subject) or tag in _WH:
+        # "that" between a noun and a verb is a relative pronoun: "The bill that came"
+        relative = (
+            word == "that"
+            and i > 0
+            and tags[i - 1] in ("NN", "NNS")
+            and i + 1 < len(tags)
+            and tags[i + 1] in _FINITE
+        )
+        if (tag == "IN" and word in SUBORDINATORS and before_subject) or tag in _WH or relative:
             openers += 1
     return openers > 0 and len(finite_verbs(tags)) <= openers
 
@@ -448,7 +513,10 @@ def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
     # what should I do", "I need help, I think"): that is a second sentence, not a series
     last_part = tags[commas[-1] + 1 :] if commas else []
     new_clause = bool(last_part) and (
-        last_part[0] in _WH or last_part[0] == "PRP" or "MD" in last_part
+        last_part[0] in _WH
+        or last_part[0] == "PRP"
+        or "MD" in last_part
+        or (last_part[0] in _VERBS and last_part[1:2] == ["PRP"])
     )
     # ... or it is one word that closes the sentence, not an item: "Send me a new one, please"
     closing = len(last_part) == 1 and last_part[0] in ("UH", "RB")
@@ -520,7 +588,10 @@ class TextCompleteness:
         ]
         tags = with_particles(
             tokens,
-            with_infinitive_verbs(tokens, with_subject_verbs(with_contractions(tokens, tagged))),
+            with_infinitive_verbs(
+                tokens,
+                with_subject_verbs(with_contractions(tokens, with_conjunctions(tokens, tagged))),
+            ),
         )
         # the comma is the tagger's own token, not a word of the sentence
         word_tags = [t for w, t in zip(tokens, tags, strict=True) if w != ","]
@@ -543,6 +614,9 @@ class TextCompleteness:
             and len(word_tags) > 1
             and _group(word_tags[-2]) in ("determiner", "adjective"),
             clause_short=clause_short(tokens, tags, question),
+            subject_without_verb=no_finite
+            and tags[0] in ("DT", "PRP$")
+            and len(word_tags) >= SUBJECT_WORDS,
         )
 
     def score(self, features: Features) -> float:

@@ -74,6 +74,14 @@ SLOTS: dict[str, tuple[str, ...]] = {
     # ...and the fifth's
     "repair": ("boiler", "washing machine", "fridge", "shower", "heater"),
     "ticket": ("concert ticket", "match ticket", "season pass", "theatre booking"),
+    # ...and the sixth's
+    "car": ("car", "van", "motorbike", "camper van"),
+    "part": ("clutch", "exhaust", "battery", "gearbox", "radiator"),
+    "bill": ("council tax bill", "water bill", "phone bill", "parking fine"),
+    # ...and the seventh's
+    "furniture": ("sofa", "wardrobe", "bookcase", "dining table", "desk"),
+    "kid": ("my son", "my daughter", "my niece", "my grandson"),
+    "room": ("kitchen", "bedroom", "living room", "hallway"),
 }
 
 
@@ -1392,8 +1400,8 @@ THIRD_FRESH_FAMILIES: tuple[Family, ...] = (
 )
 
 # Fresh families, fourth batch, written on 2026-12-04 after the features were revised on every
-# batch before it and before any gate scored them; reported once, and not fitted since: the
-# shipped gate has not been revised after it, so it stays in the report half.
+# batch before it and before any gate scored them; reported once (and again beside the fifth, by
+# the same gate), fitted since.
 FOURTH_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
@@ -1558,7 +1566,8 @@ FOURTH_FRESH_FAMILIES: tuple[Family, ...] = (
 )
 
 # Fresh families, fifth batch, written on 2026-12-07 before any gate scored them, with the
-# features and weights as they were when the fourth batch was reported: the report half with it.
+# features and weights as they were when the fourth batch was reported; reported once (with the
+# fourth), fitted since.
 FIFTH_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
@@ -1732,8 +1741,354 @@ FIFTH_FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# the report half: every fresh batch the shipped gate has not been fitted on
-FRESH_FAMILIES: tuple[Family, ...] = (*FOURTH_FRESH_FAMILIES, *FIFTH_FRESH_FAMILIES)
+
+# Fresh families, sixth batch, written on 2026-12-07 after the features were revised on the fourth
+# and fifth batches and before any gate scored them; reported once, fitted since.
+SIXTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "sixth-fronted-clause",
+        "subordinate",
+        "If the {part} needs replacing | how much will it cost?",
+        "Once the {car} has been serviced | can you text me?",
+        "Although the garage fixed the {part} | it's still making a noise.",
+        "Until the {bill} is sorted | I won't pay anything.",
+        "While you're looking at the {car} | could you check the tyres?",
+        "Wherever I park the {car} | I get a fine.",
+    ),
+    _u(
+        "sixth-final-conjunction",
+        "subordinate",
+        "I'll pay the {bill} as soon as | I get paid.",
+        "The {car} broke down just after | I left the motorway.",
+        "I can't drive the {car} until | it's fixed.",
+        "I was charged twice for the {bill} even though | I cancelled.",
+    ),
+    _u(
+        "sixth-relative-subject",
+        "relative",
+        "The mechanic who looked at my {car} | said it was fine.",
+        "The {bill} that came this morning | is wrong.",
+        "Everyone on my street | got the same letter.",
+        "The garage next to the station | quoted me less.",
+    ),
+    _u(
+        "sixth-relative-object",
+        "relative",
+        "Is that the {part} that | you replaced last time?",
+        "I'd like the name of the person who | dealt with my {bill}.",
+        "This is the third {bill} this year which | has been wrong.",
+    ),
+    _u(
+        "sixth-complement",
+        "complement",
+        "The garage told me that | the {part} was worn.",
+        "I've been informed that | my {bill} is overdue.",
+        "Can you confirm whether | the {car} is ready?",
+        "I'd like to find out how much | the {part} will cost.",
+    ),
+    _u(
+        "sixth-coordination",
+        "coordination",
+        "The {part} was replaced but | the light is still on.",
+        "I paid the {bill} online and | it still says overdue.",
+        "Either the {car} is ready today or | I need a courtesy car.",
+    ),
+    _u(
+        "sixth-preposition",
+        "preposition",
+        "I'm ringing about a problem with | my {car}.",
+        "Can I get a refund for | the {part}?",
+        "The {bill} was addressed to | my old flat.",
+    ),
+    _u(
+        "sixth-time",
+        "time",
+        "The {car} has been at the garage for nearly | two weeks.",
+        "I was told the {car} would be ready by | Thursday.",
+        "I've been paying the {bill} every month since | 2019.",
+        "The {part} started making a noise about | three days ago.",
+    ),
+    _u(
+        "sixth-number",
+        "number",
+        "My registration is L K | 6 9 X Y Z.",
+        "The reference on the {bill} is 5 5 | 0 1 2.",
+        "The new {part} is going to cost six hundred and | forty pounds.",
+        "My council tax account is 1 | 0 0 4 7.",
+    ),
+    _u(
+        "sixth-date",
+        "date",
+        "The MOT on the {car} is due on the | {ordinal}.",
+        "My {bill} was due on {day} the | {ordinal}.",
+        "I booked the service for the {ordinal} of | {month}.",
+    ),
+    _u(
+        "sixth-address",
+        "address",
+        "The garage is on | {street}.",
+        "I live at number | {house}.",
+        "My postcode is L 1 | 8 J Q.",
+    ),
+    _u(
+        "sixth-list",
+        "list",
+        "The {part}, the wipers, | and the lights need checking.",
+        "I've got the {bill}, the receipt, | and the letter here.",
+        "Can you do {day}, {day}, | or next week?",
+    ),
+    _u(
+        "sixth-opener",
+        "opener",
+        "Hi yes so | I'm calling about my {car}.",
+        "Sorry I just | wanted to check something.",
+        "Hiya um | it's about the {bill}.",
+        "Okay right so | what happens next?",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "sixth-answers",
+        "answer",
+        "Cheers.",
+        "Lovely, thanks.",
+        "Yes that's right.",
+        "No that's everything.",
+        "Great stuff.",
+        "Will do.",
+        "Not a problem.",
+        "Got it.",
+    ),
+    _f(
+        "sixth-questions",
+        "question",
+        "How much will the {part} cost?",
+        "When can I pick the {car} up?",
+        "Is the {car} ready yet?",
+        "Why has my {bill} gone up?",
+        "Can I pay in instalments?",
+    ),
+    _f(
+        "sixth-requests",
+        "request",
+        "I'd like to book an MOT.",
+        "My {car} won't start.",
+        "Please send me a breakdown of the {bill}.",
+        "I need a courtesy car.",
+        "The {part} is making a grinding noise.",
+    ),
+    _f(
+        "sixth-stranded",
+        "stranded",
+        "Which garage is it at?",
+        "Who did I speak to last time?",
+        "What's this charge for?",
+        "Can you look into it?",
+        "That's the one I was talking about.",
+    ),
+    _f(
+        "sixth-clauses",
+        "complement",
+        "The mechanic said it was safe.",
+        "I think the {bill} is wrong.",
+        "I'm not sure what happened.",
+        "They told me the {car} was ready.",
+        "I wonder if you could help.",
+    ),
+    _f(
+        "sixth-details",
+        "number",
+        "The {car} is booked in for {day}.",
+        "The new {part} cost six hundred and forty pounds.",
+        "My registration is L K 6 9 X Y Z.",
+        "I live at {house} {street}.",
+        "The {part}, the wipers and the lights need checking.",
+    ),
+)
+
+# Fresh families, seventh batch, written on 2026-12-07 after the features were revised on the
+# sixth batch and before any gate scored them: the report half.
+SEVENTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "seventh-fronted-clause",
+        "subordinate",
+        "When the removal men arrive | should I be there?",
+        "If you could send the {furniture} back | that would be great.",
+        "Since the {furniture} was delivered | the drawer has been stuck.",
+        "Whilst I was at work | someone called about the {furniture}.",
+        "As soon as {kid} gets home | I'll call you back.",
+        "Whether or not the {furniture} fits | I want to keep it.",
+        "Now that {kid} has started school | I need to change the pickup.",
+    ),
+    _u(
+        "seventh-final-conjunction",
+        "subordinate",
+        "I'll take the {furniture} apart so | it fits through the door.",
+        "Could you ring me back after | four o'clock?",
+        "I won't be in unless | you come before noon.",
+    ),
+    _u(
+        "seventh-relative-subject",
+        "relative",
+        "The man who delivered the {furniture} | scratched the wall.",
+        "The {furniture} that arrived on {day} | is the wrong colour.",
+        "The boxes in the {room} | still haven't been collected.",
+        "Whoever packed the {furniture} | forgot the screws.",
+    ),
+    _u(
+        "seventh-relative-object",
+        "relative",
+        "Can I speak to the driver who | brought the {furniture}?",
+        "I found the receipt that | came with the {furniture}.",
+        "Is this the number which | I should call?",
+    ),
+    _u(
+        "seventh-complement",
+        "complement",
+        "The driver promised that | the {furniture} would come today.",
+        "I'm worried that | {kid} will miss the bus.",
+        "Do you know if | the {furniture} is in stock?",
+        "I'd like to check whether | {kid} is registered.",
+    ),
+    _u(
+        "seventh-coordination",
+        "coordination",
+        "The {furniture} was damaged and | the driver left without a word.",
+        "You can leave it in the {room} or | at the front door.",
+        "I rang twice yesterday but | nobody picked up.",
+    ),
+    _u(
+        "seventh-preposition",
+        "preposition",
+        "I'm calling to complain about | the delivery.",
+        "Can you move the appointment to | a later date?",
+        "The {furniture} came without | any screws.",
+    ),
+    _u(
+        "seventh-time",
+        "time",
+        "The delivery window is between | ten and two.",
+        "I think {kid} has been off school since | last {day}.",
+        "I've been waiting in since | eight o'clock.",
+        "The van is running about | an hour late.",
+    ),
+    _u(
+        "seventh-number",
+        "number",
+        "My order number is 3 3 | 1 9 8.",
+        "The code for the gate is 4 | 7 7 1.",
+        "The {furniture} cost four hundred and | ninety nine pounds.",
+        "My card ends in 9 | 0 2.",
+    ),
+    _u(
+        "seventh-date",
+        "date",
+        "We're moving out on the | {ordinal}.",
+        "Term starts on {day} the | {ordinal}.",
+        "The {furniture} was ordered back in | {month}.",
+    ),
+    _u(
+        "seventh-address",
+        "address",
+        "The new address is flat | {house}.",
+        "The {furniture} needs to go to | {house} {street}.",
+        "The school is just off | {street}.",
+    ),
+    _u(
+        "seventh-list",
+        "list",
+        "The {furniture}, the mattress, | and the lamp were all damaged.",
+        "My son needs a coat, a bag, | and new shoes.",
+        "I can do mornings, lunchtimes, | or after six.",
+    ),
+    _u(
+        "seventh-opener",
+        "opener",
+        "Yeah hi so | the delivery didn't come.",
+        "Right okay so | when is the van coming?",
+        "Um well | it's about {kid}.",
+        "So the thing is | the {furniture} doesn't fit.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "seventh-answers",
+        "answer",
+        "Spot on.",
+        "Cheers, bye.",
+        "Yes, go ahead.",
+        "No, that's all.",
+        "Right you are.",
+        "Sounds good to me.",
+        "Thank you so much.",
+        "Alright.",
+    ),
+    _f(
+        "seventh-questions",
+        "question",
+        "Can the driver call ahead?",
+        "What time is the delivery?",
+        "Is {kid} on the register?",
+        "How do I return the {furniture}?",
+        "Where should I leave the key?",
+    ),
+    _f(
+        "seventh-requests",
+        "request",
+        "I'd like to rearrange the delivery.",
+        "The {furniture} arrived broken.",
+        "Please take the old {furniture} away.",
+        "I need to update my address.",
+        "I want a full refund.",
+    ),
+    _f(
+        "seventh-stranded",
+        "stranded",
+        "Which room does it go in?",
+        "Who do I make the cheque out to?",
+        "What did you want to talk about?",
+        "Can you sort it out?",
+        "That's the one I asked for.",
+    ),
+    _f(
+        "seventh-clauses",
+        "complement",
+        "The driver said he was lost.",
+        "I think it's the wrong size.",
+        "I don't know when they're coming.",
+        "My son told me the bus was late.",
+        "I hope it arrives soon.",
+    ),
+    _f(
+        "seventh-details",
+        "number",
+        "The delivery is booked for {day}.",
+        "The {furniture} cost four hundred and ninety nine pounds.",
+        "The gate code is 4 7 7 1.",
+        "We're moving to {house} {street}.",
+        "The {furniture}, the mattress and the lamp were damaged.",
+    ),
+)
+
+# Finished families written with the seventh batch, into the fit half, so that the corpus keeps as
+# many finished questions as unfinished prefixes (the fifth to seventh batches hold more of the
+# latter): fitted, never reported.
+FINISHED_FIT_FAMILIES: tuple[Family, ...] = (
+    _f(
+        "fit-finished-mixed",
+        "question",
+        "Can you send the {paper} to my email?",
+        "My {repair} was fixed last week.",
+        "Is the {place} open on {day}?",
+        "I'd like to cancel my {service}.",
+        "The {trip} was delayed by two hours.",
+        "Could you check the status of my {claim}?",
+        "We need the {fixer} to come back.",
+        "I left my {bag} on the train.",
+    ),
+)
+
+FRESH_FAMILIES = SEVENTH_FRESH_FAMILIES
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -1757,13 +2112,22 @@ class Utterance:
         return f"{self.family}:{self.heard}"
 
 
-# every family fitted: the first 66 and the fresh batches already reported
-FITTED_FAMILIES = (
+# every family in the order written: each draws its slot fillings after the ones before it, so a
+# new batch leaves the earlier utterances (and the keys of their speech) as they were
+WRITTEN_FAMILIES = (
     *FAMILIES,
     *FIRST_FRESH_FAMILIES,
     *SECOND_FRESH_FAMILIES,
     *THIRD_FRESH_FAMILIES,
+    *FOURTH_FRESH_FAMILIES,
+    *FIFTH_FRESH_FAMILIES,
+    *SIXTH_FRESH_FAMILIES,
+    *SEVENTH_FRESH_FAMILIES,
+    *FINISHED_FIT_FAMILIES,
 )
+# every family fitted: the first 66, the fresh batches already reported, and the finished ones
+# written into the fit half
+FITTED_FAMILIES = tuple(f for f in WRITTEN_FAMILIES if f not in FRESH_FAMILIES)
 
 
 def split_of(family: Family) -> Split:
@@ -1798,7 +2162,7 @@ def utterances() -> tuple[Utterance, ...]:
     rng = random.Random(SEED)
     out: list[Utterance] = []
     seen: set[str] = set()
-    for family in (*FITTED_FAMILIES, *FRESH_FAMILIES):
+    for family in WRITTEN_FAMILIES:
         split = split_of(family)
         for template in family.templates:
             for text in _fillings(template, rng, PER_TEMPLATE[family.label]):

@@ -236,8 +236,11 @@ def render(heard: Sequence[Heard], own: dict[str, float], models: ModelLatencies
             ),
             "",
             "Highest-scoring prefixes the shipped gate cuts into: "
-            + "; ".join(
-                f'"{h.spoken.utterance.heard}" ({h.scores[SHIPPED]:.2f})' for h in examples
+            + (
+                "; ".join(
+                    f'"{h.spoken.utterance.heard}" ({h.scores[SHIPPED]:.2f})' for h in examples
+                )
+                or "none"
             ),
             *("\n" + c for c in curves),
         ]

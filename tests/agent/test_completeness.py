@@ -167,6 +167,7 @@ def test_a_fragment_without_a_verb_is_not_a_clause_missing_its_main_clause(
     [
         "I'm surprised that the office",  # a complement clause still without its verb
         "The password that I set on Tuesday",  # a subject whose relative clause took the verb
+        "The parcel that arrived yesterday",  # "that" between a noun and a verb is relative
         "Do you know where",
     ],
 )
@@ -211,3 +212,56 @@ def test_a_participle_straight_after_its_subject_is_the_past_tense(
 ) -> None:
     f = model.features("Given that I paid in full")
     assert f is not None and f.main_clause_missing and not f.no_finite_verb
+
+
+def test_an_s_after_a_demonstrative_is_is_not_a_possessive(model: TextCompleteness) -> None:
+    # "That's" holds the main clause's verb, so the free relative after it is not short of one
+    f = model.features("That's what I was worried about")
+    assert f is not None and not f.clause_short
+
+
+def test_the_word_after_a_modal_is_its_bare_verb(model: TextCompleteness) -> None:
+    f = model.features("The doctor said I should rest")
+    assert f is not None and f.last == "verb"
+
+
+def test_a_verb_and_its_pronoun_after_a_comma_are_a_clause_not_a_series_item(
+    model: TextCompleteness,
+) -> None:
+    assert not model.features("Perfect, thank you").open_series  # type: ignore[union-attr]
+    assert model.features("I need the charger, the case").open_series  # type: ignore[union-attr]
+
+
+def test_a_particle_coordinated_with_the_verbs_particle_is_a_particle(
+    model: TextCompleteness,
+) -> None:
+    f = model.features("I tried turning it off and on")
+    assert f is not None and f.last == "particle"
+
+
+def test_a_particle_after_a_short_noun_phrase_object_is_a_particle(
+    model: TextCompleteness,
+) -> None:
+    f = model.features("When can I pick the car up")
+    assert f is not None and f.last == "particle"
+
+
+def test_a_first_word_before_its_object_is_an_imperative_verb(model: TextCompleteness) -> None:
+    f = model.features("Book the plumber for Monday morning")
+    assert f is not None and not f.no_finite_verb
+
+
+def test_a_long_verbless_noun_phrase_is_a_subject_waiting_for_its_verb(
+    model: TextCompleteness,
+) -> None:
+    assert model.features("The tickets for the show on Monday").subject_without_verb  # type: ignore[union-attr]
+
+
+def test_a_short_verbless_noun_phrase_can_be_a_whole_answer(model: TextCompleteness) -> None:
+    f = model.features("The earlier one please")
+    assert f is not None and f.no_finite_verb and not f.subject_without_verb
+
+
+def test_once_before_a_subject_opens_a_clause(model: TextCompleteness) -> None:
+    f = model.features("Once the car has been serviced")
+    assert f is not None and f.main_clause_missing
