@@ -6,9 +6,10 @@ a logistic model (fitted by python -m benchmarks.gate_fit; docs/benchmarks.md) o
 - the syntax of the words so far, from a part-of-speech tagger rather than word lists: the
   classes of the last two words (a complementizer, relative pronoun, preposition or determiner
   opens a phrase that is not there yet), whether a clause opener at the start still lacks its
-  main clause ("If I pay by card"), whether there is a finite verb at all ("Every time"), an
-  open series ("a charger, a case"), digits being read out, an ordinal closing a date, a final
-  filler ("I need, um"), a determiner and a noun of a moment that work as a conjunction ("the
+  main clause ("If I pay by card"), whether there is a finite verb at all ("Every time") and
+  whether a long noun phrase without one opens the sentence ("The tickets for the show on
+  Monday"), an open series ("a charger, a case"), digits being read out, an ordinal closing a
+  date, a final filler ("I need, um"), a determiner and a noun of a moment that work as a conjunction ("the
   moment", "every time"), and whether the sentence is an inverted question, whose wh-phrase may
   strand a final preposition ("Which plan am I on?");
 - a generic English trigram model's probability of the sentence ending after the last two words.
@@ -119,6 +120,8 @@ SUBORDINATORS = frozenset(
 ADVERB_CONJUNCTIONS = frozenset(["once", "whilst"])
 # words of a verbless opening noun phrase from which it reads as a subject, not an answer
 SUBJECT_WORDS = 5
+# "be", whose complement may be an infinitive ("What's the best way to ...")
+FORMS_OF_BE = frozenset(["be", "is", "'s", "are", "'re", "am", "'m", "was", "were", "been"])
 # Demonstratives, which take no possessive: their "'s" is "is" ("That's fine", "Here's the
 # problem")
 DEMONSTRATIVES = frozenset(["that", "this", "here"])
@@ -175,10 +178,10 @@ class Features:
     # every finite verb belongs to a clause opened inside the sentence, so a clause still lacks
     # its verb ("I'm surprised that the office", "The password that I set on Tuesday")
     clause_short: bool
-    # no finite verb after a noun phrase of four words or more that opens the sentence: a
-    # subject waiting for its verb ("The tickets for the show on Monday"), where a short one
-    # can be a whole answer ("The earlier one")
-    subject_without_verb: bool = False
+    # no finite verb, and a determiner opens SUBJECT_WORDS words or more: a subject waiting for
+    # its verb ("The tickets for the show on Monday"), where a shorter noun phrase can be a
+    # whole answer ("The earlier one please")
+    subject_without_verb: bool
 
     def vector(self) -> tuple[float, ...]:
         """The model's inputs, in FEATURE_NAMES order."""
@@ -400,11 +403,14 @@ def with_particles(tokens: list[str], tags: list[str]) -> list[str]:
         before = out[-4]
     # a lexical verb: the present-tense forms are left out, as they hold the auxiliaries of an
     # inverted question whose preposition is stranded ("Which plan am I on?")
-    # ... or a particle coordinated with the verb's particle ("turning it off and on")
-    coordinated = len(tokens) > 3 and tokens[-2].lower() in ("and", "or")
     if before in ("VB", "VBD", "VBG", "VBN"):
         out[-1] = "RP"
-    elif coordinated and with_particles(tokens[:-2], out[:-2])[-1] == "RP":
+    # ... or a particle coordinated with the verb's particle ("turning it off and on")
+    elif (
+        len(tokens) > 3
+        and tokens[-2].lower() in ("and", "or")
+        and with_particles(tokens[:-2], out[:-2])[-1] == "RP"
+    ):
         out[-3], out[-1] = "RP", "RP"
     return out
 
@@ -474,6 +480,21 @@ def finite_verbs(tags: list[str]) -> list[int]:
     finite = [i for i, t in enumerate(tags) if t in _FINITE]
     bare = [i for i, t in enumerate(tags[:2]) if t == "VB" and (i == 0 or tags[0] in _LEAD_INS)]
     return sorted({*finite, *bare[:1]})
+
+
+def strands(tokens: list[str], tags: list[str]) -> bool:
+    """Whether an inverted question's wh-phrase can be the object of its final preposition:
+    only an object wh-word can ("What is it for", "Where did it come from"), and a final "to"
+    is a preposition only after a lexical verb ("Who should I talk to"), not after "be", where it
+    opens an infinitive ("What's the best way to")."""
+    if not (tags[0] in _STRANDING_WH or tokens[0].lower() == "where"):
+        return False
+    if tokens[-1].lower() != "to":
+        return True
+    return any(
+        t.startswith("VB") and w.lower() not in FORMS_OF_BE
+        for w, t in zip(tokens[:-1], tags[:-1], strict=True)
+    )
 
 
 def clause_short(tokens: list[str], tags: list[str], question: bool) -> bool:
@@ -607,7 +628,7 @@ class TextCompleteness:
             digits=digits,
             question=question,
             acknowledgement=_acknowledgement([w for w in tokens if w != ","], word_tags),
-            wh_question=question and (tags[0] in _STRANDING_WH or tokens[0].lower() == "where"),
+            wh_question=question and strands(tokens, tags),
             ordinal=bool(_ORDINAL.fullmatch(words[-1])),
             filler=words[-1] in FILLERS,
             moment=words[-1] in MOMENTS

@@ -265,3 +265,11 @@ def test_a_short_verbless_noun_phrase_can_be_a_whole_answer(model: TextCompleten
 def test_once_before_a_subject_opens_a_clause(model: TextCompleteness) -> None:
     f = model.features("Once the car has been serviced")
     assert f is not None and f.main_clause_missing
+
+
+def test_a_final_to_after_be_opens_an_infinitive_rather_than_stranding(
+    model: TextCompleteness,
+) -> None:
+    stranded = FEATURE_NAMES.index("stranded_preposition")
+    assert model.features("What's the best way to").vector()[stranded] == 0.0  # type: ignore[union-attr]
+    assert model.features("Who should I talk to").vector()[stranded] == 1.0  # type: ignore[union-attr]
