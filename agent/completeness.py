@@ -242,69 +242,69 @@ class CompletenessWeights:
 
 # Fitted on the "fit" half of the corpus and the clips (python -m benchmarks.gate_fit).
 DEFAULT_WEIGHTS = CompletenessWeights(
-    bias=4.469,
+    bias=4.67,
     coefficients=(
-        4.225,
-        -0.367,
-        -2.261,
-        -0.506,
-        -2.099,
+        4.201,
+        -0.219,
+        -2.162,
+        -0.624,
+        -2.213,
         0.0,
-        -0.323,
-        -0.59,
-        1.136,
-        0.956,
-        0.687,
-        -0.581,
-        1.068,
-        2.123,
-        -0.746,
-        2.6,
-        -0.568,
-        -0.251,
-        -0.227,
-        -1.293,
-        0.513,
-        0.071,
-        0.428,
-        -0.347,
-        -0.446,
-        -0.291,
-        0.416,
-        -0.073,
-        -0.923,
+        0.469,
+        -0.933,
+        0.761,
+        1.055,
+        0.73,
+        -0.813,
+        0.748,
+        2.0,
+        -0.612,
+        2.683,
+        -0.345,
+        -0.005,
+        -0.138,
+        -1.562,
+        0.415,
+        0.038,
+        0.312,
+        -0.099,
+        -0.711,
+        -0.447,
+        0.213,
+        -0.583,
+        -0.476,
         0.0,
-        1.11,
-        0.171,
-        -0.208,
-        -0.373,
-        -4.926,
-        -4.374,
-        -0.272,
-        2.325,
-        -0.471,
-        0.447,
-        0.23,
-        -0.469,
+        0.785,
+        0.142,
+        -0.587,
+        -0.84,
+        -5.108,
+        -4.455,
+        -0.207,
+        2.507,
+        -0.589,
+        0.06,
+        0.16,
+        -0.48,
         0.0,
-        -0.287,
-        0.201,
-        -0.473,
-        -0.742,
-        0.197,
-        0.952,
-        0.0,
-        0.084,
-        0.959,
-        0.731,
-        0.967,
-        4.52,
-        0.25,
-        2.437,
-        -1.236,
-        -1.782,
-        -3.818,
-        -0.982,
+        -0.451,
+        0.229,
+        -0.466,
+        -0.947,
+        0.206,
+        1.287,
+        0.054,
+        0.088,
+        0.944,
+        0.649,
+        1.763,
+        4.764,
+        0.552,
+        2.365,
+        -1.126,
+        -1.607,
+        -4.226,
+        -1.089,
     ),
 )
 
@@ -487,7 +487,10 @@ def strands(tokens: list[str], tags: list[str]) -> bool:
     only an object wh-word can ("What is it for", "Where did it come from"), and a final "to"
     is a preposition only after a lexical verb ("Who should I talk to"), not after "be", where it
     opens an infinitive ("What's the best way to")."""
-    if not (tags[0] in _STRANDING_WH or tokens[0].lower() == "where"):
+    # a final subordinator ("Where's the form that") opens a clause instead
+    if not (tags[0] in _STRANDING_WH or tokens[0].lower() == "where") or (
+        tokens[-1].lower() in SUBORDINATORS
+    ):
         return False
     if tokens[-1].lower() != "to":
         return True
@@ -506,14 +509,10 @@ def clause_short(tokens: list[str], tags: list[str], question: bool) -> bool:
     for i in range(start, len(tags)):
         word, tag = tokens[i].lower(), tags[i]
         before_subject = i + 1 < len(tags) and tags[i + 1] in _SUBJECT_STARTS
-        # "that" between a noun and a verb is a relative pronoun: "The bill that came"
-        relative = (
-            word == "that"
-            and i > 0
-            and tags[i - 1] in ("NN", "NNS")
-            and i + 1 < len(tags)
-            and tags[i + 1] in _FINITE
-        )
+        # "that" between a noun and a verb is a relative pronoun ("The bill that came"), and a
+        # pronoun there opens a relative clause without one ("The woman I spoke to")
+        after_noun = i > 0 and tags[i - 1] in ("NN", "NNS") and i + 1 < len(tags)
+        relative = after_noun and (word == "that" or tag == "PRP") and tags[i + 1] in _FINITE
         if (tag == "IN" and word in SUBORDINATORS and before_subject) or tag in _WH or relative:
             openers += 1
     return openers > 0 and len(finite_verbs(tags)) <= openers
@@ -530,6 +529,10 @@ def syntax(tokens: list[str], tags: list[str]) -> tuple[bool, bool, bool, int]:
     # no_finite_verb covers ("Of course", "By email please")
     main_clause_missing = opener and len(finite) == 1
     commas = [i for i, w in enumerate(tokens) if w == ","]
+    # a comma after a first word that can stand alone ends a lead-in, not a series item: "Okay,
+    # great", "Yes, please do"
+    if commas and commas[0] == 1 and _acknowledgement(tokens[:1], tags[:1]):
+        commas = commas[1:]
     # ... unless what follows the last comma opens a clause of its own ("It arrived damaged,
     # what should I do", "I need help, I think"): that is a second sentence, not a series
     last_part = tags[commas[-1] + 1 :] if commas else []

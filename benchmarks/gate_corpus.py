@@ -82,6 +82,19 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "furniture": ("sofa", "wardrobe", "bookcase", "dining table", "desk"),
     "kid": ("my son", "my daughter", "my niece", "my grandson"),
     "room": ("kitchen", "bedroom", "living room", "hallway"),
+    # ...and the eighth's
+    "fee": ("late fee", "booking fee", "admin charge", "cancellation fee"),
+    "app": ("banking app", "website", "online portal", "mobile app"),
+    "doc": ("tax return", "pension statement", "payslip", "P60"),
+    "person2": ("my wife", "my accountant", "my brother", "my neighbour"),
+    # ...and the ninth's
+    "sim": ("SIM card", "data plan", "roaming bundle", "handset"),
+    "council": ("bin collection", "parking permit", "library card", "planning application"),
+    "kin": ("my mum", "my dad", "my aunt", "my partner"),
+    # ...and the tenth's
+    "session": ("yoga class", "spin class", "swimming lesson", "training session"),
+    "goods": ("jacket", "coffee machine", "lamp", "rucksack"),
+    "friend": ("my colleague", "my flatmate", "my sister", "my friend"),
 }
 
 
@@ -1907,7 +1920,8 @@ SIXTH_FRESH_FAMILIES: tuple[Family, ...] = (
 )
 
 # Fresh families, seventh batch, written on 2026-12-07 after the features were revised on the
-# sixth batch and before any gate scored them: the report half.
+# sixth batch and before any gate scored them; reported once, again beside the eighth by the same
+# gate, and fitted since.
 SEVENTH_FRESH_FAMILIES: tuple[Family, ...] = (
     # --- unfinished ------------------------------------------------------------------------
     _u(
@@ -2070,9 +2084,495 @@ SEVENTH_FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# Finished families written with the seventh batch, into the fit half, so that the corpus keeps as
-# many finished questions as unfinished prefixes (the fifth to seventh batches hold more of the
-# latter): fitted, never reported.
+# Fresh families, eighth batch, written on 2026-12-07 after revision 5 had been measured on the
+# seventh and before any gate scored them; reported once (beside the seventh), fitted since.
+EIGHTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "eighth-fronted-clause",
+        "subordinate",
+        "Given how long the {app} takes | I'd rather call.",
+        "So that I don't get the {fee} again | what should I do?",
+        "Because of the {fee} | I'm overdrawn.",
+        "Before I forget | can you note my new number?",
+        "Unless {person2} calls first | please don't cancel it.",
+        "Just in case the {app} crashes again | can I get a reference?",
+    ),
+    _u(
+        "eighth-final-conjunction",
+        "subordinate",
+        "I only noticed the {fee} when | I checked my statement.",
+        "I'd like to pay it off before | the end of the month.",
+        "My accountant can't log in because | the {app} is down.",
+    ),
+    _u(
+        "eighth-relative-subject",
+        "relative",
+        "The {fee} they charged me last month | was never explained.",
+        "Anyone who uses the {app} | gets the same error.",
+        "The letter about my {doc} | hasn't arrived.",
+        "The woman I spoke to yesterday | promised a call back.",
+    ),
+    _u(
+        "eighth-relative-object",
+        "relative",
+        "Where's the form that | I need for my {doc}?",
+        "I'm looking for the person who | sent me this letter.",
+        "That's the {fee} which | I already disputed.",
+    ),
+    _u(
+        "eighth-complement",
+        "complement",
+        "The letter says that | I owe two hundred pounds.",
+        "I was hoping that | you could waive the {fee}.",
+        "Could you check whether | my {doc} has been received?",
+        "I'm not sure if | {person2} sent it.",
+    ),
+    _u(
+        "eighth-coordination",
+        "coordination",
+        "I sent the {doc} in March and | I still haven't heard back.",
+        "You can email me or | send a letter.",
+        "The {app} logged me out and then | it locked my account.",
+    ),
+    _u(
+        "eighth-preposition",
+        "preposition",
+        "I need some advice about | my {doc}.",
+        "Is there any way around | the {fee}?",
+        "I've got a question regarding | the {fee} on my account.",
+    ),
+    _u(
+        "eighth-time",
+        "time",
+        "I've been trying to log in since | yesterday morning.",
+        "The {app} has been down for more than | three hours.",
+        "I need the {doc} by no later than | Friday.",
+    ),
+    _u(
+        "eighth-number",
+        "number",
+        "My reference number is 2 2 | 8 0 4.",
+        "The amount was one thousand two hundred and | ten pounds.",
+        "My sort code is 4 0 | 1 2 7 7.",
+        "My national insurance number is Q Q | 1 2 3 4 5 6 C.",
+    ),
+    _u(
+        "eighth-date",
+        "date",
+        "My {doc} is due on the | 31st of January.",
+        "I was charged on {day} the | {ordinal}.",
+        "The last payment went out on | the {ordinal}.",
+    ),
+    _u(
+        "eighth-address",
+        "address",
+        "Please send the {doc} to | {house} {street}.",
+        "I've moved to flat | {house}.",
+        "The office is near | the bus station.",
+    ),
+    _u(
+        "eighth-list",
+        "list",
+        "They need my payslip, my {doc}, | and a bank statement.",
+        "I've tried the {app}, the phone line, | and email.",
+        "I can send it by post, by email, | or in person.",
+    ),
+    _u(
+        "eighth-opener",
+        "opener",
+        "Hello yeah so | I've got a problem with the {app}.",
+        "Okay well basically | the {fee} is wrong.",
+        "Right then | what do I do now?",
+        "Um so yeah | it's about my {doc}.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "eighth-answers",
+        "answer",
+        "No problem at all.",
+        "Okay, lovely.",
+        "Yes, that's correct.",
+        "Nope.",
+        "Perfect.",
+        "That's brilliant, thanks.",
+        "Okay, will do.",
+        "Absolutely, yes.",
+    ),
+    _f(
+        "eighth-questions",
+        "question",
+        "Can you waive the {fee}?",
+        "How do I reset my password?",
+        "Has my {doc} been received?",
+        "Why was I charged a {fee}?",
+        "Is the {app} down?",
+    ),
+    _f(
+        "eighth-requests",
+        "request",
+        "I'd like to dispute a charge.",
+        "My {app} keeps crashing.",
+        "Please cancel the direct debit.",
+        "I need a copy of my {doc}.",
+        "I want to close my account.",
+    ),
+    _f(
+        "eighth-stranded",
+        "stranded",
+        "Which account did it come out of?",
+        "Who should I send it to?",
+        "What's the {fee} for?",
+        "Can you write it down?",
+        "Is that what you were asking about?",
+    ),
+    _f(
+        "eighth-clauses",
+        "complement",
+        "The bank said it was a mistake.",
+        "I think I've been overcharged.",
+        "I don't understand why.",
+        "My accountant says it's fine.",
+        "I hope it's sorted soon.",
+    ),
+    _f(
+        "eighth-details",
+        "number",
+        "The {fee} was twenty five pounds.",
+        "My sort code is 4 0 1 2 7 7.",
+        "It went out on the {ordinal}.",
+        "I live at {house} {street}.",
+        "They need my payslip, my {doc} and a bank statement.",
+    ),
+)
+
+# Fresh families, ninth batch, written on 2026-12-07 after the features were revised on the eighth
+# batch and before any gate scored them; reported once, fitted since.
+NINTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "ninth-fronted-clause",
+        "subordinate",
+        "If the {sim} doesn't arrive by Monday | can you send another?",
+        "When I called about the {council} | nobody knew anything.",
+        "Since {kin} moved in | the bill has doubled.",
+        "Although I renewed the {council} online | it still shows as expired.",
+        "Even if the {sim} is free | I don't want it.",
+        "As far as I know | the {council} was paid.",
+    ),
+    _u(
+        "ninth-final-conjunction",
+        "subordinate",
+        "I can't use my phone abroad because | the {sim} isn't active.",
+        "The {council} was cancelled without telling me so | I'd like an explanation.",
+        "Could you hold the {sim} until | I get back from holiday?",
+    ),
+    _u(
+        "ninth-relative-subject",
+        "relative",
+        "The {sim} you sent me | doesn't work.",
+        "The man who came about the {council} | left a card.",
+        "Everybody in the office | has the same problem.",
+        "The {council} which I applied for in {month} | still hasn't been approved.",
+    ),
+    _u(
+        "ninth-relative-object",
+        "relative",
+        "Is that the {sim} that | comes with free calls?",
+        "I'd like to speak to whoever | handles the {council}.",
+        "This is the second time that | the {council} has been missed.",
+    ),
+    _u(
+        "ninth-complement",
+        "complement",
+        "Somebody told {kin} that | the {sim} would be free.",
+        "I was under the impression that | the {council} was automatic.",
+        "Can you tell me whether | the {sim} works abroad?",
+        "I'd like to know how long | the {council} takes.",
+    ),
+    _u(
+        "ninth-coordination",
+        "coordination",
+        "I topped up the {sim} yesterday but | the credit hasn't appeared.",
+        "The {council} was renewed and | then cancelled again.",
+        "I can come in on {day} or | send {kin} instead.",
+    ),
+    _u(
+        "ninth-preposition",
+        "preposition",
+        "I'm phoning on behalf of | {kin}.",
+        "Do you have a discount for | pensioners?",
+        "I need to make a complaint about | the {council}.",
+    ),
+    _u(
+        "ninth-time",
+        "time",
+        "The {council} hasn't happened for almost | three weeks.",
+        "I've been without signal since | last {day}.",
+        "It usually takes around | ten working days.",
+    ),
+    _u(
+        "ninth-number",
+        "number",
+        "My mobile number is 0 7 9 | 4 4 1 2 3 0 8.",
+        "The PUK code on the {sim} is 1 2 | 3 4 5 6 7 8.",
+        "The permit number is P 7 | 2 2 1.",
+        "I was charged ninety nine pounds and | ninety nine pence.",
+    ),
+    _u(
+        "ninth-date",
+        "date",
+        "My contract ends on the | {ordinal} of {month}.",
+        "The {council} was renewed on {day} the | {ordinal}.",
+        "I've been a customer since | {month} 2015.",
+    ),
+    _u(
+        "ninth-address",
+        "address",
+        "The bins are collected from | {house} {street}.",
+        "My address is flat 2, | {house} {street}.",
+        "I'm just round the corner from | the library.",
+    ),
+    _u(
+        "ninth-list",
+        "list",
+        "I need the {sim}, a charger, | and a case.",
+        "They want a photo, a utility bill, | and my passport.",
+        "It happens in the kitchen, the hallway, | and upstairs.",
+    ),
+    _u(
+        "ninth-opener",
+        "opener",
+        "Hiya so basically | my {sim} isn't working.",
+        "Right so the thing is | {kin} can't get signal.",
+        "Erm yeah | it's about the {council}.",
+        "Okay so first of all | can you check my account?",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "ninth-answers",
+        "answer",
+        "Yes, please do.",
+        "No, thank you.",
+        "That's perfect.",
+        "Sure, no problem.",
+        "Okay, great.",
+        "Yep, that's me.",
+        "Not at the moment, thanks.",
+        "Lovely, cheers.",
+    ),
+    _f(
+        "ninth-questions",
+        "question",
+        "When will the {sim} arrive?",
+        "Does the {sim} work abroad?",
+        "How much is a {council}?",
+        "Can I renew the {council} online?",
+        "Is there anyone I can talk to?",
+    ),
+    _f(
+        "ninth-requests",
+        "request",
+        "I'd like to cancel my {sim}.",
+        "My {sim} has stopped working.",
+        "Please send me a new {sim}.",
+        "I need to report a missed {council}.",
+        "I want to change my tariff.",
+    ),
+    _f(
+        "ninth-stranded",
+        "stranded",
+        "Which department do I need to speak to?",
+        "Who is this letter from?",
+        "What number should I call back on?",
+        "Can you look it up for me?",
+        "That's the one I was waiting for.",
+    ),
+    _f(
+        "ninth-clauses",
+        "complement",
+        "The engineer said the mast was down.",
+        "I think my {sim} is blocked.",
+        "I don't know what happened to it.",
+        "{kin} says it's still not working.",
+        "I hope you can sort it out.",
+    ),
+    _f(
+        "ninth-details",
+        "number",
+        "My contract ends on the {ordinal} of {month}.",
+        "I was charged ninety nine pounds.",
+        "My mobile number is 0 7 9 4 4 1 2 3 0 8.",
+        "The bins go out on {day}.",
+        "I need the {sim}, a charger and a case.",
+    ),
+)
+
+# Fresh families, tenth batch, written on 2026-12-07 after the features were revised on the ninth
+# batch and before any gate scored them: the report half.
+TENTH_FRESH_FAMILIES: tuple[Family, ...] = (
+    # --- unfinished ------------------------------------------------------------------------
+    _u(
+        "tenth-fronted-clause",
+        "subordinate",
+        "If I cancel the {session} now | will I still be charged?",
+        "When the {goods} arrived | the box was open.",
+        "Because I was away last week | I missed the {session}.",
+        "Now that the gym has reopened | can I unfreeze my membership?",
+        "Though I returned the {goods} a month ago | I haven't had a refund.",
+        "Whenever {friend} books a {session} | it gets cancelled.",
+    ),
+    _u(
+        "tenth-final-conjunction",
+        "subordinate",
+        "I'd like to swap the {goods} because | it's the wrong size.",
+        "Can you let me know as soon as | the {goods} is back in stock?",
+        "I booked the {session} weeks ago but | it was cancelled.",
+    ),
+    _u(
+        "tenth-relative-subject",
+        "relative",
+        "The {goods} I ordered on {day} | still hasn't shipped.",
+        "The instructor who runs the {session} | is brilliant.",
+        "The parcel with the {goods} in it | went to the wrong house.",
+        "The {session} that I booked for {friend} | didn't show up.",
+    ),
+    _u(
+        "tenth-relative-object",
+        "relative",
+        "Is this the {session} that | you recommended?",
+        "I'm calling about the refund which | you promised last week.",
+        "Can I speak to the manager who | approved the return?",
+    ),
+    _u(
+        "tenth-complement",
+        "complement",
+        "The website said that | the {goods} would arrive today.",
+        "I've just realised that | I was charged twice.",
+        "Do you know whether | the {session} is still on?",
+        "I'd like to understand why | my membership went up.",
+    ),
+    _u(
+        "tenth-coordination",
+        "coordination",
+        "I returned the {goods} and | I got an email saying it was received.",
+        "You could refund me or | send a replacement.",
+        "The {session} was full so | I went home.",
+    ),
+    _u(
+        "tenth-preposition",
+        "preposition",
+        "I've got a problem with | the {goods} I bought.",
+        "Is there a waiting list for | the {session}?",
+        "I'm ringing to ask about | my membership.",
+    ),
+    _u(
+        "tenth-time",
+        "time",
+        "I've been a member for about | six years.",
+        "The {goods} was supposed to arrive within | three working days.",
+        "The {session} starts at half past | six.",
+    ),
+    _u(
+        "tenth-number",
+        "number",
+        "My membership number is 5 1 | 9 9 0 3.",
+        "The order number is A 4 | 7 7 2 1.",
+        "It cost one hundred and | sixty pounds.",
+        "My phone ends in 3 3 | 9.",
+    ),
+    _u(
+        "tenth-date",
+        "date",
+        "I bought the {goods} on the | {ordinal} of {month}.",
+        "My membership renews on {day} the | {ordinal}.",
+        "The {session} was booked for the | {ordinal}.",
+    ),
+    _u(
+        "tenth-address",
+        "address",
+        "Can you send the {goods} to | {house} {street}?",
+        "The gym on | {street} is closed.",
+        "I'm in flat 4 at | {house} {street}.",
+    ),
+    _u(
+        "tenth-list",
+        "list",
+        "I ordered the {goods}, a scarf, | and some gloves.",
+        "I go on Mondays, Wednesdays, | and sometimes Fridays.",
+        "They asked for my name, my email, | and my order number.",
+    ),
+    _u(
+        "tenth-opener",
+        "opener",
+        "Hi there so | I've got a question about my order.",
+        "Yeah um basically | the {goods} never came.",
+        "Okay so I was just | wondering about my refund.",
+        "Right well | the {session} was cancelled again.",
+    ),
+    # --- finished --------------------------------------------------------------------------
+    _f(
+        "tenth-answers",
+        "answer",
+        "Okay, thanks.",
+        "Yes, that's fine.",
+        "Great, thank you.",
+        "No, that's it.",
+        "Sure, go ahead.",
+        "Brilliant, cheers.",
+        "Yes, definitely.",
+        "Okay, bye.",
+    ),
+    _f(
+        "tenth-questions",
+        "question",
+        "When will my refund come through?",
+        "Is the {session} still on tonight?",
+        "Can I return the {goods} in store?",
+        "How do I freeze my membership?",
+        "Has the {goods} been dispatched?",
+    ),
+    _f(
+        "tenth-requests",
+        "request",
+        "I'd like to return the {goods}.",
+        "The {goods} arrived damaged.",
+        "Please book me onto the {session}.",
+        "I need to update my card details.",
+        "I want to cancel my membership.",
+    ),
+    _f(
+        "tenth-stranded",
+        "stranded",
+        "Which locker should I put it in?",
+        "Who do I give the form to?",
+        "What is this charge for?",
+        "Can you send it back?",
+        "That's the order I was calling about.",
+    ),
+    _f(
+        "tenth-clauses",
+        "complement",
+        "The courier said nobody was in.",
+        "I think the {goods} is faulty.",
+        "I'm not sure when it was sent.",
+        "My friend says the class was great.",
+        "I hope it comes tomorrow.",
+    ),
+    _f(
+        "tenth-details",
+        "number",
+        "I bought it on the {ordinal} of {month}.",
+        "It cost one hundred and sixty pounds.",
+        "My membership number is 5 1 9 9 0 3.",
+        "The {session} is on {day} evenings.",
+        "I ordered the {goods}, a scarf and some gloves.",
+    ),
+)
+
+# Finished families written with the seventh, ninth and tenth batches, into the fit half, so that the
+# corpus keeps as many finished questions as unfinished prefixes (the fresh batches since the
+# fifth hold more of the latter): fitted, never reported.
 FINISHED_FIT_FAMILIES: tuple[Family, ...] = (
     _f(
         "fit-finished-mixed",
@@ -2086,9 +2586,25 @@ FINISHED_FIT_FAMILIES: tuple[Family, ...] = (
         "We need the {fixer} to come back.",
         "I left my {bag} on the train.",
     ),
+    # written with the ninth batch, for the same reason
+    _f(
+        "fit-finished-more",
+        "request",
+        "The {device} needs a new remote.",
+        "Can I speak to the {fixer} directly?",
+        "My {account} was frozen this morning.",
+        "I'd like to book a {trip} for {day}.",
+    ),
+    # ...and with the tenth
+    _f(
+        "fit-finished-tenth",
+        "question",
+        "Could you email me the {paper} please?",
+        "Is my {pet} allowed in the {place}?",
+    ),
 )
 
-FRESH_FAMILIES = SEVENTH_FRESH_FAMILIES
+FRESH_FAMILIES = TENTH_FRESH_FAMILIES
 
 _SLOT = re.compile(r"\{(\w+)\}")
 
@@ -2123,7 +2639,12 @@ WRITTEN_FAMILIES = (
     *FIFTH_FRESH_FAMILIES,
     *SIXTH_FRESH_FAMILIES,
     *SEVENTH_FRESH_FAMILIES,
-    *FINISHED_FIT_FAMILIES,
+    FINISHED_FIT_FAMILIES[0],
+    *EIGHTH_FRESH_FAMILIES,
+    *NINTH_FRESH_FAMILIES,
+    FINISHED_FIT_FAMILIES[1],
+    *TENTH_FRESH_FAMILIES,
+    FINISHED_FIT_FAMILIES[2],
 )
 # every family fitted: the first 66, the fresh batches already reported, and the finished ones
 # written into the fit half

@@ -168,6 +168,7 @@ def test_a_fragment_without_a_verb_is_not_a_clause_missing_its_main_clause(
         "I'm surprised that the office",  # a complement clause still without its verb
         "The password that I set on Tuesday",  # a subject whose relative clause took the verb
         "The parcel that arrived yesterday",  # "that" between a noun and a verb is relative
+        "The woman I spoke to yesterday",  # so is a pronoun subject there
         "Do you know where",
     ],
 )
@@ -184,6 +185,7 @@ def test_a_clause_opened_inside_the_sentence_that_took_the_only_verb_is_short(
         "I think that my order was sent twice",
         "Can you tell me what happened",
         "I like that one",  # "that" before no subject is not a complementizer
+        "I told the manager I paid",  # a complement clause without "that" has its own verb
     ],
 )
 def test_a_sentence_with_a_verb_for_each_clause_is_not_short(
@@ -273,3 +275,17 @@ def test_a_final_to_after_be_opens_an_infinitive_rather_than_stranding(
     stranded = FEATURE_NAMES.index("stranded_preposition")
     assert model.features("What's the best way to").vector()[stranded] == 0.0  # type: ignore[union-attr]
     assert model.features("Who should I talk to").vector()[stranded] == 1.0  # type: ignore[union-attr]
+
+
+def test_a_final_subordinator_opens_a_clause_rather_than_stranding(
+    model: TextCompleteness,
+) -> None:
+    stranded = FEATURE_NAMES.index("stranded_preposition")
+    assert model.features("Where's the form that").vector()[stranded] == 0.0  # type: ignore[union-attr]
+
+
+def test_a_comma_after_a_first_word_that_stands_alone_ends_a_lead_in_not_a_series_item(
+    model: TextCompleteness,
+) -> None:
+    assert not model.features("Okay, great").open_series  # type: ignore[union-attr]
+    assert model.features("Yes, the charger, the case").open_series  # type: ignore[union-attr]

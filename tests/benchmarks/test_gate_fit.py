@@ -24,7 +24,7 @@ def test_the_fit_half_holds_corpus_families_and_clips() -> None:
     sources = {ex.source for ex in of_split("fit")}
     assert any(s.startswith("paused_") for s in sources)
     assert {"because-clause", "fresh-while-clause", "second-comparative"} <= sources
-    assert "sixth-fronted-clause" in sources and "seventh-fronted-clause" not in sources
+    assert "ninth-fronted-clause" in sources and "tenth-fronted-clause" not in sources
 
 
 def test_every_pause_of_a_paused_clip_is_an_example() -> None:
