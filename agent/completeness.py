@@ -9,8 +9,8 @@ a logistic model (fitted by python -m benchmarks.gate_fit; docs/benchmarks.md) o
   main clause ("If I pay by card"), whether there is a finite verb at all ("Every time") and
   whether a long noun phrase without one opens the sentence ("The tickets for the show on
   Monday"), an open series ("a charger, a case"), digits being read out, an ordinal closing a
-  date, a final filler ("I need, um"), a determiner and a noun of a moment that work as a conjunction ("the
-  moment", "every time"), and whether the sentence is an inverted question, whose wh-phrase may
+  date, a final filler ("I need, um"), a determiner and a noun of a moment that work as a
+  conjunction ("the moment", "every time"), and whether the sentence is an inverted question, whose wh-phrase may
   strand a final preposition ("Which plan am I on?");
 - a generic English trigram model's probability of the sentence ending after the last two words.
 
@@ -108,16 +108,16 @@ AUXILIARIES = frozenset(
         *("can", "could", "will", "would", "shall", "should", "may", "might", "must"),
     ]
 )
+# subordinators the lexicon tags otherwise (as an adverb and a name)
+ADVERB_CONJUNCTIONS = frozenset(["once", "whilst"])
 # Words that open a clause inside a sentence: complementizers and subordinating conjunctions
 # (prepositions share their tag, IN, so they are named); relative and wh-words by their tags
 SUBORDINATORS = frozenset(
     [
         *("that", "because", "if", "whether", "although", "though", "unless", "whereas"),
-        *("once", "whilst"),
+        *ADVERB_CONJUNCTIONS,
     ]
 )
-# subordinators the lexicon tags otherwise
-ADVERB_CONJUNCTIONS = frozenset(["once", "whilst"])
 # words of a verbless opening noun phrase from which it reads as a subject, not an answer
 SUBJECT_WORDS = 5
 # "be", whose complement may be an infinitive ("What's the best way to ...")

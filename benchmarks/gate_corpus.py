@@ -2570,9 +2570,9 @@ TENTH_FRESH_FAMILIES: tuple[Family, ...] = (
     ),
 )
 
-# Finished families written with the seventh, ninth and tenth batches, into the fit half, so that the
-# corpus keeps as many finished questions as unfinished prefixes (the fresh batches since the
-# fifth hold more of the latter): fitted, never reported.
+# Finished families written with the seventh, ninth and tenth batches, into the fit half, so
+# that the corpus keeps as many finished questions as unfinished prefixes (the fresh batches since
+# the fifth hold more of the latter): fitted, never reported.
 FINISHED_FIT_FAMILIES: tuple[Family, ...] = (
     _f(
         "fit-finished-mixed",
